@@ -1,0 +1,1 @@
+"""Alerting: detect negative spikes, keep them in a persistent outbox, deliver them to people."""

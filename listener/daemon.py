@@ -1,0 +1,55 @@
+"""The long-running process: scheduler in the background, signals handled in the foreground.
+
+SIGINT and SIGTERM stop scheduling new work and wait for the jobs in flight to finish their
+batch, so a stop never leaves a half-stored poll or a half-scored batch behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from listener.config import ListenerConfig
+from listener.pipeline import Pipeline
+from listener.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: threading.Event | None = None) -> None:
+    pipeline = pipeline or Pipeline(config)
+    stop = stop or threading.Event()
+
+    def _request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: finishing the batch in hand, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _request_stop)
+        signal.signal(signal.SIGTERM, _request_stop)
+
+    enabled = ", ".join(sorted(pipeline.notifiers)) or "none"
+    log.info(
+        "listening for %s on %s; notifiers: %s",
+        ", ".join(brand.name for brand in config.brands),
+        ", ".join(f"{name} (every {pipeline.source_config(name).interval})" for name in pipeline.collectors),
+        enabled,
+    )
+    pipeline.classifier  # load the model before the first poll, so its cost is not hidden in one
+    scheduler = Scheduler(pipeline)
+    scheduler.start()
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown()
+        log.info("stopped")
+
+
+def run_once(pipeline: Pipeline) -> None:
+    """One poll of every source, then one processing pass: for cron-style use and smoke tests."""
+    scheduler = Scheduler(pipeline)
+    for name in pipeline.collectors:
+        scheduler.run_source(name)
+    scheduler.run_process()

@@ -1,0 +1,87 @@
+"""Plain data records passed between pipeline stages.
+
+Stages exchange these frozen dataclasses rather than ORM rows, so that a collector, a classifier
+or a notifier can be written and tested without a database session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SentimentLabel = Literal["negative", "neutral", "positive"]
+SENTIMENT_LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One post, comment or article as a collector found it, before scoring."""
+
+    source: str
+    external_id: str
+    text: str
+    created_at: datetime
+    author: str | None = None
+    author_reach: int | None = None
+    url: str | None = None
+    language: str | None = None
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """A classifier's verdict on one text: the label, a signed score and how sure it is."""
+
+    label: SentimentLabel
+    score: float
+    confidence: float
+
+    def as_json(self) -> dict[str, object]:
+        return {"label": self.label, "score": round(self.score, 4), "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    """A mention as read back from storage, with its brands and (once scored) its sentiment."""
+
+    id: int
+    source: str
+    external_id: str
+    text: str
+    created_at: datetime
+    author: str | None
+    author_reach: int | None
+    url: str | None
+    language: str | None
+    likes: int
+    shares: int
+    replies: int
+    brands: tuple[str, ...] = ()
+    sentiment: Sentiment | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A detected negative spike for one brand and window, with the evidence staff need to act."""
+
+    brand: str
+    rule: str
+    window_start: datetime
+    window_end: datetime
+    observed: int
+    expected: float
+    negative_share: float
+    severity: Literal["warning", "critical"]
+    score: float
+    top_mentions: tuple[StoredMention, ...] = field(default_factory=tuple)
+    id: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the alert, used for idempotent storage and message threading."""
+        return f"{self.brand}:{self.rule}:{self.window_start.isoformat()}"

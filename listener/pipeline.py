@@ -1,0 +1,192 @@
+"""The stages wired together: collect -> store -> classify -> detect -> notify.
+
+`Pipeline` owns one instance of each stage built from config and exposes the two jobs the
+scheduler runs: `collect(source)` per source, and `process()` for everything downstream. Running
+`process` in one job keeps the model single-threaded and guarantees a window is judged only after
+its mentions are scored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from alerts.engine import detect_brand
+from alerts.notifiers import NOTIFIERS, Notifier, NotifierContext, NotifierDisabled
+from alerts.outbox import DeliveryReport, deliver_due
+from classifiers import SentimentClassifier, load_classifier
+from listener.clock import Clock, ReplayClock, SystemClock, utcnow
+from listener.config import ListenerConfig, SourceConfig
+from listener.matching import mentions_brand
+from listener.models import Alert
+from listener.sources import COLLECTORS, Collector, SourceContext
+from listener.storage.database import create_db_engine, upgrade
+from listener.storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def build_clock(config: ListenerConfig) -> Clock:
+    if config.clock.mode == "replay":
+        if config.clock.start is None:
+            raise ValueError("clock.start is required when clock.mode is 'replay'")
+        return ReplayClock(config.clock.start, config.clock.speed)
+    return SystemClock()
+
+
+def build_notifiers(config: ListenerConfig) -> dict[str, Notifier]:
+    """The enabled notifiers that can run now; the others are logged once with the reason."""
+    notifiers: dict[str, Notifier] = {}
+    for entry in config.notifiers:
+        if not entry.enabled:
+            log.info("notifier %r is disabled in config", entry.name)
+            continue
+        notifier_type = NOTIFIERS.get(entry.type)
+        settings = notifier_type.settings_model.model_validate(entry.settings)
+        try:
+            notifiers[entry.name] = notifier_type.build(NotifierContext(entry.name, settings))
+        except NotifierDisabled as reason:
+            log.info("notifier %r (%s) is not enabled: %s", entry.name, entry.type, reason)
+    return notifiers
+
+
+@dataclass
+class ProcessReport:
+    scored: int = 0
+    labels: Counter[str] = field(default_factory=Counter)
+    windows: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: ListenerConfig,
+        *,
+        clock: Clock | None = None,
+        classifier: SentimentClassifier | None = None,
+        notifiers: dict[str, Notifier] | None = None,
+        store: Store | None = None,
+    ):
+        self.config = config
+        self.clock = clock or build_clock(config)
+        if store is None:
+            engine = create_db_engine(config.storage.url)
+            upgrade(engine)
+            store = Store(engine)
+        self.store = store
+        self._classifier = classifier
+        self._classifier_lock = threading.Lock()
+        self.notifiers = build_notifiers(config) if notifiers is None else notifiers
+        self.collectors: dict[str, Collector] = {
+            source.name: self._build_collector(source) for source in config.sources if source.enabled
+        }
+        self.stopping = threading.Event()
+
+    @property
+    def classifier(self) -> SentimentClassifier:
+        with self._classifier_lock:
+            if self._classifier is None:
+                started = time.perf_counter()
+                self._classifier = load_classifier(self.config.model)
+                log.info("loaded sentiment model %s in %.1fs", self._classifier.version, time.perf_counter() - started)
+            return self._classifier
+
+    def _build_collector(self, source: SourceConfig) -> Collector:
+        collector_type = COLLECTORS.get(source.type)
+        settings = collector_type.settings_model.model_validate(source.settings)
+        return collector_type.build(SourceContext(source.name, settings, self.clock))
+
+    def source_config(self, name: str) -> SourceConfig:
+        return next(source for source in self.config.sources if source.name == name)
+
+    # -- collect ----------------------------------------------------------------------------
+
+    def collect(self, source_name: str) -> dict[str, int]:
+        """Poll one source for every brand it serves; return new mentions per brand.
+
+        Each brand commits separately with its own cursor, so one brand's failure (raised after
+        the others are stored) loses nothing and is retried from its own cursor.
+        """
+        source = self.source_config(source_name)
+        collector = self.collectors[source_name]
+        brands = [brand for brand in self.config.brands if source.brands is None or brand.name in source.brands]
+        new_by_brand: dict[str, int] = {}
+        failures: list[tuple[str, Exception]] = []
+        for brand in brands:
+            if self.stopping.is_set():
+                break
+            try:
+                result = collector.fetch(brand, self.store.get_cursor(source_name, brand.name))
+            except Exception as error:
+                failures.append((brand.name, error))
+                continue
+            matching = [m for m in result.mentions if mentions_brand(brand, m.text, m.language)]
+            dropped = len(result.mentions) - len(matching)
+            new_by_brand[brand.name] = self.store.store_batch(source_name, brand.name, matching, result.cursor)
+            if matching or dropped:
+                log.info(
+                    "%s: %s: %d new of %d fetched%s",
+                    source_name,
+                    brand.name,
+                    new_by_brand[brand.name],
+                    len(result.mentions),
+                    f" ({dropped} did not really mention it)" if dropped else "",
+                )
+        if failures:
+            raise CollectFailed(source_name, failures) from failures[0][1]
+        return new_by_brand
+
+    # -- process ----------------------------------------------------------------------------
+
+    def process(self) -> ProcessReport:
+        """Score everything pending, judge closed windows, deliver due alerts."""
+        report = ProcessReport()
+        self._score_pending(report)
+        if self.stopping.is_set():
+            return report
+        now = self.clock.now()
+        for brand in self.config.brands:
+            summary = detect_brand(self.store, brand.name, self.config.detection, now, sorted(self.notifiers))
+            report.windows += summary.windows
+            report.alerts.extend(summary.alerts)
+        report.delivery = deliver_due(self.store, self.notifiers, self.config.delivery, utcnow())
+        return report
+
+    def _score_pending(self, report: ProcessReport) -> None:
+        batch_size = max(self.config.model.batch_size * 8, 64)
+        while not self.stopping.is_set():
+            pending = self.store.unscored(batch_size)
+            if not pending:
+                break
+            started = time.perf_counter()
+            sentiments = self.classifier.classify([text for _, text in pending])
+            self.store.save_scores(
+                [(mention_id, sentiment) for (mention_id, _), sentiment in zip(pending, sentiments)],
+                self.classifier.version,
+            )
+            labels = Counter(sentiment.label for sentiment in sentiments)
+            report.scored += len(pending)
+            report.labels.update(labels)
+            log.info(
+                "scored %d mentions in %.1fs: %d negative, %d neutral, %d positive",
+                len(pending),
+                time.perf_counter() - started,
+                labels["negative"],
+                labels["neutral"],
+                labels["positive"],
+            )
+
+
+class CollectFailed(Exception):
+    """One or more brands of a source failed this poll; the others were stored."""
+
+    def __init__(self, source: str, failures: list[tuple[str, Exception]]):
+        self.source = source
+        self.failures = failures
+        details = "; ".join(f"{brand}: {type(error).__name__}: {error}" for brand, error in failures)
+        super().__init__(f"source {source!r} failed for {details}")

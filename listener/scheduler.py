@@ -1,0 +1,109 @@
+"""Runs each source on its own interval and the processing job beside them, with APScheduler.
+
+Every source job runs in its own worker thread, so a slow or hung platform delays only itself.
+A failing source backs off exponentially (capped, jittered, honouring a platform's Retry-After)
+and its outage and recovery are each logged once rather than on every poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from listener.clock import utcnow
+from listener.pipeline import CollectFailed, Pipeline
+from listener.sources import SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+@dataclass
+class SourceHealth:
+    """Consecutive failures of one source and when it may be polled again (monotonic seconds)."""
+
+    failures: int = 0
+    resume_at: float = 0.0
+
+
+def next_backoff(failures: int, interval: timedelta, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds to wait after `failures` consecutive failures: the interval doubled per failure,
+    capped, with +-20% jitter so many sources do not retry in lockstep."""
+    if retry_after is not None:
+        return max(retry_after, 0.0)
+    base = min(interval.total_seconds() * 2 ** (failures - 1), MAX_BACKOFF.total_seconds())
+    return base * rng.uniform(0.8, 1.2)
+
+
+class Scheduler:
+    def __init__(self, pipeline: Pipeline, rng: random.Random | None = None):
+        self.pipeline = pipeline
+        self.health = {name: SourceHealth() for name in pipeline.collectors}
+        self._rng = rng or random.Random()
+        workers = len(pipeline.collectors) + 1
+        self._scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+
+    def run_source(self, name: str) -> None:
+        health = self.health[name]
+        if time.monotonic() < health.resume_at:
+            return
+        source = self.pipeline.source_config(name)
+        try:
+            self.pipeline.collect(name)
+        except Exception as error:
+            health.failures += 1
+            retry_after = _retry_after(error)
+            wait = next_backoff(health.failures, source.interval, retry_after, self._rng)
+            health.resume_at = time.monotonic() + wait
+            if health.failures == 1:
+                log.error("source %s is failing: %s; backing off %.0fs", name, error, wait)
+            else:
+                log.debug("source %s still failing (%d in a row): %s", name, health.failures, error)
+            if not isinstance(error, (CollectFailed, SourceUnavailable)):
+                log.debug("source %s: unexpected error", name, exc_info=error)
+            return
+        if health.failures:
+            log.warning("source %s recovered after %d failed polls", name, health.failures)
+        health.failures, health.resume_at = 0, 0.0
+
+    def run_process(self) -> None:
+        try:
+            self.pipeline.process()
+        except Exception:
+            log.exception("processing failed; retrying on the next run")
+
+    def start(self) -> None:
+        for name in self.pipeline.collectors:
+            interval = self.pipeline.source_config(name).interval
+            self._scheduler.add_job(
+                self.run_source, "interval", args=[name], id=f"source:{name}", name=f"source {name}",
+                seconds=interval.total_seconds(), next_run_time=utcnow(),
+            )
+        self._scheduler.add_job(
+            self.run_process, "interval", id="process", name="process",
+            seconds=self.pipeline.config.process_interval.total_seconds(), next_run_time=utcnow(),
+        )
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling and wait for running jobs to finish the batch in hand."""
+        self.pipeline.stopping.set()
+        self._scheduler.shutdown(wait=True)
+
+
+def _retry_after(error: BaseException) -> float | None:
+    for candidate in (error, error.__cause__):
+        if isinstance(candidate, SourceUnavailable) and candidate.retry_after is not None:
+            return candidate.retry_after
+    return None

@@ -1,0 +1,74 @@
+"""The collector interface every source implements.
+
+A collector only talks to its platform: it fetches what is new for one brand since a cursor and
+returns mentions plus the next cursor. Storage, brand matching, scheduling and backoff are done
+around it by the scheduler, so a new source is one module with one method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from listener.clock import Clock
+from listener.config import BrandConfig
+from listener.models import Mention
+
+Cursor = dict[str, Any]
+"""JSON-serialisable position in a source's stream (since-id, last timestamp, ETag...)."""
+
+
+class CollectorSettings(BaseModel):
+    """Base for a collector type's own settings; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one poll found, and where the next poll starts.
+
+    The scheduler commits the mentions and the cursor in one transaction, so a crash between the
+    two can neither lose mentions nor skip past them.
+    """
+
+    mentions: list[Mention]
+    cursor: Cursor = field(default_factory=dict)
+
+
+class SourceUnavailable(Exception):
+    """The platform could not be reached or refused; the scheduler backs off.
+
+    `retry_after` (seconds), when the platform says how long to wait (HTTP 429, Retry-After),
+    overrides the computed backoff.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Collector(Protocol):
+    def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
+        """Mentions of `brand` newer than `cursor` (None on the first run)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """What a collector is built with: its instance name, validated settings and the clock."""
+
+    name: str
+    settings: Any
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class CollectorType:
+    """A registered kind of source (`type = "..."` in config)."""
+
+    name: str
+    settings_model: type[CollectorSettings]
+    build: Callable[[SourceContext], Collector]

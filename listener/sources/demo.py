@@ -1,0 +1,89 @@
+"""The built-in demo source: replays a bundled sample of mentions as if they were live.
+
+It lets a new user watch the whole pipeline work with no API keys. Mentions are released when the
+daemon's clock passes their timestamp; with a replay clock (`[clock] mode = "replay"`) a few
+minutes of wall time stand for days of history.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import replace
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import Field
+
+from listener.config import BrandConfig
+from listener.matching import mentions_brand
+from listener.models import Mention
+from listener.sources.base import Collector, CollectorSettings, CollectorType, Cursor, FetchResult, SourceContext
+
+BUNDLED_DATA = "mentions.jsonl"
+
+
+class DemoSettings(CollectorSettings):
+    data: str | None = Field(None, description="A JSONL file to replay instead of the bundled sample.")
+    max_per_poll: int = Field(5000, ge=1, description="Most mentions released per brand and poll.")
+
+
+@lru_cache(maxsize=4)
+def load_replay(path: str | None) -> tuple[list[datetime], list[Mention]]:
+    """Parse the replay file once; mentions sorted by time, with their times for bisecting."""
+    if path is None:
+        text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    mentions = sorted((_parse(line) for line in text.splitlines() if line.strip()), key=lambda m: m.created_at)
+    return [mention.created_at for mention in mentions], mentions
+
+
+def _parse(line: str) -> Mention:
+    record = json.loads(line)
+    return Mention(
+        source="demo",
+        external_id=str(record["id"]),
+        text=record["text"],
+        created_at=datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")),
+        author=record.get("author"),
+        author_reach=record.get("author_reach"),
+        url=record.get("url"),
+        language=record.get("language"),
+        likes=int(record.get("likes", 0)),
+        shares=int(record.get("shares", 0)),
+        replies=int(record.get("replies", 0)),
+    )
+
+
+class DemoCollector:
+    def __init__(self, context: SourceContext):
+        self._settings: DemoSettings = context.settings
+        self._clock = context.clock
+        self._source = context.name
+
+    def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
+        times, mentions = load_replay(self._settings.data)
+        position = int((cursor or {}).get("position", 0))
+        end = min(bisect.bisect_right(times, self._clock.now()), len(mentions))
+        found: list[Mention] = []
+        while position < end and len(found) < self._settings.max_per_poll:
+            mention = mentions[position]
+            position += 1
+            if mentions_brand(brand, mention.text, mention.language):
+                found.append(_renamed(mention, self._source))
+        return FetchResult(found, {"position": position})
+
+
+def _renamed(mention: Mention, source: str) -> Mention:
+    """Stamp the configured source name, so two demo sources keep separate identities."""
+    return mention if mention.source == source else replace(mention, source=source)
+
+
+def build(context: SourceContext) -> Collector:
+    return DemoCollector(context)
+
+
+PLUGIN = CollectorType(name="demo", settings_model=DemoSettings, build=build)

@@ -1,0 +1,113 @@
+"""Storage behaviour on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import inspect
+
+from listener.models import Alert, Mention, Sentiment
+from listener.storage.database import create_db_engine, upgrade
+from listener.storage.repository import DetectorState, Store
+from tests.conftest import utc
+
+T0 = utc(2026, 11, 2, 10, 0)
+
+
+def mention(external_id: str, text: str = "acme is great", minutes: float = 0, source: str = "demo") -> Mention:
+    return Mention(
+        source=source,
+        external_id=external_id,
+        text=text,
+        created_at=T0 + timedelta(minutes=minutes),
+        author="someone",
+        author_reach=100,
+        url=f"https://example.invalid/{external_id}",
+        language="en",
+    )
+
+
+def test_mention_stored_once_however_often_collected(store: Store) -> None:
+    assert store.store_batch("demo", "Acme", [mention("1"), mention("2")], {"position": 2}) == 2
+    assert store.store_batch("demo", "Acme", [mention("1"), mention("2"), mention("3")], {"position": 3}) == 1
+    assert store.store_batch("demo", "Acme", [mention("3"), mention("3")], {"position": 3}) == 0
+    assert store.count_mentions() == 3
+
+
+def test_same_id_on_another_source_is_another_mention(store: Store) -> None:
+    store.store_batch("demo", "Acme", [mention("1")], {})
+    store.store_batch("other", "Acme", [mention("1", source="other")], {})
+    assert store.count_mentions() == 2
+
+
+def test_mention_of_two_brands_is_stored_once_and_counted_for_both(store: Store) -> None:
+    both = mention("1", "switched from acme to globex")
+    store.store_batch("demo", "Acme", [both], {})
+    store.store_batch("demo", "Globex", [both], {})
+    assert store.count_mentions() == 1
+    for brand in ("Acme", "Globex"):
+        assert sum(w.total for w in store.window_counts(brand, T0, T0 + timedelta(hours=1), timedelta(minutes=15))) == 1
+
+
+def test_edited_mention_is_updated_and_rescored(store: Store) -> None:
+    store.store_batch("demo", "Acme", [mention("1", "acme is great")], {})
+    (mention_id, _), = store.unscored(10)
+    store.save_scores([(mention_id, Sentiment("positive", 0.9, 0.95))], "test-model")
+    assert store.unscored(10) == []
+    store.store_batch("demo", "Acme", [mention("1", "acme is awful, edited")], {})
+    assert store.unscored(10) == [(mention_id, "acme is awful, edited")]
+    assert store.count_mentions() == 1
+
+
+def test_cursor_survives_restart(database_url: str) -> None:
+    first = Store(create_db_engine(database_url))
+    upgrade(first.engine)
+    first.store_batch("demo", "Acme", [mention("1")], {"since_id": "1", "position": 7})
+    first.engine.dispose()
+    second = Store(create_db_engine(database_url))
+    upgrade(second.engine)
+    assert second.get_cursor("demo", "Acme") == {"since_id": "1", "position": 7}
+    assert second.get_cursor("demo", "Globex") is None
+
+
+def test_window_counts_are_zero_filled_and_respect_boundaries(store: Store) -> None:
+    batch = [mention("a", minutes=0), mention("b", minutes=14.99), mention("c", minutes=15), mention("d", minutes=46)]
+    store.store_batch("demo", "Acme", batch, {})
+    scores = {row_id: Sentiment("negative" if text else "neutral", -0.8, 0.9) for row_id, text in store.unscored(10)}
+    store.save_scores(scores.items(), "m")
+    counts = store.window_counts("Acme", T0, T0 + timedelta(hours=1), timedelta(minutes=15))
+    assert [c.start for c in counts] == [T0 + timedelta(minutes=15 * i) for i in range(4)]
+    assert [c.total for c in counts] == [2, 1, 0, 1]
+    assert [c.negative for c in counts] == [2, 1, 0, 1]
+
+
+def test_alert_recorded_once_with_one_delivery_per_notifier(store: Store) -> None:
+    store.store_batch("demo", "Acme", [mention("1", "acme down")], {})
+    alert = Alert("Acme", "negative_spike", T0, T0 + timedelta(minutes=15), 12, 1.5, 0.8, "critical", 0.9999)
+    state = DetectorState(T0 + timedelta(minutes=15), T0)
+    stored = store.record_evaluation("Acme", "negative_spike", state, alert, ["console", "slack"])
+    assert stored is not None and stored.id is not None
+    assert store.record_evaluation("Acme", "negative_spike", state, alert, ["console", "slack"]) is None
+    due = store.due_deliveries(utc(2100, 1, 1))
+    assert sorted(d.notifier for d in due) == ["console", "slack"]
+    store.mark_delivered(due[0].id)
+    store.mark_failed(due[1].id, "boom", None)
+    assert store.due_deliveries(utc(2100, 1, 1)) == []
+    assert sorted(s.status for s in store.delivery_statuses()) == ["dead", "delivered"]
+
+
+def test_migrations_match_models(database_url: str) -> None:
+    """The Alembic history creates exactly the tables the models declare."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from listener.storage.schema import Base
+
+    engine = create_db_engine(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    assert {"mentions", "mention_brands", "cursors", "alerts", "outbox", "detector_state"} <= set(
+        inspect(engine).get_table_names()
+    )
