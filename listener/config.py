@@ -98,7 +98,7 @@ class DetectionConfig(StrictModel):
     min_baseline_windows: int = Field(8, ge=1, description="No alert until this many windows of history exist.")
     min_count: int = Field(5, ge=1, description="Never alert on fewer negative mentions than this in one window.")
     min_ratio: float = Field(2.0, ge=1.0, description="Observed must be at least this multiple of expected.")
-    threshold: float = Field(0.999, gt=0, lt=1, description="Anomaly score (0-1) at or above which a window alerts.")
+    threshold: float = Field(0.9999, gt=0, lt=1, description="Anomaly score (0-1) at or above which a window alerts.")
     critical_ratio: float = Field(5.0, ge=1.0, description="Observed/expected at or above which severity is critical.")
     cooldown: Duration = Field(default=timedelta(hours=2), description="Quiet period after a spike ends.")
     lateness: Duration = Field(default=timedelta(minutes=5), description="Wait this long after a window closes.")

@@ -67,7 +67,7 @@ class Scheduler:
             wait = next_backoff(health.failures, source.interval, retry_after, self._rng)
             health.resume_at = time.monotonic() + wait
             if health.failures == 1:
-                log.error("source %s is failing: %s; backing off %.0fs", name, error, wait)
+                log.error("source %s is failing: %s; backing off %.1fs", name, error, wait)
             else:
                 log.debug("source %s still failing (%d in a row): %s", name, health.failures, error)
             if not isinstance(error, (CollectFailed, SourceUnavailable)):
