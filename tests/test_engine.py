@@ -1,0 +1,85 @@
+"""The daemon's detection step over stored, scored mentions."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from alerts.engine import RULE, detect_brand
+from listener.config import DetectionConfig
+from listener.models import Mention, Sentiment
+from listener.storage.repository import Store
+from tests.conftest import utc
+
+START = utc(2026, 11, 2)
+RULE_CONFIG = DetectionConfig()
+
+
+def add_mentions(store: Store, brand: str, start, hours: float, negatives_per_window: float, seed: int, tag: str) -> None:
+    """Store and score a synthetic stream: per 15-minute window, Poisson-ish negatives and 3x as many others."""
+    rng = random.Random(seed)
+    mentions, labels = [], {}
+    windows = int(hours * 4)
+    for window in range(windows):
+        for kind, rate in (("negative", negatives_per_window), ("neutral", negatives_per_window * 3)):
+            count = sum(rng.random() < rate / 20 for _ in range(20)) if rate < 20 else int(rate)
+            for index in range(count):
+                external_id = f"{tag}-{window}-{kind}-{index}"
+                created = start + timedelta(minutes=15 * window, seconds=rng.uniform(0, 899))
+                mentions.append(Mention("demo", external_id, f"{brand} {kind} {external_id}", created, author_reach=rng.randint(1, 10_000)))
+                labels[external_id] = kind
+    store.store_batch("demo", brand, mentions, {})
+    pending = store.unscored(100_000)
+    store.save_scores(
+        [(row_id, Sentiment(labels[text.split()[-1]], -0.9 if labels[text.split()[-1]] == "negative" else 0.0, 0.9)) for row_id, text in pending],
+        "test",
+    )
+
+
+def test_spike_fires_one_alert_with_evidence(store: Store) -> None:
+    add_mentions(store, "Acme", START, 30, 1.5, seed=1, tag="base")
+    add_mentions(store, "Acme", START + timedelta(hours=30), 1, 25, seed=2, tag="spike")
+    add_mentions(store, "Acme", START + timedelta(hours=31), 5, 1.5, seed=3, tag="after")
+    summary = detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=36, minutes=10), ["console", "slack"])
+    assert summary.windows == 36 * 4
+    assert len(summary.alerts) == 1
+    alert = summary.alerts[0]
+    assert alert.window_start == START + timedelta(hours=30)
+    assert alert.observed == 25 and alert.expected < 3
+    assert alert.severity == "critical"
+    assert len(alert.top_mentions) == RULE_CONFIG.top_mentions
+    reaches = [m.author_reach for m in alert.top_mentions]
+    assert reaches == sorted(reaches, reverse=True)
+    assert all(m.sentiment and m.sentiment.label == "negative" for m in alert.top_mentions)
+    assert sorted(d.notifier for d in store.due_deliveries(utc(2100, 1, 1))) == ["console", "slack"]
+
+
+def test_restart_neither_refires_nor_rejudges(store: Store) -> None:
+    add_mentions(store, "Acme", START, 30, 1.5, seed=1, tag="base")
+    add_mentions(store, "Acme", START + timedelta(hours=30), 1, 25, seed=2, tag="spike")
+    now = START + timedelta(hours=31, minutes=10)
+    assert len(detect_brand(store, "Acme", RULE_CONFIG, now, ["console"]).alerts) == 1
+    again = detect_brand(store, "Acme", RULE_CONFIG, now, ["console"])
+    assert again.windows == 0 and again.alerts == []
+    assert len(store.alerts("Acme")) == 1
+    assert store.detector_state("Acme", RULE).evaluated_until == START + timedelta(hours=31)
+
+
+def test_window_waits_for_lateness_and_for_scoring(store: Store) -> None:
+    add_mentions(store, "Acme", START, 2, 1.5, seed=1, tag="base")
+    # The last window [01:45, 02:00) closes at 02:00 but is judged only after the lateness (5 min).
+    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=2, minutes=4), []).windows == 7
+    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=2, minutes=5), []).windows == 1
+    # An unscored mention holds back its window and every later one.
+    store.store_batch("demo", "Acme", [Mention("demo", "late", "Acme late", START + timedelta(hours=2, minutes=20))], {})
+    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=4), []).windows == 1
+    (row_id, _), = store.unscored(10)
+    store.save_scores([(row_id, Sentiment("neutral", 0.0, 0.9))], "test")
+    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=4), []).windows == 6
+
+
+def test_quiet_brand_never_alerts(store: Store) -> None:
+    add_mentions(store, "Globex", START, 48, 0.7, seed=7, tag="quiet")
+    summary = detect_brand(store, "Globex", RULE_CONFIG, START + timedelta(hours=49), ["console"])
+    assert summary.windows == (48 * 60 + 45) // 15  # empty windows after the data are judged too
+    assert summary.alerts == []
