@@ -1,0 +1,88 @@
+"""The command line as a user calls it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from listener.cli import main
+from listener.models import Mention, Sentiment
+from listener.storage.database import create_db_engine, upgrade
+from listener.storage.repository import Store
+from tests.conftest import utc
+
+CONFIG = """
+[storage]
+url = "sqlite:///{db}"
+
+[[brands]]
+name = "Acme"
+keywords = ["acme"]
+
+[[brands]]
+name = "Globex"
+keywords = ["globex"]
+
+[[sources]]
+name = "demo"
+type = "demo"
+"""
+
+
+def write_config(tmp_path: Path) -> Path:
+    path = tmp_path / "listener.toml"
+    path.write_text(CONFIG.format(db=tmp_path / "cli.db"))
+    return path
+
+
+def seed(tmp_path: Path) -> None:
+    store = Store(create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
+    upgrade(store.engine)
+    start = utc(2026, 11, 2, 9)
+    labels = ["negative", "positive", "positive", "neutral", "negative"]
+    mentions = [
+        Mention("demo", str(i), f"acme post {i}", start + timedelta(minutes=30 * i)) for i in range(len(labels))
+    ]
+    store.store_batch("demo", "Acme", mentions, {})
+    ids = [row_id for row_id, _ in store.unscored(10)]
+    store.save_scores([(row_id, Sentiment(label, 0.0, 1.0)) for row_id, label in zip(ids, labels)], "test")
+    store.engine.dispose()
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    for command in ("run", "check-config", "history", "classify", "backtest", "db", "alerts"):
+        assert f"  {command}" in result.output
+
+
+def test_history_json_csv_and_table_agree(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    runner = CliRunner()
+    as_json = json.loads(runner.invoke(main, ["history", "--config", str(config), "--brand", "Acme", "--format", "json"]).output)
+    assert [row["bucket_start"] for row in as_json] == ["2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z"]
+    assert [(row["mentions"], row["negative"], row["positive"]) for row in as_json] == [(2, 1, 1), (2, 0, 1), (1, 1, 0)]
+    assert [row["net_sentiment"] for row in as_json] == [0.0, 1.0, -1.0]
+    as_csv = list(csv.DictReader(io.StringIO(
+        runner.invoke(main, ["history", "--config", str(config), "--brand", "Acme", "--format", "csv"]).output
+    )))
+    assert [int(row["mentions"]) for row in as_csv] == [2, 2, 1]
+    table = runner.invoke(main, ["history", "--config", str(config), "--brand", "Acme", "--bucket", "day"])
+    assert table.exit_code == 0 and "2026-11-02 00:00" in table.output and "+0.00" in table.output
+
+
+def test_history_rejects_unknown_brand(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["history", "--config", str(write_config(tmp_path)), "--brand", "Initech"])
+    assert result.exit_code == 2
+    assert "brand 'Initech' is not in the config (known: Acme, Globex)" in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade", "--config", str(write_config(tmp_path))])
+    assert result.exit_code == 0 and "up to date" in result.output
+    assert (tmp_path / "cli.db").exists()
