@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, PlainValidator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -73,4 +73,4 @@ def _validate_secret_ref(value: object) -> SecretRef:
     return SecretRef(value)
 
 
-Secret = Annotated[SecretRef, BeforeValidator(_validate_secret_ref), PlainSerializer(str, return_type=str)]
+Secret = Annotated[SecretRef, PlainValidator(_validate_secret_ref), PlainSerializer(str, return_type=str)]
