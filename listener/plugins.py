@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class Named(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 PluginT = TypeVar("PluginT", bound=Named)
