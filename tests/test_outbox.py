@@ -130,3 +130,24 @@ def test_removed_notifier_is_dead_lettered_not_lost_silently(store: Store, now) 
 @pytest.mark.parametrize(("attempt", "seconds"), [(1, 5), (2, 10), (3, 20), (4, 30), (9, 30)])
 def test_backoff_doubles_and_caps(attempt: int, seconds: int) -> None:
     assert backoff(attempt, POLICY) == timedelta(seconds=seconds)
+
+
+def test_slack_failing_twice_then_ok_posts_exactly_once_over_http(store: Store, now, monkeypatch) -> None:
+    """The same guarantee end to end with the real Slack notifier and a real HTTP server."""
+    from alerts.notifiers import NOTIFIERS, NotifierContext
+    from tests.servers import recording_http_server
+
+    with recording_http_server([(500, {}, "oops"), (503, {}, "busy"), (200, {}, "ok")]) as server:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{server.url}/services/T/B/secret")
+        slack_type = NOTIFIERS.get("slack")
+        settings = slack_type.settings_model.model_validate({"webhook_url": "${SLACK_WEBHOOK_URL}"})
+        slack = slack_type.build(NotifierContext("team-slack", settings))
+        queue_alert(store, ["team-slack"])
+        moment = now
+        for _ in range(5):
+            deliver_due(store, {"team-slack": slack}, POLICY, moment)
+            moment += timedelta(minutes=1)
+        assert len(server.requests) == 3
+        assert server.requests[0].body == server.requests[2].body
+    (status,) = store.delivery_statuses()
+    assert (status.status, status.attempts) == ("delivered", 3)
