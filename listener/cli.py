@@ -29,10 +29,16 @@ log = logging.getLogger("listener")
 
 
 def _setup_logging(verbose: bool) -> None:
-    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=verbose, markup=False)
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        console.width = 200  # a log file or pipe: do not wrap lines at 80 columns
+    handler = RichHandler(console=console, show_path=False, rich_tracebacks=verbose, markup=False)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[handler])
-    for noisy in ("apscheduler", "httpx", "urllib3", "alembic", "transformers", "filelock", "huggingface_hub"):
+    for noisy in ("httpx", "urllib3", "alembic", "transformers", "filelock", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # APScheduler warns whenever a run is skipped because the previous one is still busy: that is
+    # how the processing job is meant to behave under load, not a problem to report.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _resolve_config_path(path: str | None) -> Path:

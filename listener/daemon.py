@@ -32,10 +32,11 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
 
     enabled = ", ".join(sorted(pipeline.notifiers)) or "none"
     log.info(
-        "listening for %s on %s; notifiers: %s",
+        "listening for %s on %s; notifiers: %s; storage: %s",
         ", ".join(brand.name for brand in config.brands),
         ", ".join(f"{name} (every {pipeline.source_config(name).interval})" for name in pipeline.collectors),
         enabled,
+        pipeline.store.engine.url.render_as_string(hide_password=True),
     )
     pipeline.classifier  # load the model before the first poll, so its cost is not hidden in one
     scheduler = Scheduler(pipeline)

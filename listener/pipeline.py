@@ -130,12 +130,13 @@ class Pipeline:
             new_by_brand[brand.name] = self.store.store_batch(source_name, brand.name, matching, result.cursor)
             if matching or dropped:
                 log.info(
-                    "%s: %s: %d new of %d fetched%s",
+                    "%s: %s: %d new of %d fetched%s (clock %s UTC)",
                     source_name,
                     brand.name,
                     new_by_brand[brand.name],
                     len(result.mentions),
-                    f" ({dropped} did not really mention it)" if dropped else "",
+                    f", {dropped} did not really mention it" if dropped else "",
+                    self.clock.now().strftime("%Y-%m-%d %H:%M"),
                 )
         if failures:
             raise CollectFailed(source_name, failures) from failures[0][1]

@@ -111,3 +111,15 @@ def test_migrations_match_models(database_url: str) -> None:
     assert {"mentions", "mention_brands", "cursors", "alerts", "outbox", "detector_state"} <= set(
         inspect(engine).get_table_names()
     )
+
+
+def test_mention_scored_for_one_brand_is_not_unscored_for_the_next(store: Store) -> None:
+    """A mention first collected for Globex and scored, then collected for Acme, carries its label."""
+    both = mention("1", "switched from acme to globex")
+    store.store_batch("demo", "Globex", [both], {})
+    (row_id, _), = store.unscored(10)
+    store.save_scores([(row_id, Sentiment("negative", -0.7, 0.8))], "m")
+    store.store_batch("demo", "Acme", [both], {})
+    assert store.oldest_unscored("Acme") is None
+    (window,) = store.window_counts("Acme", T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
+    assert window.negative == 1

@@ -78,13 +78,13 @@ class Store:
         new_count = 0
         with self._sessions.begin() as session:
             for mention in _dedupe(mentions):
-                mention_id, is_new = self._upsert_mention(session, mention, now)
+                row, is_new = self._upsert_mention(session, mention, now)
                 new_count += is_new
-                self._link_brand(session, mention_id, brand, mention.created_at)
+                self._link_brand(session, row, brand)
             self._save_cursor(session, source, brand, cursor, now)
         return new_count
 
-    def _upsert_mention(self, session: Session, mention: Mention, now: datetime) -> tuple[int, bool]:
+    def _upsert_mention(self, session: Session, mention: Mention, now: datetime) -> tuple[MentionRow, bool]:
         existing = session.execute(
             select(MentionRow).where(
                 MentionRow.source == mention.source, MentionRow.external_id == mention.external_id
@@ -107,7 +107,7 @@ class Store:
             )
             session.add(row)
             session.flush()
-            return row.id, True
+            return row, True
         existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
         if existing.text != mention.text:
@@ -117,15 +117,22 @@ class Store:
             session.execute(
                 update(MentionBrandRow).where(MentionBrandRow.mention_id == existing.id).values(sentiment_label=None)
             )
-        return existing.id, False
+        return existing, False
 
-    def _link_brand(self, session: Session, mention_id: int, brand: str, created_at: datetime) -> None:
-        values = {"mention_id": mention_id, "brand": brand, "created_at": created_at}
+    def _link_brand(self, session: Session, mention: MentionRow, brand: str) -> None:
+        """Link a mention to a brand, carrying its label over: a mention already scored for
+        another brand must not look unscored to this one."""
+        values = {
+            "mention_id": mention.id,
+            "brand": brand,
+            "created_at": mention.created_at,
+            "sentiment_label": mention.sentiment_label,
+        }
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MentionBrandRow)
             session.execute(insert.values(**values).on_conflict_do_nothing())
-        elif session.get(MentionBrandRow, (mention_id, brand)) is None:
+        elif session.get(MentionBrandRow, (mention.id, brand)) is None:
             session.add(MentionBrandRow(**values))
 
     def get_cursor(self, source: str, brand: str) -> dict[str, Any] | None:
