@@ -1,0 +1,87 @@
+"""The classifier interface and the batching every model shares.
+
+Both model families (the shipped embedding head and any Hugging Face classifier) reduce to "turn a
+batch of texts into a tensor"; the ordering, cleaning and probability-to-verdict steps live here
+once, so that the two cannot drift apart in how they treat odd input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import torch
+
+from listener.models import SENTIMENT_LABELS, Sentiment
+
+
+class SentimentClassifier(Protocol):
+    """Scores texts. `version` is stored with every scored mention, so scores from different models
+    are never mixed up when a user switches models."""
+
+    version: str
+
+    def classify(self, texts: Sequence[str]) -> list[Sentiment]:
+        """One verdict per text, in the order given."""
+        ...
+
+
+class ModelLoadError(Exception):
+    """A model that cannot be used; the message says what to change in the config."""
+
+
+def clean_text(text: str) -> str:
+    """Replace lone surrogates with U+FFFD.
+
+    Text decoded with `surrogateescape` or cut out of JSON mid-pair carries lone surrogates, which
+    the Rust tokenizers refuse to encode; one such mention must not fail a whole batch. A
+    surrogate pair split across two code points is joined back into its character.
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def run_in_length_sorted_batches(
+    texts: Sequence[str],
+    batch_size: int,
+    forward: Callable[[list[str]], torch.Tensor],
+    on_batch: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Apply `forward` to batches of similar-length texts and return its rows in input order.
+
+    Padding is to the longest text in a batch, so mixing a one-word reply with a long thread costs
+    the whole batch the long thread's length; sorting first keeps batches tight. `forward` runs
+    under inference mode because scoring never needs gradients and it saves memory and time.
+    `on_batch` receives each batch's size, for progress bars.
+    """
+    cleaned = [clean_text(text) for text in texts]
+    order = sorted(range(len(cleaned)), key=lambda index: len(cleaned[index]))
+    rows: list[torch.Tensor] = []
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = [cleaned[index] for index in order[start : start + batch_size]]
+            rows.append(forward(batch).float())
+            if on_batch is not None:
+                on_batch(len(batch))
+    if not rows:
+        return torch.empty(0, 0)
+    sorted_rows = torch.cat(rows)
+    restored = torch.empty_like(sorted_rows)
+    restored[torch.tensor(order)] = sorted_rows
+    return restored
+
+
+def sentiments_from_probabilities(probabilities: torch.Tensor) -> list[Sentiment]:
+    """Turn (n, 3) probabilities, columns in SENTIMENT_LABELS order, into verdicts.
+
+    score = p(positive) - p(negative), so a confident neutral scores near 0 and a split vote between
+    negative and positive does too; confidence is the chosen label's probability.
+    """
+    negative = SENTIMENT_LABELS.index("negative")
+    positive = SENTIMENT_LABELS.index("positive")
+    verdicts = []
+    for row in probabilities.tolist():
+        chosen = max(range(len(SENTIMENT_LABELS)), key=row.__getitem__)
+        score = min(1.0, max(-1.0, row[positive] - row[negative]))
+        confidence = min(1.0, max(0.0, row[chosen]))
+        verdicts.append(Sentiment(label=SENTIMENT_LABELS[chosen], score=score, confidence=confidence))
+    return verdicts

