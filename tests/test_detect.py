@@ -102,14 +102,14 @@ def test_backtest_has_no_look_ahead() -> None:
     assert sum(row.alert for row in full) == 1
 
 
-def test_backtest_cli_writes_one_row_per_input_row(tmp_path) -> None:
+def test_backtest_cli_writes_one_row_per_input_row(tmp_path, monkeypatch) -> None:
     series = tmp_path / "series.csv"
     rows = [f"2026-11-02 00:{m:02d}:00,{v}" for m, v in zip(range(0, 60, 5), [3, 2, 4, 3, 2, 3, 3, 2, 4, 3, 60, 3])]
     series.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
     output = tmp_path / "scores.csv"
-    runner = CliRunner()
-    with runner.isolated_filesystem(tmp_path):  # no config file around: the shipped defaults apply
-        result = runner.invoke(main, ["backtest", "--series", str(series), "--output", str(output)])
+    monkeypatch.chdir(tmp_path)  # no config file around: the shipped defaults apply
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(output)])
     assert result.exit_code == 0, result.output
     lines = output.read_text().splitlines()
     assert lines[0] == "timestamp,anomaly_score,alert"
