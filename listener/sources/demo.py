@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -24,6 +25,8 @@ from listener.sources.base import Collector, CollectorSettings, CollectorType, C
 
 BUNDLED_DATA = "mentions.jsonl"
 
+log = logging.getLogger(__name__)
+
 
 class DemoSettings(CollectorSettings):
     data: str | None = Field(None, description="A JSONL file to replay instead of the bundled sample.")
@@ -37,17 +40,28 @@ def load_replay(path: str | None) -> tuple[list[datetime], list[Mention]]:
         text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
-    mentions = sorted((_parse(line) for line in text.splitlines() if line.strip()), key=lambda m: m.created_at)
+    mentions = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            mentions.append(_parse(line))
+        except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
+            log.warning("demo data %s line %d skipped: %s: %s", path or BUNDLED_DATA, line_number, type(error).__name__, error)
+    mentions.sort(key=lambda mention: mention.created_at)
     return [mention.created_at for mention in mentions], mentions
 
 
 def _parse(line: str) -> Mention:
     record = json.loads(line)
+    created_at = datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
+    if created_at.tzinfo is None:
+        raise ValueError(f"created_at {record['created_at']!r} has no time zone")
     return Mention(
         source="demo",
         external_id=str(record["id"]),
         text=record["text"],
-        created_at=datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")),
+        created_at=created_at,
         author=record.get("author"),
         author_reach=record.get("author_reach"),
         url=record.get("url"),
