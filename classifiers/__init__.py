@@ -21,6 +21,9 @@ def load_classifier(config: ModelConfig) -> SentimentClassifier:
 
     Raises ModelLoadError with a message that says what to change in the config.
     """
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a daemon's log is no place for a progress bar
     if config.name == "default":
         from classifiers.embedding_head import EmbeddingHeadClassifier
 
