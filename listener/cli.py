@@ -95,11 +95,20 @@ def run(config_path: str | None, once: bool) -> None:
 @main.command("check-config")
 @click.argument("file", type=click.Path(dir_okay=False))
 def check_config(file: str) -> None:
-    """Validate FILE; print every problem with its field, exit 2 if there is any."""
+    """Validate FILE; print every problem with its field, exit 2 if there is any.
+
+    Also says which notifiers would run with the current environment, and why the others would not.
+    """
+    from listener.pipeline import build_notifiers
+
     config = _load(file)
     click.echo(
         f"{file}: OK ({len(config.brands)} brands, {len(config.sources)} sources, {len(config.notifiers)} notifiers)"
     )
+    enabled, disabled = build_notifiers(config)
+    for entry in config.notifiers:
+        state = "enabled" if entry.name in enabled else f"not enabled: {disabled[entry.name]}"
+        click.echo(f"  notifier {entry.name} ({entry.type}): {state}")
 
 
 @main.command()

@@ -37,20 +37,25 @@ def build_clock(config: ListenerConfig) -> Clock:
     return SystemClock()
 
 
-def build_notifiers(config: ListenerConfig) -> dict[str, Notifier]:
-    """The enabled notifiers that can run now; the others are logged once with the reason."""
+def build_notifiers(config: ListenerConfig) -> tuple[dict[str, Notifier], dict[str, str]]:
+    """The notifiers that can run now, and for each one that cannot, the reason why.
+
+    A notifier whose secret is not in the environment is not an error: the demo config ships
+    Slack and email that way, and they switch on once the variable is set.
+    """
     notifiers: dict[str, Notifier] = {}
+    disabled: dict[str, str] = {}
     for entry in config.notifiers:
         if not entry.enabled:
-            log.info("notifier %r is disabled in config", entry.name)
+            disabled[entry.name] = "disabled in config (enabled = false)"
             continue
         notifier_type = NOTIFIERS.get(entry.type)
         settings = notifier_type.settings_model.model_validate(entry.settings)
         try:
             notifiers[entry.name] = notifier_type.build(NotifierContext(entry.name, settings))
         except NotifierDisabled as reason:
-            log.info("notifier %r (%s) is not enabled: %s", entry.name, entry.type, reason)
-    return notifiers
+            disabled[entry.name] = str(reason)
+    return notifiers, disabled
 
 
 @dataclass
@@ -81,7 +86,11 @@ class Pipeline:
         self.store = store
         self._classifier = classifier
         self._classifier_lock = threading.Lock()
-        self.notifiers = build_notifiers(config) if notifiers is None else notifiers
+        if notifiers is None:
+            notifiers, disabled = build_notifiers(config)
+            for name, reason in disabled.items():
+                log.info("notifier %r is not enabled: %s", name, reason)
+        self.notifiers = notifiers
         self.collectors: dict[str, Collector] = {
             source.name: self._build_collector(source) for source in config.sources if source.enabled
         }

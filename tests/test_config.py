@@ -109,6 +109,17 @@ def test_shipped_configs_are_valid(name: str) -> None:
     assert "OK" in result.output
 
 
+def test_check_config_says_which_notifiers_would_run(monkeypatch) -> None:
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    result = CliRunner().invoke(main, ["check-config", str(REPO / "config" / "demo.toml")])
+    assert result.exit_code == 0, result.output
+    assert "notifier console (console): enabled" in result.output
+    assert "notifier team-slack (slack): enabled" in result.output
+    assert "notifier oncall-email (email): not enabled: set SMTP_HOST" in result.output
+    assert "127.0.0.1:9" not in result.output  # a secret's value is never printed
+
+
 def test_durations_accept_units_and_seconds(make_config) -> None:
     config = make_config(detection={"window": "30m", "cooldown": 7200})
     assert config.detection.window.total_seconds() == 1800

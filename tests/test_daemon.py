@@ -45,7 +45,7 @@ def test_sigterm_stops_the_daemon_gracefully(tmp_path: Path) -> None:
     assert process.returncode == 0, log
     assert "received SIGTERM: finishing the batch in hand, then stopping" in log
     assert log.rstrip().splitlines()[-1].strip().endswith("stopped")
-    assert "notifier 'team-slack' (slack) is not enabled: set SLACK_WEBHOOK_URL" in " ".join(log.split())
+    assert "notifier 'team-slack' is not enabled: set SLACK_WEBHOOK_URL" in " ".join(log.split())
     assert "demo: Acme:" in log
 
 
