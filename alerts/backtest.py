@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Iterable, Iterator, Sequence, TextIO
 
 from alerts.detect import IncidentTracker, evaluate
@@ -56,7 +56,7 @@ def read_series(stream: TextIO, name: str = "<input>") -> list[SeriesPoint]:
 
 def _parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def series_interval(times: Sequence[datetime]) -> timedelta:

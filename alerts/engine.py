@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alerts.detect import IncidentTracker, baseline_windows, evaluate
 from listener.config import DetectionConfig
@@ -19,7 +19,7 @@ from listener.storage.repository import DetectorState, Store
 log = logging.getLogger(__name__)
 
 RULE = "negative_spike"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def align(moment: datetime, window: timedelta, origin: datetime = EPOCH) -> datetime:

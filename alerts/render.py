@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,8 +66,8 @@ def _slack_link_target(url: str) -> str:
 def _utc(moment: datetime) -> datetime:
     """Storage may hand back naive datetimes; they are UTC by convention throughout the project."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def format_window(alert: Alert) -> str:

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Iterable, TextIO
 
@@ -213,7 +213,8 @@ def backtest(series: TextIO, output: TextIO, config_path: str | None) -> None:
 
     Uses the detection settings of --config when one is found, else the defaults.
     """
-    from alerts.backtest import SeriesError, backtest as run_backtest, read_series, write_backtest
+    from alerts.backtest import SeriesError, read_series, write_backtest
+    from alerts.backtest import backtest as run_backtest
     from listener.config import DetectionConfig
 
     try:
@@ -276,7 +277,7 @@ def _open_store(config: ListenerConfig):  # type: ignore[no-untyped-def]
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _write_csv(records: list[dict[str, object]], stream: TextIO, columns: list[str]) -> None:

@@ -9,7 +9,7 @@ source type never means editing this module. Every error is reported as
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ class ClockConfig(StrictModel):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -53,7 +53,7 @@ class BrandConfig(StrictModel):
     languages: tuple[str, ...] = Field(default=(), description="ISO 639-1 codes; empty means any.")
 
     @model_validator(mode="after")
-    def _has_terms(self) -> "BrandConfig":
+    def _has_terms(self) -> BrandConfig:
         if not self.keywords and not self.phrases:
             raise ValueError(f"brand {self.name!r} needs at least one keyword or phrase")
         blank = [term for term in (*self.keywords, *self.phrases, *self.exclude) if not term.strip()]
@@ -141,7 +141,7 @@ class ListenerConfig(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "ListenerConfig":
+    def _cross_references(self) -> ListenerConfig:
         _require_unique("brands", [brand.name for brand in self.brands])
         _require_unique("sources", [source.name for source in self.sources])
         _require_unique("notifiers", [notifier.name for notifier in self.notifiers])

@@ -30,15 +30,16 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
         signal.signal(signal.SIGINT, _request_stop)
         signal.signal(signal.SIGTERM, _request_stop)
 
-    enabled = ", ".join(sorted(pipeline.notifiers)) or "none"
+    # The model loads before the first poll, so its cost shows here rather than inside a poll.
+    model_version = pipeline.classifier.version
     log.info(
-        "listening for %s on %s; notifiers: %s; storage: %s",
+        "listening for %s on %s; model: %s; notifiers: %s; storage: %s",
         ", ".join(brand.name for brand in config.brands),
         ", ".join(f"{name} (every {pipeline.source_config(name).interval})" for name in pipeline.collectors),
-        enabled,
+        model_version,
+        ", ".join(sorted(pipeline.notifiers)) or "none",
         pipeline.store.engine.url.render_as_string(hide_password=True),
     )
-    pipeline.classifier  # load the model before the first poll, so its cost is not hidden in one
     scheduler = Scheduler(pipeline)
     scheduler.start()
     try:

@@ -32,21 +32,21 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from statistics import median
 
 SEED = 20261102
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
-END = datetime(2026, 11, 5, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
+END = datetime(2026, 11, 5, tzinfo=UTC)
 WINDOW_MINUTES = 15
 MINUTES = int((END - START).total_seconds() // 60)
 WINDOWS = MINUTES // WINDOW_MINUTES
 
-OUTAGE_START = datetime(2026, 11, 4, 10, tzinfo=timezone.utc)
+OUTAGE_START = datetime(2026, 11, 4, 10, tzinfo=UTC)
 OUTAGE_MINUTE = int((OUTAGE_START - START).total_seconds() // 60)
 # The outage and its tails live inside this span; ordinary negative streams are capped everywhere.
-SPIKE_SPAN = (datetime(2026, 11, 4, 9, 45, tzinfo=timezone.utc), datetime(2026, 11, 4, 13, 30, tzinfo=timezone.utc))
+SPIKE_SPAN = (datetime(2026, 11, 4, 9, 45, tzinfo=UTC), datetime(2026, 11, 4, 13, 30, tzinfo=UTC))
 QUIET_NEGATIVE_CAP = 4
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "listener" / "demo_data" / "mentions.jsonl"
@@ -1193,7 +1193,7 @@ def negative_windows(records: list[dict[str, object]]) -> dict[str, list[int]]:
     for record in records:
         if record["expected_sentiment"] != "negative":
             continue
-        created = datetime.strptime(str(record["created_at"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        created = datetime.strptime(str(record["created_at"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         window = int((created - START).total_seconds()) // (WINDOW_MINUTES * 60)
         for brand in brands_in(str(record["text"])):
             counts[brand][window] += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,7 +34,7 @@ DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LISTENER_TES
 
 
 def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

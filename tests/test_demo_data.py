@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,14 +25,14 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "listener" / "demo_data" / "mentions.jsonl"
 GENERATOR = REPO / "scripts" / "make_demo_data.py"
 
-START = datetime(2026, 11, 2, tzinfo=timezone.utc)
-END = datetime(2026, 11, 5, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, tzinfo=UTC)
+END = datetime(2026, 11, 5, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
 WINDOWS = int((END - START) / WINDOW)
 DAY_WINDOWS = int(timedelta(days=1) / WINDOW)
-OUTAGE = datetime(2026, 11, 4, 10, tzinfo=timezone.utc)
-PEAK = (datetime(2026, 11, 4, 10, 15, tzinfo=timezone.utc), datetime(2026, 11, 4, 11, tzinfo=timezone.utc))
-SPIKE_SPAN = (datetime(2026, 11, 4, 9, 45, tzinfo=timezone.utc), datetime(2026, 11, 4, 13, 30, tzinfo=timezone.utc))
+OUTAGE = datetime(2026, 11, 4, 10, tzinfo=UTC)
+PEAK = (datetime(2026, 11, 4, 10, 15, tzinfo=UTC), datetime(2026, 11, 4, 11, tzinfo=UTC))
+SPIKE_SPAN = (datetime(2026, 11, 4, 9, 45, tzinfo=UTC), datetime(2026, 11, 4, 13, 30, tzinfo=UTC))
 
 FIELDS = {
     "id": str, "created_at": str, "author": str, "author_reach": int, "url": str, "language": str, "text": str,

@@ -8,10 +8,10 @@ import pytest
 
 from alerts.notifiers import PermanentError, RetryableError
 from alerts.outbox import backoff, deliver_due
+from listener.clock import utcnow
 from listener.config import DeliveryConfig
 from listener.models import Alert
 from listener.storage.repository import DetectorState, Store
-from listener.clock import utcnow
 from tests.conftest import utc
 
 POLICY = DeliveryConfig(max_attempts=4, initial_backoff=timedelta(seconds=5), max_backoff=timedelta(seconds=30))

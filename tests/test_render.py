@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
@@ -17,7 +17,7 @@ from alerts.render import (
 )
 from listener.models import Alert, StoredMention
 
-WINDOW_START = datetime(2026, 11, 4, 10, 0, tzinfo=timezone.utc)
+WINDOW_START = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
 HOSTILE_TEXTS = (
     "<!channel> <!here> <@U123> refunds now <https://evil.example|bank.com>",
     "<script>alert(1)</script> <img src=x onerror=alert(1)> & friends",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from datetime import timedelta
 
@@ -12,10 +11,10 @@ import pytest
 
 from listener.clock import ManualClock
 from listener.config import BrandConfig
+from listener.models import Mention
 from listener.pipeline import Pipeline
 from listener.scheduler import Scheduler, next_backoff
 from listener.sources import FetchResult, SourceUnavailable
-from listener.models import Mention
 from tests.conftest import utc
 
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import smtplib
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Literal
@@ -91,7 +91,7 @@ def build_message(alert: Alert, sender: str, recipients: list[str], now: datetim
     message["Subject"] = alert_title(alert)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id(alert, sender)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies back to the sender
     message.set_content(alert_text(alert))

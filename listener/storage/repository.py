@@ -8,10 +8,10 @@ rows, so a crash between two steps can never lose a mention or an alert delivery
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Engine, Integer, case, cast, delete, func, select, update
+from sqlalchemy import Engine, Integer, case, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -375,12 +375,6 @@ class Store:
             for row, key, brand in rows
         ]
 
-    def purge_all(self) -> None:
-        """Delete every row (tests and `listener db reset`); the schema stays."""
-        with self._sessions.begin() as session:
-            for table in (OutboxRow, AlertRow, DetectorStateRow, CursorRow, MentionBrandRow, MentionRow):
-                session.execute(delete(table))
-
 
 def _dedupe(mentions: Sequence[Mention]) -> list[Mention]:
     """Keep the last copy of each external id: platforms repeat items across result pages."""
@@ -389,7 +383,7 @@ def _dedupe(mentions: Sequence[Mention]) -> list[Mention]:
 
 def _bucket_index(session: Session, column: Any, origin: datetime, seconds: float) -> Any:
     """Index of the `seconds`-wide window a timestamp falls in, counted from `origin`, in SQL."""
-    naive_origin = origin.astimezone(timezone.utc).replace(tzinfo=None)
+    naive_origin = origin.astimezone(UTC).replace(tzinfo=None)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         # julianday() is a float of days: round to milliseconds so a mention exactly on a window
