@@ -33,8 +33,29 @@ class DetectionSummary:
     alerts: list[Alert]
 
 
+def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime, sources: Sequence[str]) -> datetime:
+    """Up to when `brand`'s mentions are complete enough to judge.
+
+    Every source must have polled past a window's end plus the lateness allowance (platforms
+    index posts with a delay), and every mention before it must be scored. A source that has not
+    polled successfully for `source_wait` is no longer waited for: an outage of one platform must
+    not silence alerts from the others.
+    """
+    watermark = now
+    for collected in store.collected_until(brand, sources).values():
+        watermark = min(watermark, max(collected or now - rule.source_wait, now - rule.source_wait))
+    watermark -= rule.lateness
+    oldest_unscored = store.oldest_unscored(brand)
+    return watermark if oldest_unscored is None else min(watermark, oldest_unscored)
+
+
 def detect_brand(
-    store: Store, brand: str, rule: DetectionConfig, now: datetime, notifiers: list[str]
+    store: Store,
+    brand: str,
+    rule: DetectionConfig,
+    now: datetime,
+    notifiers: list[str],
+    sources: Sequence[str] = (),
 ) -> DetectionSummary:
     """Judge the closed windows of `brand` not judged yet; store and queue any alert."""
     first_mention = store.first_mention_time(brand)
@@ -43,11 +64,7 @@ def detect_brand(
     data_start = align(first_mention, rule.window)
     state = store.detector_state(brand, RULE)
     start = state.evaluated_until if state else data_start
-    watermark = now - rule.lateness
-    oldest_unscored = store.oldest_unscored(brand)
-    if oldest_unscored is not None:
-        watermark = min(watermark, oldest_unscored)
-    end = align(watermark, rule.window)
+    end = align(judged_until(store, brand, rule, now, sources), rule.window)
     if end <= start:
         return DetectionSummary(0, [])
     history_length = baseline_windows(rule)

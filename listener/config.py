@@ -101,7 +101,12 @@ class DetectionConfig(StrictModel):
     threshold: float = Field(0.9999, gt=0, lt=1, description="Anomaly score (0-1) at or above which a window alerts.")
     critical_ratio: float = Field(5.0, ge=1.0, description="Observed/expected at or above which severity is critical.")
     cooldown: Duration = Field(default=timedelta(hours=2), description="Quiet period after a spike ends.")
-    lateness: Duration = Field(default=timedelta(minutes=5), description="Wait this long after a window closes.")
+    lateness: Duration = Field(
+        default=timedelta(minutes=5), description="Judge a window only once every source polled this long after it closed."
+    )
+    source_wait: Duration = Field(
+        default=timedelta(minutes=30), description="Stop waiting for a source that has not polled for this long."
+    )
     top_mentions: int = Field(5, ge=0, le=50)
 
 

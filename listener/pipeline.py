@@ -110,6 +110,10 @@ class Pipeline:
         settings = collector_type.settings_model.model_validate(source.settings)
         return collector_type.build(SourceContext(source.name, settings, self.clock))
 
+    def sources_for(self, brand: str) -> list[str]:
+        """The enabled sources that search for `brand`."""
+        return [name for name in self.collectors if _serves(self.source_config(name), brand)]
+
     def source_config(self, name: str) -> SourceConfig:
         return next(source for source in self.config.sources if source.name == name)
 
@@ -123,12 +127,13 @@ class Pipeline:
         """
         source = self.source_config(source_name)
         collector = self.collectors[source_name]
-        brands = [brand for brand in self.config.brands if source.brands is None or brand.name in source.brands]
+        brands = [brand for brand in self.config.brands if _serves(source, brand.name)]
         new_by_brand: dict[str, int] = {}
         failures: list[tuple[str, Exception]] = []
         for brand in brands:
             if self.stopping.is_set():
                 break
+            polled_at = self.clock.now()
             try:
                 result = collector.fetch(brand, self.store.get_cursor(source_name, brand.name))
             except Exception as error:
@@ -136,7 +141,9 @@ class Pipeline:
                 continue
             matching = [m for m in result.mentions if mentions_brand(brand, m.text, m.language)]
             dropped = len(result.mentions) - len(matching)
-            new_by_brand[brand.name] = self.store.store_batch(source_name, brand.name, matching, result.cursor)
+            new_by_brand[brand.name] = self.store.store_batch(
+                source_name, brand.name, matching, result.cursor, collected_until=polled_at
+            )
             if matching or dropped:
                 log.info(
                     "%s: %s: %d new of %d fetched%s (clock %s UTC)",
@@ -161,7 +168,9 @@ class Pipeline:
             return report
         now = self.clock.now()
         for brand in self.config.brands:
-            summary = detect_brand(self.store, brand.name, self.config.detection, now, sorted(self.notifiers))
+            summary = detect_brand(
+                self.store, brand.name, self.config.detection, now, sorted(self.notifiers), self.sources_for(brand.name)
+            )
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
         report.delivery = deliver_due(self.store, self.notifiers, self.config.delivery, utcnow())
@@ -190,6 +199,10 @@ class Pipeline:
                 labels["neutral"],
                 labels["positive"],
             )
+
+
+def _serves(source: SourceConfig, brand: str) -> bool:
+    return source.brands is None or brand in source.brands
 
 
 class CollectFailed(Exception):

@@ -83,3 +83,25 @@ def test_quiet_brand_never_alerts(store: Store) -> None:
     summary = detect_brand(store, "Globex", RULE_CONFIG, START + timedelta(hours=49), ["console"])
     assert summary.windows == (48 * 60 + 45) // 15  # empty windows after the data are judged too
     assert summary.alerts == []
+
+
+def test_window_waits_until_every_source_has_polled_past_it(store: Store) -> None:
+    add_mentions(store, "Acme", START, 4, 1.5, seed=1, tag="base")
+    now = START + timedelta(hours=1, minutes=30)
+    store.store_batch("fast", "Acme", [], {}, collected_until=now)
+    store.store_batch("slow", "Acme", [], {}, collected_until=START + timedelta(hours=1, minutes=10))
+    # Judged up to the slow source's last poll minus lateness, 01:05: the four windows before 01:00.
+    assert detect_brand(store, "Acme", RULE_CONFIG, now, [], ["fast", "slow"]).windows == 4
+    store.store_batch("slow", "Acme", [], {}, collected_until=START + timedelta(hours=1, minutes=25))
+    # 01:20 now: one more window, 01:00-01:15.
+    assert detect_brand(store, "Acme", RULE_CONFIG, now, [], ["fast", "slow"]).windows == 1
+
+
+def test_a_source_that_stopped_polling_is_waited_for_only_so_long(store: Store) -> None:
+    add_mentions(store, "Acme", START, 4, 1.5, seed=1, tag="base")
+    store.store_batch("fast", "Acme", [], {}, collected_until=START + timedelta(hours=4))
+    now = START + timedelta(hours=4)
+    # "down" never polled: it is waited for up to source_wait (30 min), then ignored.
+    summary = detect_brand(store, "Acme", RULE_CONFIG, now, [], ["fast", "down"])
+    expected_end = now - RULE_CONFIG.source_wait - RULE_CONFIG.lateness
+    assert summary.windows == (expected_end - START) // RULE_CONFIG.window

@@ -68,8 +68,18 @@ class Store:
 
     # -- mentions ---------------------------------------------------------------------------
 
-    def store_batch(self, source: str, brand: str, mentions: Sequence[Mention], cursor: dict[str, Any]) -> int:
+    def store_batch(
+        self,
+        source: str,
+        brand: str,
+        mentions: Sequence[Mention],
+        cursor: dict[str, Any],
+        collected_until: datetime | None = None,
+    ) -> int:
         """Store one poll's mentions of `brand` and its next cursor atomically; return how many were new.
+
+        `collected_until` (the daemon-clock time the poll started) tells detection that this
+        source has delivered everything older, so windows before it can be judged.
 
         A mention seen before is not duplicated: its counts are refreshed, and if its text was
         edited the sentiment is cleared so it is scored again.
@@ -81,7 +91,7 @@ class Store:
                 row, is_new = self._upsert_mention(session, mention, now)
                 new_count += is_new
                 self._link_brand(session, row, brand)
-            self._save_cursor(session, source, brand, cursor, now)
+            self._save_cursor(session, source, brand, cursor, now, collected_until)
         return new_count
 
     def _upsert_mention(self, session: Session, mention: Mention, now: datetime) -> tuple[MentionRow, bool]:
@@ -140,12 +150,36 @@ class Store:
             row = session.get(CursorRow, (source, brand))
             return None if row is None else dict(row.value)
 
-    def _save_cursor(self, session: Session, source: str, brand: str, cursor: dict[str, Any], now: datetime) -> None:
+    def _save_cursor(
+        self,
+        session: Session,
+        source: str,
+        brand: str,
+        cursor: dict[str, Any],
+        now: datetime,
+        collected_until: datetime | None,
+    ) -> None:
         row = session.get(CursorRow, (source, brand))
         if row is None:
-            session.add(CursorRow(source=source, brand=brand, value=cursor, updated_at=now))
+            session.add(
+                CursorRow(source=source, brand=brand, value=cursor, updated_at=now, collected_until=collected_until)
+            )
         else:
             row.value, row.updated_at = cursor, now
+            if collected_until is not None:
+                row.collected_until = collected_until
+
+    def collected_until(self, brand: str, sources: Sequence[str]) -> dict[str, datetime | None]:
+        """Per source, how far `brand` has been collected (None: never polled successfully)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(CursorRow.source, CursorRow.collected_until).where(
+                    CursorRow.brand == brand, CursorRow.source.in_(sources)
+                )
+            ).all()
+        progress: dict[str, datetime | None] = dict.fromkeys(sources)
+        progress.update({row.source: row.collected_until for row in rows})
+        return progress
 
     def count_mentions(self) -> int:
         with self._sessions() as session:

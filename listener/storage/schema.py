@@ -95,6 +95,8 @@ class CursorRow(Base):
     brand: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    collected_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Daemon-clock time at which the last successful poll started: everything before it is in."""
 
 
 class DetectorStateRow(Base):

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('brand', sa.String(length=100), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('collected_until', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('source', 'brand')
     )
     op.create_table('detector_state',
