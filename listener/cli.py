@@ -24,6 +24,7 @@ from rich.table import Table
 from listener.config import ConfigError, ListenerConfig, ModelConfig, load_config
 
 DEFAULT_CONFIGS = ("listener.toml", "config/demo.toml")
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 log = logging.getLogger("listener")
 
@@ -115,8 +116,8 @@ def check_config(file: str) -> None:
 @config_option
 @click.option("--brand", required=True, help="Brand name as in the config.")
 @click.option("--bucket", type=click.Choice(["hour", "day", "week"]), default="hour", show_default=True)
-@click.option("--since", type=click.DateTime(), help="Start (UTC), e.g. 2026-11-02 or 2026-11-02T12:00.")
-@click.option("--until", type=click.DateTime(), help="End (UTC), inclusive of its bucket.")
+@click.option("--since", type=click.DateTime(DATE_FORMATS), help="Start (UTC), e.g. 2026-11-02 or 2026-11-02T12:00.")
+@click.option("--until", type=click.DateTime(DATE_FORMATS), help="End (UTC), inclusive of its bucket.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def history(
     config_path: str | None, brand: str, bucket: str, since: datetime | None, until: datetime | None, output_format: str
@@ -147,7 +148,7 @@ def history(
                 row.bucket_start.strftime("%Y-%m-%d %H:%M"), str(row.mentions), str(row.negative),
                 str(row.neutral), str(row.positive), net,
             )
-        Console().print(table)
+        _output_console().print(table)
 
 
 @main.command()
@@ -258,11 +259,15 @@ def alerts_list(config_path: str | None, limit: int) -> None:
     config = _load(config_path)
     store = _open_store(config)
     table = Table(title="alert deliveries (newest first)")
-    for column in ("alert", "notifier", "status", "attempts", "last error"):
+    for column in ("brand", "window (UTC)", "severity", "negative vs expected", "notifier", "status", "attempts", "last error"):
         table.add_column(column)
     for status in store.delivery_statuses(limit):
-        table.add_row(status.alert_key, status.notifier, status.status, str(status.attempts), status.last_error or "")
-    Console().print(table)
+        table.add_row(
+            status.brand, status.window_start.strftime("%Y-%m-%d %H:%M"), status.severity,
+            f"{status.observed} vs {status.expected:.1f}", status.notifier, status.status,
+            str(status.attempts), status.last_error or "",
+        )
+    _output_console().print(table)
 
 
 def _open_store(config: ListenerConfig):  # type: ignore[no-untyped-def]
@@ -272,6 +277,14 @@ def _open_store(config: ListenerConfig):  # type: ignore[no-untyped-def]
     engine = create_db_engine(config.storage.url)
     upgrade(engine)
     return Store(engine)
+
+
+def _output_console() -> Console:
+    """Tables for a terminal fit its width; piped into a file or another program, they do not wrap."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200
+    return console
 
 
 def _utc(moment: datetime | None) -> datetime | None:

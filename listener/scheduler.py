@@ -47,9 +47,13 @@ class Scheduler:
         self.pipeline = pipeline
         self.health = {name: SourceHealth() for name in pipeline.collectors}
         self._rng = rng or random.Random()
-        workers = len(pipeline.collectors) + 1
+        # Sources share a pool with a thread each; processing has a thread of its own, so the
+        # model always runs on the same thread (one set of allocator arenas, not one per thread).
         self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=max(1, len(pipeline.collectors))),
+                "process": ThreadPoolExecutor(max_workers=1),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
         )
@@ -91,7 +95,7 @@ class Scheduler:
                 seconds=interval.total_seconds(), next_run_time=utcnow(),
             )
         self._scheduler.add_job(
-            self.run_process, "interval", id="process", name="process",
+            self.run_process, "interval", id="process", name="process", executor="process",
             seconds=self.pipeline.config.process_interval.total_seconds(), next_run_time=utcnow(),
         )
         self._scheduler.start()

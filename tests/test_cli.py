@@ -86,3 +86,35 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "upgrade", "--config", str(write_config(tmp_path))])
     assert result.exit_code == 0 and "up to date" in result.output
     assert (tmp_path / "cli.db").exists()
+
+
+def test_history_since_until_accept_minutes(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    result = CliRunner().invoke(
+        main, ["history", "--config", str(config), "--brand", "Acme", "--since", "2026-11-02T10:00", "--until", "2026-11-02 10:59", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [row["bucket_start"] for row in json.loads(result.output)] == ["2026-11-02T10:00:00Z"]
+
+
+def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
+    from listener.models import Alert
+    from listener.storage.repository import DetectorState
+
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    store = Store(create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
+    start = utc(2026, 11, 2, 9)
+    alert = Alert("Acme", "negative_spike", start, start + timedelta(minutes=15), 12, 1.5, 0.6, "critical", 0.99999)
+    store.record_evaluation("Acme", "negative_spike", DetectorState(start, start), alert, ["console", "team-slack"])
+    (first, second) = store.due_deliveries(utc(2100, 1, 1))
+    store.mark_delivered(first.id)
+    store.mark_failed(second.id, "HTTP 404: no such webhook", None)
+    result = CliRunner().invoke(main, ["alerts", "list", "--config", str(config)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "Acme" in line]
+    assert len(lines) == 2
+    assert any("delivered" in line and "console" in line for line in lines)
+    assert any("dead" in line and "HTTP 404" in line for line in lines)
+    assert all("12 vs 1.5" in line and "critical" in line for line in lines)

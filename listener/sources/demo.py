@@ -77,6 +77,7 @@ class DemoCollector:
         self._settings: DemoSettings = context.settings
         self._clock = context.clock
         self._source = context.name
+        self._finished: set[str] = set()
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         times, mentions = load_replay(self._settings.data)
@@ -88,6 +89,13 @@ class DemoCollector:
             position += 1
             if mentions_brand(brand, mention.text, mention.language):
                 found.append(_renamed(mention, self._source))
+        if position >= len(mentions) and brand.name not in self._finished:
+            self._finished.add(brand.name)
+            log.info(
+                "%s: replay of %s finished for %s; the daemon keeps running (Ctrl-C stops it, "
+                "`listener history --brand %s` shows what was collected)",
+                self._source, self._settings.data or "the bundled demo data", brand.name, brand.name,
+            )
         return FetchResult(found, {"position": position})
 
 

@@ -54,6 +54,10 @@ class Delivery:
 class DeliveryStatus:
     alert_key: str
     brand: str
+    window_start: datetime
+    severity: str
+    observed: int
+    expected: float
     notifier: str
     status: str
     attempts: int
@@ -399,14 +403,17 @@ class Store:
     def delivery_statuses(self, limit: int = 100) -> list[DeliveryStatus]:
         with self._sessions() as session:
             rows = session.execute(
-                select(OutboxRow, AlertRow.key, AlertRow.brand)
+                select(OutboxRow, AlertRow)
                 .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
                 .order_by(OutboxRow.id.desc())
                 .limit(limit)
             ).all()
         return [
-            DeliveryStatus(key, brand, row.notifier, row.status, row.attempts, row.last_error, row.delivered_at)
-            for row, key, brand in rows
+            DeliveryStatus(
+                alert.key, alert.brand, alert.window_start, alert.severity, alert.observed, alert.expected,
+                row.notifier, row.status, row.attempts, row.last_error, row.delivered_at,
+            )
+            for row, alert in rows
         ]
 
 
