@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from alerts.engine import detect_brand
 from alerts.notifiers import NOTIFIERS, Notifier, NotifierContext, NotifierDisabled
@@ -139,7 +139,13 @@ class Pipeline:
             except Exception as error:
                 failures.append((brand.name, error))
                 continue
-            matching = [m for m in result.mentions if mentions_brand(brand, m.text, m.language)]
+            # Stored under the configured source name, so two instances of one source type (two
+            # Discourse forums, say) keep separate identities and cursors.
+            matching = [
+                mention if mention.source == source_name else replace(mention, source=source_name)
+                for mention in result.mentions
+                if mentions_brand(brand, mention.text, mention.language)
+            ]
             dropped = len(result.mentions) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at

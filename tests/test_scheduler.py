@@ -124,3 +124,10 @@ def test_one_brand_failing_keeps_the_other_brands_mentions(pipeline: Pipeline) -
         pipeline.collect("fast")
     assert pipeline.store.get_cursor("fast", "Globex") == {"position": 1}
     assert pipeline.store.get_cursor("fast", "Acme") is None
+
+
+def test_mentions_are_stored_under_the_configured_source_name(pipeline: Pipeline) -> None:
+    pipeline.collectors["fast"] = CountingCollector()  # its mentions say source "src"
+    pipeline.collect("fast")
+    ids = [row_id for row_id, _ in pipeline.store.unscored(10)]
+    assert {mention.source for mention in pipeline.store.mentions_by_id(ids)} == {"fast"}

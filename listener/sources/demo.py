@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -88,7 +87,7 @@ class DemoCollector:
             mention = mentions[position]
             position += 1
             if mentions_brand(brand, mention.text, mention.language):
-                found.append(_renamed(mention, self._source))
+                found.append(mention)
         if position >= len(mentions) and brand.name not in self._finished:
             self._finished.add(brand.name)
             log.info(
@@ -97,11 +96,6 @@ class DemoCollector:
                 self._source, self._settings.data or "the bundled demo data", brand.name, brand.name,
             )
         return FetchResult(found, {"position": position})
-
-
-def _renamed(mention: Mention, source: str) -> Mention:
-    """Stamp the configured source name, so two demo sources keep separate identities."""
-    return mention if mention.source == source else replace(mention, source=source)
 
 
 def build(context: SourceContext) -> Collector:
