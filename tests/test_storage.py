@@ -123,3 +123,19 @@ def test_mention_scored_for_one_brand_is_not_unscored_for_the_next(store: Store)
     assert store.oldest_unscored("Acme") is None
     (window,) = store.window_counts("Acme", T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
     assert window.negative == 1
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
+    from sqlalchemy import text
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'nested' / 'wal.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_bare_postgresql_url_uses_psycopg3() -> None:
+    from listener.storage.database import normalise_url
+
+    assert normalise_url("postgresql://user:pw@db/listener").startswith("postgresql+psycopg://user:pw@db/")
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
