@@ -22,6 +22,8 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from listener.config import ConfigError, ListenerConfig, ModelConfig, load_config
+from listener.storage.database import StorageError, open_database
+from listener.storage.repository import Store
 
 DEFAULT_CONFIGS = ("listener.toml", "config/demo.toml")
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -69,7 +71,20 @@ config_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ListenerGroup(click.Group):
+    """Turns the errors a user can fix (database unreachable, model missing) into one line."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from classifiers import ModelLoadError
+
+        try:
+            return super().invoke(ctx)
+        except (StorageError, ModelLoadError) as error:
+            click.echo(f"error: {error}", err=True)
+            raise SystemExit(2) from None
+
+
+@click.group(cls=ListenerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging and full tracebacks.")
 @click.version_option(package_name="social-listener")
 def main(verbose: bool) -> None:
@@ -161,16 +176,12 @@ def classify(
     config_path: str | None, model_name: str | None, input_file: TextIO | None, column: str | None, batch_size: int | None
 ) -> None:
     """Score texts (one per line) and print one JSON object per line, in order."""
-    from classifiers import ModelLoadError, load_classifier
+    from classifiers import load_classifier
 
     model = _model_config(config_path, model_name, batch_size)
     stream = input_file or click.get_text_stream("stdin", encoding="utf-8", errors="replace")
     texts = list(_read_texts(stream, column))
-    try:
-        classifier = load_classifier(model)
-    except ModelLoadError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
+    classifier = load_classifier(model)
     chunk = model.batch_size * 16
     for offset in range(0, len(texts), chunk):
         for sentiment in classifier.classify(texts[offset : offset + chunk]):
@@ -239,10 +250,7 @@ def db() -> None:
 @config_option
 def db_upgrade(config_path: str | None) -> None:
     """Create or migrate the schema to the latest version (the daemon also does this on start)."""
-    from listener.storage.database import create_db_engine, upgrade
-
-    config = _load(config_path)
-    upgrade(create_db_engine(config.storage.url))
+    open_database(_load(config_path).storage.url)
     click.echo("database schema is up to date")
 
 
@@ -270,13 +278,8 @@ def alerts_list(config_path: str | None, limit: int) -> None:
     _output_console().print(table)
 
 
-def _open_store(config: ListenerConfig):  # type: ignore[no-untyped-def]
-    from listener.storage.database import create_db_engine, upgrade
-    from listener.storage.repository import Store
-
-    engine = create_db_engine(config.storage.url)
-    upgrade(engine)
-    return Store(engine)
+def _open_store(config: ListenerConfig) -> Store:
+    return Store(open_database(config.storage.url))
 
 
 def _output_console() -> Console:

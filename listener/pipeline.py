@@ -23,7 +23,7 @@ from listener.config import ListenerConfig, SourceConfig
 from listener.matching import mentions_brand
 from listener.models import Alert
 from listener.sources import COLLECTORS, Collector, SourceContext
-from listener.storage.database import create_db_engine, upgrade
+from listener.storage.database import open_database
 from listener.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,7 @@ class Pipeline:
     ):
         self.config = config
         self.clock = clock or build_clock(config)
-        if store is None:
-            engine = create_db_engine(config.storage.url)
-            upgrade(engine)
-            store = Store(engine)
-        self.store = store
+        self.store = store or Store(open_database(config.storage.url))
         self._classifier = classifier
         self._classifier_lock = threading.Lock()
         if notifiers is None:

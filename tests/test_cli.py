@@ -118,3 +118,13 @@ def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
     assert any("delivered" in line and "console" in line for line in lines)
     assert any("dead" in line and "HTTP 404" in line for line in lines)
     assert all("12 vs 1.5" in line and "critical" in line for line in lines)
+
+
+def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    config = tmp_path / "listener.toml"
+    config.write_text(CONFIG.replace('url = "sqlite:///{db}"', 'url = "postgresql://listener:s3cret@127.0.0.1:1/listener"'))
+    for command in (["run", "--once"], ["history", "--brand", "Acme"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, [*command[:1], *command[1:], "--config", str(config)])
+        assert result.exit_code == 2, result.output
+        assert "error: cannot open the database postgresql+psycopg://listener:***@127.0.0.1:1/listener" in result.output
+        assert "s3cret" not in result.output

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -54,3 +55,21 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema up to `revision`; safe to run on every start."""
     command.upgrade(alembic_config(engine), revision)
+
+
+class StorageError(Exception):
+    """The database cannot be opened; the message names it (without its password) and the cause."""
+
+
+def open_database(url: str) -> Engine:
+    """An engine on `url` with the schema migrated to the latest version."""
+    try:
+        engine = create_db_engine(url)
+        upgrade(engine)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise StorageError(f"storage.url {url!r} is not a usable SQLAlchemy URL: {error}") from error
+    except DBAPIError as error:
+        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise StorageError(f"cannot open the database {shown}: {cause} (check storage.url)") from error
+    return engine
