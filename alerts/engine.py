@@ -99,7 +99,7 @@ def detect_brand(
         if stored is not None:
             alerts.append(stored)
             log.warning(
-                "ALERT %s: %d negative mentions in %s-%s UTC, expected %.1f (score %.4f, %s)",
+                "ALERT %s: %d negative mentions in %s-%s UTC, expected %.1f (score %.5f, %s)",
                 brand,
                 alert.observed,
                 alert.window_start.strftime("%Y-%m-%d %H:%M"),
