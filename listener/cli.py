@@ -141,10 +141,10 @@ def history(
     from listener.history import brand_history
 
     config = _load(config_path)
-    if brand not in [b.name for b in config.brands]:
-        raise click.BadParameter(
-            f"brand {brand!r} is not in the config (known: {', '.join(b.name for b in config.brands)})", param_hint="--brand"
-        )
+    try:
+        config.brand(brand)
+    except KeyError as unknown:
+        raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
     store = _open_store(config)
     rows = brand_history(store, brand, bucket, _utc(since), _utc(until))
     records = [row.as_json() for row in rows]

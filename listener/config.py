@@ -163,7 +163,7 @@ class ListenerConfig(StrictModel):
         for brand in self.brands:
             if brand.name == name:
                 return brand
-        raise KeyError(f"brand {name!r} is not defined (known: {', '.join(b.name for b in self.brands)})")
+        raise KeyError(f"brand {name!r} is not in the config (known: {', '.join(b.name for b in self.brands)})")
 
 
 def _require_unique(section: str, names: list[str]) -> None:
