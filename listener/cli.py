@@ -32,11 +32,17 @@ log = logging.getLogger("listener")
 
 
 def _setup_logging(verbose: bool) -> None:
+    """Coloured, aligned logs on a terminal; plain one-line records with timestamps otherwise
+    (journald, a log file, a container), where colours and wrapping only get in the way."""
     console = Console(stderr=True)
-    if not console.is_terminal:
-        console.width = 200  # a log file or pipe: do not wrap lines at 80 columns
-    handler = RichHandler(console=console, show_path=False, rich_tracebacks=verbose, markup=False)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[handler])
+    handler: logging.Handler
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_path=False, rich_tracebacks=verbose, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     for noisy in ("httpx", "urllib3", "alembic", "transformers", "filelock", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # APScheduler warns whenever a run is skipped because the previous one is still busy: that is

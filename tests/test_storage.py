@@ -139,3 +139,16 @@ def test_bare_postgresql_url_uses_psycopg3() -> None:
 
     assert normalise_url("postgresql://user:pw@db/listener").startswith("postgresql+psycopg://user:pw@db/")
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migrations_downgrade_to_empty_and_back(database_url: str) -> None:
+    from alembic import command
+
+    from listener.storage.database import alembic_config
+
+    engine = create_db_engine(database_url)
+    upgrade(engine)
+    command.downgrade(alembic_config(engine), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(engine)
+    assert "mentions" in inspect(engine).get_table_names()
