@@ -41,9 +41,10 @@ def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime,
     polled successfully for `source_wait` is no longer waited for: an outage of one platform must
     not silence alerts from the others.
     """
+    waited_for_since = now - rule.source_wait
     watermark = now
     for collected in store.collected_until(brand, sources).values():
-        watermark = min(watermark, max(collected or now - rule.source_wait, now - rule.source_wait))
+        watermark = min(watermark, max(collected or waited_for_since, waited_for_since))
     watermark -= rule.lateness
     oldest_unscored = store.oldest_unscored(brand)
     return watermark if oldest_unscored is None else min(watermark, oldest_unscored)

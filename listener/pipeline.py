@@ -154,7 +154,7 @@ class Pipeline:
                     new_by_brand[brand.name],
                     len(result.mentions),
                     f", {dropped} did not really mention it" if dropped else "",
-                    self.clock.now().strftime("%Y-%m-%d %H:%M"),
+                    polled_at.strftime("%Y-%m-%d %H:%M"),
                 )
         if failures:
             raise CollectFailed(source_name, failures) from failures[0][1]
