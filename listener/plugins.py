@@ -8,6 +8,7 @@ A third-party package adds a source or notifier by declaring an entry point in t
 from __future__ import annotations
 
 import logging
+import pkgutil
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Generic, Protocol, TypeVar
@@ -24,18 +25,30 @@ PluginT = TypeVar("PluginT", bound=Named)
 
 
 class Registry(Generic[PluginT]):
-    def __init__(self, kind: str, group: str, builtin_modules: list[str]):
+    """Plugins of one kind: every module of the built-in `package` that defines `PLUGIN`, then
+    the entry points of `group`. Adding a built-in source or notifier is adding one module."""
+
+    def __init__(self, kind: str, group: str, package: str):
         self._kind = kind
         self._group = group
-        self._builtin_modules = builtin_modules
+        self._package = package
         self._plugins: dict[str, PluginT] | None = None
+
+    def _builtin_modules(self) -> list[str]:
+        package = import_module(self._package)
+        return [
+            f"{self._package}.{info.name}"
+            for info in pkgutil.iter_modules(package.__path__)
+            if not info.name.startswith("_") and info.name != "base"
+        ]
 
     def _load(self) -> dict[str, PluginT]:
         if self._plugins is None:
             plugins: dict[str, PluginT] = {}
-            for module_name in self._builtin_modules:
-                plugin = import_module(module_name).PLUGIN
-                plugins[plugin.name] = plugin
+            for module_name in self._builtin_modules():
+                plugin = getattr(import_module(module_name), "PLUGIN", None)
+                if plugin is not None:
+                    plugins[plugin.name] = plugin
             for entry_point in entry_points(group=self._group):
                 try:
                     plugin = entry_point.load()

@@ -13,11 +13,7 @@ from alerts.notifiers.base import (
 )
 from listener.plugins import Registry
 
-NOTIFIERS: Registry[NotifierType] = Registry(
-    "notifier",
-    "social_listener.notifiers",
-    ["alerts.notifiers.console", "alerts.notifiers.slack", "alerts.notifiers.email"],
-)
+NOTIFIERS: Registry[NotifierType] = Registry("notifier", "social_listener.notifiers", "alerts.notifiers")
 
 
 def notifier_settings_model(type_name: str) -> type[NotifierSettings]:

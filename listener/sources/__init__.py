@@ -10,12 +10,11 @@ from listener.sources.base import (
     Cursor,
     FetchResult,
     SourceContext,
+    SourceMisconfigured,
     SourceUnavailable,
 )
 
-COLLECTORS: Registry[CollectorType] = Registry(
-    "source", "social_listener.collectors", ["listener.sources.demo"]
-)
+COLLECTORS: Registry[CollectorType] = Registry("source", "social_listener.collectors", "listener.sources")
 
 
 def collector_settings_model(type_name: str) -> type[CollectorSettings]:
@@ -30,6 +29,7 @@ __all__ = [
     "Cursor",
     "FetchResult",
     "SourceContext",
+    "SourceMisconfigured",
     "SourceUnavailable",
     "collector_settings_model",
 ]

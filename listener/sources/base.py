@@ -50,9 +50,25 @@ class SourceUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class SourceMisconfigured(Exception):
+    """The source can never work as configured (credentials rejected, feed URL not found).
+
+    Unlike SourceUnavailable this will not pass by waiting; `listener sources test` reports it as
+    a failure to fix, and the daemon logs it and keeps polling at the normal backoff.
+    """
+
+
 class Collector(Protocol):
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         """Mentions of `brand` newer than `cursor` (None on the first run)."""
+        ...
+
+    def check(self, brand: BrandConfig) -> str:
+        """One cheap real request proving credentials and connectivity, for `listener sources test`.
+
+        Returns a one-line verdict for a human ("authenticated; 12 recent results"); raises
+        SourceUnavailable (transient) or SourceMisconfigured (fix the config or credentials).
+        """
         ...
 
 

@@ -97,6 +97,11 @@ class DemoCollector:
             )
         return FetchResult(found, {"position": position})
 
+    def check(self, brand: BrandConfig) -> str:
+        times, mentions = load_replay(self._settings.data)
+        matching = sum(1 for mention in mentions if mentions_brand(brand, mention.text, mention.language))
+        return f"{len(mentions)} recorded mentions, {matching} of them about {brand.name}"
+
 
 def build(context: SourceContext) -> Collector:
     return DemoCollector(context)

@@ -52,8 +52,8 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision`; safe to run on every start."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to `revision` (every head by default); safe to run on every start."""
     command.upgrade(alembic_config(engine), revision)
 
 
