@@ -1,20 +1,34 @@
-"""The daemon's detection step: judge every newly closed window of every brand.
+"""The daemon's alerting step: judge every newly closed window of every rule of a brand, turn
+firing windows into incident messages, and queue each one for its receivers.
 
 A window is judged once, after it has closed, the allowed lateness has passed and every mention
-in it has been scored; progress is stored with any alert it produces, so a restart resumes at the
-next window and never re-fires.
+in it has been scored. One pass over a brand is stored in one transaction (every rule's progress,
+the incidents' state, the messages and their outbox rows), so a restart resumes at the next
+window and never sends a message twice or loses one.
+
+Stages, in Alertmanager's order: rules decide that a window fires (`alerts/rules.py`), incidents
+group firing windows and decide which message is due (`alerts/incidents.py`), then silences and
+quiet hours may keep a message from being delivered (it is still stored, with the reason), and
+routes choose its receivers (`alerts/routing.py`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Sequence
 
-from alerts.detect import IncidentTracker, baseline_windows, evaluate
-from listener.config import DetectionConfig
-from listener.models import Alert
-from listener.storage.repository import DetectorState, Store
+from alerts.detect import Detection, baseline_windows
+from alerts.evidence import build_evidence
+from alerts.incidents import SEVERITY_RANK, Firing, GroupingPolicy, IncidentBook, Message
+from alerts.routing import receivers_for
+from alerts.rules import Rule, default_rule, judge, rules_from_config
+from alerts.silences import ActiveSilence, active_silences, silenced_by
+from listener.clock import utcnow
+from listener.config import DetectionConfig, ListenerConfig, RouteConfig, SilenceConfig
+from listener.models import Alert, AlertEvidence
+from listener.storage.repository import DetectorState, QueuedMessage, Store, WindowCount
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +42,46 @@ def align(moment: datetime, window: timedelta, origin: datetime = EPOCH) -> date
 
 
 @dataclass(frozen=True)
+class AlertPolicy:
+    """Everything the alerting step needs from config: rules, grouping, routes, planned silences."""
+
+    detection: DetectionConfig
+    rules: tuple[Rule, ...]
+    grouping: GroupingPolicy
+    routes: tuple[RouteConfig, ...] = ()
+    silences: tuple[SilenceConfig, ...] = ()
+    brand_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each brand's keywords and phrases, which the evidence leaves out of the terms that drove a spike."""
+
+
+def default_policy(detection: DetectionConfig) -> AlertPolicy:
+    """Today's behaviour from `[detection]` alone: one negative-volume rule, grouped per brand."""
+    return AlertPolicy(detection, (default_rule(detection),), GroupingPolicy(resolve_after=detection.cooldown))
+
+
+def policy_from_config(config: ListenerConfig) -> AlertPolicy:
+    alerting = config.alerting
+    grouping = GroupingPolicy(
+        group_by=tuple(alerting.group_by),
+        repeat_interval=alerting.repeat_interval,
+        resolve_after=alerting.resolve_after or config.detection.cooldown,
+        send_resolved=alerting.send_resolved,
+    )
+    return AlertPolicy(
+        config.detection,
+        tuple(rules_from_config(config)),
+        grouping,
+        tuple(config.routes),
+        tuple(config.silences),
+        {brand.name: (*brand.keywords, *brand.phrases) for brand in config.brands},
+    )
+
+
+@dataclass(frozen=True)
 class DetectionSummary:
     windows: int
-    alerts: list[Alert]
+    alerts: list[Alert] = field(default_factory=list)
+    """Messages newly stored this pass (firing, repeat, resolved), delivered or suppressed."""
 
 
 def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime, sources: Sequence[str]) -> datetime:
@@ -53,61 +104,193 @@ def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime,
 def detect_brand(
     store: Store,
     brand: str,
-    rule: DetectionConfig,
+    policy: AlertPolicy | DetectionConfig,
     now: datetime,
     notifiers: list[str],
     sources: Sequence[str] = (),
+    *,
+    wall_now: datetime | None = None,
 ) -> DetectionSummary:
-    """Judge the closed windows of `brand` not judged yet; store and queue any alert."""
+    """Judge the closed windows of `brand` not judged yet; store and queue the messages due.
+
+    `now` is the daemon clock (mention time, replayed in the demo); `wall_now`, the real time
+    silences are matched against, defaults to the system clock. `notifiers` are the enabled ones.
+    """
+    if isinstance(policy, DetectionConfig):
+        policy = default_policy(policy)
+    rules = [rule for rule in policy.rules if rule.applies_to(brand)]
     first_mention = store.first_mention_time(brand)
-    if first_mention is None:
-        return DetectionSummary(0, [])
-    data_start = align(first_mention, rule.window)
-    state = store.detector_state(brand, RULE)
-    start = state.evaluated_until if state else data_start
-    end = align(judged_until(store, brand, rule, now, sources), rule.window)
-    if end <= start:
-        return DetectionSummary(0, [])
-    history_length = baseline_windows(rule)
+    if first_mention is None or not rules:
+        return DetectionSummary(0)
+    judged = judged_until(store, brand, policy.detection, now, sources)
+    stored_states = {rule.name: store.detector_state(brand, rule.name) for rule in rules}
+    # A rule added to a brand already being watched starts now, not at the first mention: its
+    # history is its baseline, not a backlog of old spikes to page anyone about.
+    watched_since = max((state.evaluated_until for state in stored_states.values() if state), default=None)
+    firings: list[tuple[datetime, int, Firing]] = []
+    states: dict[str, DetectorState] = {}
+    judged_through: list[datetime] = []
+    windows = 0
+    for order, rule in enumerate(rules):
+        state = stored_states[rule.name]
+        data_start = align(first_mention, rule.window)
+        start = _align_up(state.evaluated_until if state else (watched_since or data_start), rule.window)
+        end = align(judged, rule.window)
+        if end > start:
+            rule_firings = _judge_rule(store, brand, rule, data_start, start, end)
+            firings.extend((firing.start, order, firing) for firing in rule_firings)
+            anomalous = [firing.start for firing in rule_firings if firing.detection.anomalous]
+            last_anomalous = max(anomalous) if anomalous else (state.incident_last_anomalous if state else None)
+            state = states[rule.name] = DetectorState(end, last_anomalous)
+            windows += int((end - start) / rule.window)
+        if state is not None:
+            judged_through.append(state.evaluated_until - rule.window)
+    if not states:
+        return DetectionSummary(0)
+
+    book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
+    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or utcnow()))
+    # In time order; within one window the most severe first, so that two rules firing together
+    # open one incident at their highest severity instead of opening it and escalating at once.
+    for _, _, firing in sorted(firings, key=lambda item: (item[0], -_rank(item[2]), item[1], item[2].split)):
+        for message in book.observe(firing):
+            dispatcher.dispatch(book, message)
+    for message in book.resolve_due(min(judged_through)):
+        dispatcher.dispatch(book, message)
+    stored = store.record_alerting(brand, states, book.changed, dispatcher.queued)
+    suppressed = {queued.alert.key: queued.suppressed for queued in dispatcher.queued}
+    for alert in stored:
+        _log_message(alert, suppressed.get(alert.key))
+    return DetectionSummary(windows, stored)
+
+
+def _align_up(moment: datetime, window: timedelta) -> datetime:
+    """The first window start at or after `moment` (a rule whose window changed resumes there)."""
+    start = align(moment, window)
+    return start if start == moment else start + window
+
+
+def _rank(firing: Firing) -> int:
+    return SEVERITY_RANK.get(firing.detection.severity or "", 0)
+
+
+def _judge_rule(
+    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
+) -> list[Firing]:
+    """Judge `rule`'s windows in [start, end) of every split, each against its own history."""
+    history_length = baseline_windows(rule.detection)
     history_start = max(data_start, start - history_length * rule.window)
-    counts = store.window_counts(brand, history_start, end, rule.window)
-    negatives = [count.negative for count in counts]
-    tracker = IncidentTracker(rule.cooldown, state.incident_last_anomalous if state else None)
-    alerts: list[Alert] = []
+    if rule.split_by:
+        series = store.window_counts_split(brand, history_start, end, rule.window, rule.split_by)
+    else:
+        series = {(): store.window_counts(brand, history_start, end, rule.window)}
     first_judged = int((start - history_start) / rule.window)
-    for index in range(first_judged, len(counts)):
-        window = counts[index]
-        history = negatives[max(0, index - history_length) : index]
-        detection = evaluate(history, window.negative, rule)
-        if not tracker.observe(window.start, detection.anomalous):
-            continue
-        window_end = window.start + rule.window
-        alert = Alert(
-            brand=brand,
-            rule=RULE,
-            window_start=window.start,
-            window_end=window_end,
-            observed=window.negative,
-            expected=round(detection.expected, 3),
-            negative_share=window.negative / window.total if window.total else 0.0,
-            severity=detection.severity or "warning",
-            score=detection.score,
-            top_mentions=tuple(store.top_negative_mentions(brand, window.start, window_end, rule.top_mentions)),
-        )
-        stored = store.record_evaluation(
-            brand, RULE, DetectorState(window_end, tracker.last_anomalous), alert, notifiers
-        )
-        if stored is not None:
-            alerts.append(stored)
-            log.warning(
-                "ALERT %s: %d negative mentions in %s-%s UTC, expected %.1f (score %.5f, %s)",
-                brand,
-                alert.observed,
-                alert.window_start.strftime("%Y-%m-%d %H:%M"),
-                alert.window_end.strftime("%H:%M"),
-                alert.expected,
-                alert.score,
-                alert.severity,
+    firings = []
+    for split_values, counts in series.items():
+        split = tuple(zip(rule.split_by, split_values))
+        for index in range(first_judged, len(counts)):
+            detection = judge(rule, counts[max(0, index - history_length) : index], counts[index])
+            firings.append(Firing(rule, counts[index], detection, split))
+    return firings
+
+
+class _Dispatcher:
+    """Turns the incidents' messages into stored alerts, suppressed or routed to receivers."""
+
+    def __init__(
+        self, store: Store, brand: str, policy: AlertPolicy, enabled: Sequence[str], silences: list[ActiveSilence]
+    ):
+        self.store = store
+        self.brand = brand
+        self.policy = policy
+        self.enabled = list(enabled)
+        self.silences = silences
+        self.queued: list[QueuedMessage] = []
+
+    def dispatch(self, book: IncidentBook, message: Message) -> None:
+        incident = message.incident
+        firing = message.firing
+        rule_name = firing.rule.name if firing else incident.rule.split("[")[0]
+        suppressed = silenced_by(self.silences, self.brand, rule_name)
+        if suppressed is None and message.kind == "firing" and firing and firing.rule.in_quiet_hours(firing.end):
+            suppressed = firing.rule.describe_quiet_hours()
+        if message.kind == "resolved":
+            if not self.policy.grouping.send_resolved:
+                return  # the incident is closed in storage; no message is wanted
+            receivers = tuple(name for name in incident.receivers if name in self.enabled)
+            if not incident.receivers:
+                suppressed = suppressed or "no message of this incident was delivered"
+        else:
+            receivers = receivers_for(
+                self.policy.routes, self.brand, incident.severity, rule_name, incident.metric, self.enabled
             )
-    store.record_evaluation(brand, RULE, DetectorState(end, tracker.last_anomalous))
-    return DetectionSummary(len(counts) - first_judged, alerts)
+        if suppressed is None and not receivers:
+            suppressed = "no receiver: no route sends it to an enabled notifier"
+        if message.retry and suppressed is not None:
+            return  # the incident's first message was kept quiet, and this one would be too
+        if suppressed is not None:
+            receivers = ()
+        self.queued.append(QueuedMessage(self._alert(message), receivers, suppressed))
+        book.sent(message, receivers)
+
+    def _alert(self, message: Message) -> Alert:
+        incident, firing = message.incident, message.firing
+        if firing is None:  # a resolved split that has had no mention since: nothing to show
+            end = incident.resolved_at or incident.last_firing
+            window = WindowCount(incident.last_firing, 0, 0, 0, 0)
+            return Alert(
+                brand=self.brand, rule=incident.rule, window_start=window.start, window_end=end, observed=0,
+                expected=0.0, negative_share=0.0, severity=incident.severity,  # type: ignore[arg-type]
+                score=0.0, kind="resolved", incident_key=incident.key, metric=incident.metric,
+            )
+        detection: Detection = firing.detection
+        split = dict(firing.split)
+        top = self.store.top_negative_mentions_in(
+            self.brand, firing.start, firing.end, self.policy.detection.top_mentions,
+            source=split.get("source"), language=split.get("language"),
+        )
+        return Alert(
+            brand=self.brand,
+            rule=firing.rule_label,
+            window_start=firing.start,
+            window_end=firing.end,
+            observed=detection.observed,
+            expected=round(detection.expected, 3),
+            negative_share=firing.window.negative / firing.window.total if firing.window.total else 0.0,
+            severity=(detection.severity if message.kind != "resolved" else None) or incident.severity,  # type: ignore[arg-type]
+            score=detection.score,
+            top_mentions=tuple(top),
+            kind=message.kind,
+            incident_key=incident.key,
+            metric=firing.rule.metric,
+            evidence=_evidence(self.store, self.brand, firing, self.policy.brand_terms.get(self.brand, ())),
+        )
+
+
+def _evidence(store: Store, brand: str, firing: Firing, brand_terms: Sequence[str]) -> AlertEvidence:
+    """The chart series, the terms that drove the spike, and where it came from."""
+    return build_evidence(
+        store, brand, firing.start, firing.end, firing.rule.metric,
+        brand_terms=brand_terms, baseline=firing.rule.detection.baseline,
+    )  # fmt: skip
+
+
+COUNTED = {
+    "negative_volume": "negative mentions",
+    "volume": "mentions",
+    "negative_share": "negative mentions (for the volume)",
+    "net_sentiment": "mentions against (for the volume)",
+}
+
+
+def _log_message(alert: Alert, suppressed: str | None) -> None:
+    numbers = (
+        f"{alert.observed} {COUNTED.get(alert.metric, alert.metric)} in "
+        f"{alert.window_start:%Y-%m-%d %H:%M}-{alert.window_end:%H:%M} UTC, expected {alert.expected:.1f}"
+    )
+    if suppressed is not None:
+        log.info("%s %s (%s) recorded, not delivered: %s", alert.kind, alert.brand, alert.rule, suppressed)
+    elif alert.kind == "firing":
+        log.warning("ALERT %s: %s (score %.5f, %s)", alert.brand, numbers, alert.score, alert.severity)
+    else:
+        log.info("%s %s: %s (incident %s)", alert.kind.upper(), alert.brand, numbers, alert.incident_key)

@@ -4,6 +4,11 @@ Deliveries are rows written in the same transaction as the alert, so nothing is 
 A row is marked delivered right after its notifier returns; the only window for a repeat is a
 crash between those two steps, which is why the email notifier's Message-ID is derived from the
 alert (receivers dedupe it).
+
+Follow-ups thread: the reference a notifier returns for a message (Slack ts, Message-ID) is stored
+under the alert's incident, and each later message of that incident to the same notifier is sent
+with the first one's reference. A follow-up waits while an earlier message of its incident is
+still being retried to that notifier, so it is not posted before (and outside) the thread.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     dead: int = 0
+    held: int = 0
+    """Follow-ups waiting for an earlier message of their incident that is still being retried."""
 
 
 def backoff(attempt: int, policy: DeliveryConfig, retry_after: float | None = None) -> timedelta:
@@ -34,7 +41,7 @@ def backoff(attempt: int, policy: DeliveryConfig, retry_after: float | None = No
 
 
 def deliver_due(store: Store, notifiers: dict[str, Notifier], policy: DeliveryConfig, now: datetime) -> DeliveryReport:
-    delivered = retrying = dead = 0
+    delivered = retrying = dead = held = 0
     for delivery in store.due_deliveries(now):
         notifier = notifiers.get(delivery.notifier)
         attempt = delivery.attempts + 1
@@ -44,8 +51,14 @@ def deliver_due(store: Store, notifiers: dict[str, Notifier], policy: DeliveryCo
             log.error("%s: dead letter: notifier is no longer configured or enabled", label)
             dead += 1
             continue
+        thread_key = delivery.alert.incident_key or delivery.alert.key
+        if delivery.alert.incident_key is not None and store.earlier_message_pending(
+            delivery.id, delivery.notifier, delivery.alert.incident_key
+        ):
+            held += 1  # wait for the incident's first message, so this one can thread under it
+            continue
         try:
-            notifier.send(delivery.alert)
+            reference = notifier.send(delivery.alert, store.thread_reference(delivery.notifier, thread_key))
         except PermanentError as error:
             store.mark_failed(delivery.id, f"permanent: {error}", None)
             log.error("%s: dead letter after attempt %d: %s", label, attempt, error)
@@ -64,7 +77,7 @@ def deliver_due(store: Store, notifiers: dict[str, Notifier], policy: DeliveryCo
                 log.warning("%s: attempt %d failed (%s); retrying in %s", label, attempt, error, wait)
                 retrying += 1
         else:
-            store.mark_delivered(delivery.id)
+            store.mark_delivered(delivery.id, reference, thread_key)
             log.info("%s: delivered", label)
             delivered += 1
-    return DeliveryReport(delivered, retrying, dead)
+    return DeliveryReport(delivered, retrying, dead, held)

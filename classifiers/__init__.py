@@ -19,8 +19,31 @@ __all__ = ["ModelLoadError", "SentimentClassifier", "load_classifier"]
 def load_classifier(config: ModelConfig) -> SentimentClassifier:
     """'default' gives the shipped MiniLM head; any other name is a Hugging Face model to load from disk.
 
-    Raises ModelLoadError with a message that says what to change in the config.
+    The default runs on ONNX Runtime unless `runtime = "torch"`; every model is wrapped in an LRU
+    of recent verdicts (`cache_size`). Raises ModelLoadError with a message that says what to
+    change in the config.
     """
+    from classifiers.cache import CachingClassifier
+
+    classifier: SentimentClassifier
+    if config.name == "default" and config.runtime == "onnx":
+        from classifiers.onnx_head import OnnxHeadClassifier
+
+        classifier = OnnxHeadClassifier(config)
+    else:
+        _configure_torch(config)
+        if config.name == "default":
+            from classifiers.embedding_head import EmbeddingHeadClassifier
+
+            classifier = EmbeddingHeadClassifier(config)
+        else:
+            from classifiers.huggingface import HuggingFaceClassifier
+
+            classifier = HuggingFaceClassifier(config)
+    return CachingClassifier(classifier, config.cache_size) if config.cache_size else classifier
+
+
+def _configure_torch(config: ModelConfig) -> None:
     import torch
     from transformers.utils import logging as transformers_logging
 
@@ -28,13 +51,8 @@ def load_classifier(config: ModelConfig) -> SentimentClassifier:
     # oneDNN caches kernels per input shape; with every batch a new (size, length) shape, its
     # cache grew the daemon by 200+ MB over the demo, for no measurable speed-up on CPU.
     torch.backends.mkldnn.enabled = False
-    if config.name == "default":
-        from classifiers.embedding_head import EmbeddingHeadClassifier
-
-        return EmbeddingHeadClassifier(config)
-    from classifiers.huggingface import HuggingFaceClassifier
-
-    return HuggingFaceClassifier(config)
+    if config.threads:
+        torch.set_num_threads(config.threads)
 
 
 def __getattr__(name: str) -> object:

@@ -1,8 +1,9 @@
 """The classifier interface and the batching every model shares.
 
-Both model families (the shipped embedding head and any Hugging Face classifier) reduce to "turn a
-batch of texts into a tensor"; the ordering, cleaning and probability-to-verdict steps live here
-once, so that the two cannot drift apart in how they treat odd input.
+Every runtime (the shipped head on ONNX Runtime or torch, any Hugging Face classifier) reduces to
+"turn a batch of texts into an array"; the ordering, cleaning and probability-to-verdict steps live
+here once, so that they cannot drift apart in how they treat odd input. This module needs numpy
+only: the ONNX runtime must be able to use it without importing torch.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-import torch
+import numpy as np
 
 from listener.models import SENTIMENT_LABELS, Sentiment
 
@@ -43,34 +44,33 @@ def clean_text(text: str) -> str:
 def run_in_length_sorted_batches(
     texts: Sequence[str],
     batch_size: int,
-    forward: Callable[[list[str]], torch.Tensor],
+    forward: Callable[[list[str]], np.ndarray],
     on_batch: Callable[[int], None] | None = None,
-) -> torch.Tensor:
+) -> np.ndarray:
     """Apply `forward` to batches of similar-length texts and return its rows in input order.
 
     Padding is to the longest text in a batch, so mixing a one-word reply with a long thread costs
-    the whole batch the long thread's length; sorting first keeps batches tight. `forward` runs
-    under inference mode because scoring never needs gradients and it saves memory and time.
-    `on_batch` receives each batch's size, for progress bars.
+    the whole batch the long thread's length; sorting first keeps batches tight. Torch callers
+    wrap the call in inference mode themselves. `on_batch` receives each batch's size, for
+    progress bars.
     """
     cleaned = [clean_text(text) for text in texts]
     order = sorted(range(len(cleaned)), key=lambda index: len(cleaned[index]))
-    rows: list[torch.Tensor] = []
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = [cleaned[index] for index in order[start : start + batch_size]]
-            rows.append(forward(batch).float())
-            if on_batch is not None:
-                on_batch(len(batch))
+    rows: list[np.ndarray] = []
+    for start in range(0, len(order), batch_size):
+        batch = [cleaned[index] for index in order[start : start + batch_size]]
+        rows.append(np.asarray(forward(batch), dtype=np.float32))
+        if on_batch is not None:
+            on_batch(len(batch))
     if not rows:
-        return torch.empty(0, 0)
-    sorted_rows = torch.cat(rows)
-    restored = torch.empty_like(sorted_rows)
-    restored[torch.tensor(order)] = sorted_rows
+        return np.empty((0, 0), dtype=np.float32)
+    sorted_rows = np.concatenate(rows)
+    restored = np.empty_like(sorted_rows)
+    restored[np.asarray(order)] = sorted_rows
     return restored
 
 
-def sentiments_from_probabilities(probabilities: torch.Tensor) -> list[Sentiment]:
+def sentiments_from_probabilities(probabilities: np.ndarray) -> list[Sentiment]:
     """Turn (n, 3) probabilities, columns in SENTIMENT_LABELS order, into verdicts.
 
     score = p(positive) - p(negative), so a confident neutral scores near 0 and a split vote between

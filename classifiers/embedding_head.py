@@ -19,13 +19,10 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
+from classifiers.shipped import ARTIFACTS_DIR, HEAD_FILE, LABELS_FILE, VERSION
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
 
-ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-HEAD_FILE = "head.safetensors"
-LABELS_FILE = "labels.json"
-VERSION = "minilm-l6-head-v1"
 EMBEDDING_SIZE = 384
 
 
@@ -61,10 +58,11 @@ class MiniLMEncoder:
             token_vectors = self._model(**encoded).last_hidden_state
             mask = encoded["attention_mask"].unsqueeze(-1).to(token_vectors.dtype)
             mean = (token_vectors * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return nn.functional.normalize(mean, p=2, dim=1)
+            return nn.functional.normalize(mean, p=2, dim=1).float().numpy()
 
-        embeddings = run_in_length_sorted_batches(texts, batch_size, forward, on_batch)
-        return embeddings if len(texts) else torch.empty(0, EMBEDDING_SIZE)
+        with torch.inference_mode():
+            embeddings = run_in_length_sorted_batches(texts, batch_size, forward, on_batch)
+        return torch.from_numpy(embeddings) if len(texts) else torch.empty(0, EMBEDDING_SIZE)
 
 
 class SentimentHead(nn.Module):
@@ -85,7 +83,8 @@ class SentimentHead(nn.Module):
 
 
 class EmbeddingHeadClassifier:
-    """The shipped default classifier."""
+    """The shipped default model on torch: the reference the ONNX runtime (classifiers.onnx_head)
+    is exported from and checked against, and its fallback where it cannot be exported."""
 
     version = VERSION
 
@@ -99,7 +98,7 @@ class EmbeddingHeadClassifier:
         embeddings = self._encoder.embed(texts, self._batch_size, self._max_length)
         with torch.inference_mode():
             probabilities = self._head(embeddings).softmax(dim=-1)[:, self._columns]
-        return sentiments_from_probabilities(probabilities)
+        return sentiments_from_probabilities(probabilities.numpy())
 
 
 def load_head(artifacts_dir: Path) -> tuple[SentimentHead, list[int]]:

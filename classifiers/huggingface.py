@@ -45,9 +45,10 @@ class HuggingFaceClassifier:
                 batch, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
             )
             logits = self._model(**encoded).logits.float()
-            return logits.softmax(dim=-1) @ self._label_matrix
+            return (logits.softmax(dim=-1) @ self._label_matrix).numpy()
 
-        probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
+        with torch.inference_mode():
+            probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
         return sentiments_from_probabilities(probabilities)
 
 

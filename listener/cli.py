@@ -131,12 +131,16 @@ def check_config(file: str) -> None:
     for entry in config.notifiers:
         state = "enabled" if entry.name in enabled else f"not enabled: {disabled[entry.name]}"
         click.echo(f"  notifier {entry.name} ({entry.type}): {state}")
+    for digest in config.digests:
+        when = f"{digest.weekday}s" if digest.schedule == "weekly" else "daily"
+        state = "" if digest.enabled else " (disabled)"
+        click.echo(f"  digest {digest.name}: {when} at {digest.time} {digest.timezone} via {digest.notifier}{state}")
 
 
 @main.command()
 @config_option
 @click.option("--brand", required=True, help="Brand name as in the config.")
-@click.option("--bucket", type=click.Choice(["hour", "day", "week"]), default="hour", show_default=True)
+@click.option("--bucket", type=click.Choice(["hour", "day", "week", "month"]), default="hour", show_default=True)
 @click.option("--since", type=click.DateTime(DATE_FORMATS), help="Start (UTC), e.g. 2026-11-02 or 2026-11-02T12:00.")
 @click.option("--until", type=click.DateTime(DATE_FORMATS), help="End (UTC), inclusive of its bucket.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
@@ -144,6 +148,7 @@ def history(
     config_path: str | None, brand: str, bucket: str, since: datetime | None, until: datetime | None, output_format: str
 ) -> None:
     """Sentiment history of one brand: mentions and sentiment per time bucket."""
+    from listener.analytics import QueryError
     from listener.history import brand_history
 
     config = _load(config_path)
@@ -152,7 +157,10 @@ def history(
     except KeyError as unknown:
         raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
     store = _open_store(config)
-    rows = brand_history(store, brand, bucket, _utc(since), _utc(until))
+    try:
+        rows = brand_history(store, brand, bucket, _utc(since), _utc(until))
+    except QueryError as error:
+        raise click.UsageError(str(error)) from None
     records = [row.as_json() for row in rows]
     if output_format == "json":
         json.dump(records, sys.stdout, indent=2)
@@ -170,6 +178,37 @@ def history(
                 str(row.neutral), str(row.positive), net,
             )
         _output_console().print(table)
+
+
+@main.command()
+@config_option
+@click.option("--host", help="Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: [web] port, 8000).")
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Serve the web dashboard and JSON API (without running the daemon)."""
+    from listener.web.server import serve as serve_web
+
+    serve_web(_load(config_path), host, port)
+
+
+@main.group()
+def web() -> None:
+    """Dashboard administration."""
+
+
+@web.command("hash-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin instead of prompting.")
+def web_hash_password(password_stdin: bool) -> None:
+    """Print an argon2 hash of a password, for [web] users in the config."""
+    from listener.web.auth import hash_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise click.UsageError("the password is empty")
+    click.echo(hash_password(password))
 
 
 @main.command()
@@ -223,28 +262,89 @@ def _read_texts(stream: TextIO, column: str | None) -> Iterable[str]:
 
 
 @main.command()
+@config_option
+@click.option("--since", required=True, type=click.DateTime(DATE_FORMATS), help="Mentions created from this time (UTC).")
+@click.option("--until", type=click.DateTime(DATE_FORMATS), help="Up to (not including) this time (UTC); default: now.")
+@click.option("--brand", help="Only this brand's mentions (default: all).")
+@click.option("--model", "model_name", help="Score with this model instead of the configured one: 'default', a Hugging Face name or a local path.")
+def rescore(
+    config_path: str | None, since: datetime, until: datetime | None, brand: str | None, model_name: str | None
+) -> None:
+    """Score stored mentions again with the current model; resumable: rerun to continue."""
+    from listener.rescore import run_rescore_command
+
+    config = _load(config_path)
+    if model_name:
+        labels = {} if model_name != config.model.name else config.model.labels
+        config = config.model_copy(update={"model": config.model.model_copy(update={"name": model_name, "labels": labels})})
+    console = Console(stderr=True)
+    try:
+        report = run_rescore_command(config, _utc(since), _utc(until), brand, console)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: every finished batch is saved; run the same command again to continue", err=True)
+        raise SystemExit(130) from None
+    click.echo(
+        f"rescored {report.scored} mentions with {report.model} ({report.changed} changed label; "
+        f"{report.already_scored} already scored by it were skipped): {report.labels['negative']} negative, "
+        f"{report.labels['neutral']} neutral, {report.labels['positive']} positive"
+    )
+
+
+@main.command()
 @click.option("--series", required=True, type=click.File("r", encoding="utf-8"), help="CSV with timestamp,value per interval.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="Where to write (default stdout).")
+@click.option("--rule", "rule_name", metavar="NAME", help="Use this [[rules]] entry's settings (default: [detection]).")
 @config_option
-def backtest(series: TextIO, output: TextIO, config_path: str | None) -> None:
+def backtest(series: TextIO, output: TextIO, rule_name: str | None, config_path: str | None) -> None:
     """Score a count series with the live detector; writes timestamp,anomaly_score,alert.
 
-    Uses the detection settings of --config when one is found, else the defaults.
+    One window per row, as long as the series' own spacing; `alert` is 1 where the daemon would
+    have sent a new alert. Uses the detection settings of --config when one is found, else the
+    defaults; prints a one-line summary to stderr.
     """
-    from alerts.backtest import SeriesError, read_series, write_backtest
+    from alerts.backtest import SeriesError, read_series, rule_settings, summary, write_backtest
     from alerts.backtest import backtest as run_backtest
     from listener.config import DetectionConfig
 
     try:
-        rule = _load(config_path).detection
+        config = _load(config_path)
     except click.UsageError:
-        rule = DetectionConfig()
+        config = None
     try:
+        rule = rule_settings(config, rule_name) if config is not None else DetectionConfig()
+        if config is None and rule_name is not None:
+            raise SeriesError(f"--rule {rule_name}: no config file found to read rules from")
         points = read_series(series, getattr(series, "name", "<input>"))
+        rows = list(run_backtest(points, rule))
     except SeriesError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
-    write_backtest(run_backtest(points, rule), output)
+    write_backtest(rows, output)
+    click.echo(f"backtest: {summary(rows, points)}", err=True)
+
+
+@main.group()
+def sources() -> None:
+    """The configured sources of mentions."""
+
+
+@sources.command("test")
+@config_option
+@click.option("--source", "source_name", metavar="NAME", help="Only this source (default: every configured one).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=30, show_default=True, help="Seconds to wait for the platforms.")
+def sources_test(config_path: str | None, source_name: str | None, timeout: float) -> None:
+    """Make one real request per enabled source; exit 0 when all are OK, 1 otherwise."""
+    from listener.sources_check import check_sources, exit_status, results_table
+
+    config = _load(config_path)
+    try:
+        results = check_sources(config, source_name, timeout)
+    except KeyError as unknown:
+        raise click.BadParameter(unknown.args[0], param_hint="--source") from None
+    _output_console().print(results_table(results))
+    raise SystemExit(exit_status(results))
 
 
 @main.group()
@@ -260,6 +360,49 @@ def db_upgrade(config_path: str | None) -> None:
     click.echo("database schema is up to date")
 
 
+@db.command("rebuild-rollups")
+@config_option
+def db_rebuild_rollups(config_path: str | None) -> None:
+    """Recount the hourly and daily sentiment rollups from the stored mentions (safe while the daemon runs)."""
+    from listener.storage.rollups import rebuild_rollups
+
+    rows = rebuild_rollups(open_database(_load(config_path).storage.url))
+    click.echo(f"rollups rebuilt: {rows:,} hourly rows")
+
+
+@main.group()
+def digest() -> None:
+    """Scheduled email digests."""
+
+
+@digest.command("send")
+@config_option
+@click.option("--brand", required=True, help="Brand name as in the config.")
+@click.option("--period", type=click.Choice(["day", "week"]), help="Default: the schedule of the brand's [[digests]] entry.")
+@click.option("--to", "recipients", multiple=True, metavar="ADDR", help="Send only to ADDR (repeatable) instead of the configured recipients.")
+def digest_send(config_path: str | None, brand: str, period: str | None, recipients: tuple[str, ...]) -> None:
+    """Send BRAND's digest for the latest complete period now.
+
+    A manual send is not recorded: the scheduled digest for the same period still goes out.
+    """
+    from alerts.notifiers import PermanentError, RetryableError
+    from listener.digest import DigestError, Digests, digest_for, latest_period
+
+    config = _load(config_path)
+    try:
+        config.brand(brand)
+    except KeyError as unknown:
+        raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
+    try:
+        chosen = digest_for(config, brand, period)
+        window = latest_period(chosen, datetime.now(UTC))
+        sent_to = Digests(config, open_database(config.storage.url)).send(chosen, brand, window, list(recipients) or None)
+    except (DigestError, RetryableError, PermanentError) as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"{chosen.schedule} digest for {brand} ({window.label}) sent to {', '.join(sent_to)}")
+
+
 @main.group()
 def alerts() -> None:
     """Alerts and their deliveries."""
@@ -268,20 +411,126 @@ def alerts() -> None:
 @alerts.command("list")
 @config_option
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-def alerts_list(config_path: str | None, limit: int) -> None:
-    """Recent alerts and the state of each delivery (pending, delivered, dead)."""
+@click.option(
+    "--status", "status_filter", type=click.Choice(["pending", "delivered", "dead"]),
+    help="Only deliveries in this state; `--status dead` lists the dead letters to fix.",
+)
+def alerts_list(config_path: str | None, limit: int, status_filter: str | None) -> None:
+    """Recent alerts and the state of each delivery: pending (with its next try), delivered, or dead (with why)."""
+    from alerts.deliveries import deliveries_table
+
     config = _load(config_path)
     store = _open_store(config)
-    table = Table(title="alert deliveries (newest first)")
-    for column in ("brand", "window (UTC)", "severity", "negative vs expected", "notifier", "status", "attempts", "last error"):
-        table.add_column(column)
-    for status in store.delivery_statuses(limit):
-        table.add_row(
-            status.brand, status.window_start.strftime("%Y-%m-%d %H:%M"), status.severity,
-            f"{status.observed} vs {status.expected:.1f}", status.notifier, status.status,
-            str(status.attempts), status.last_error or "",
+    _output_console().print(deliveries_table(store.delivery_statuses(limit, status_filter)))
+    if status_filter is None:
+        from alerts.silences import suppressed_table
+
+        suppressed = store.suppressed_alerts(limit)
+        if suppressed:
+            _output_console().print(suppressed_table(suppressed))
+
+
+@alerts.command("test")
+@config_option
+@click.option("--receiver", required=True, metavar="NAME", help="The notifier to test, by its name in the config.")
+def alerts_test(config_path: str | None, receiver: str) -> None:
+    """Send a clearly marked test alert, with made-up evidence, straight through one notifier.
+
+    Bypasses the outbox and routing; prints the verdict and exits 1 if the notifier failed.
+    """
+    from alerts.test_message import send_test_alert
+
+    verdict = send_test_alert(_load(config_path), receiver)
+    click.echo(verdict.message, err=not verdict.ok)
+    if not verdict.ok:
+        raise SystemExit(1)
+
+
+@alerts.command("route-test")
+@config_option
+@click.option("--brand", required=True, help="Brand name as in the config.")
+@click.option("--severity", type=click.Choice(["warning", "critical"]), default="critical", show_default=True)
+@click.option("--rule", help="Rule name (default: the first rule).")
+@click.option("--metric", help="Metric (default: the rule's).")
+def alerts_route_test(config_path: str | None, brand: str, severity: str, rule: str | None, metric: str | None) -> None:
+    """Print which routes an alert would match and which notifiers would get it.
+
+    Receivers are the configured, enabled notifiers; `check-config` says which are enabled now.
+    """
+    from alerts.routing import explain_routes
+    from alerts.rules import rules_from_config
+
+    config = _load(config_path)
+    try:
+        config.brand(brand)
+    except KeyError as unknown:
+        raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
+    rules = {entry.name: entry for entry in rules_from_config(config)}
+    chosen = rules.get(rule) if rule else next(iter(rules.values()), None)
+    if chosen is None:
+        raise click.BadParameter(f"rule {rule!r} is not in the config (known: {', '.join(rules)})", param_hint="--rule")
+    enabled = [notifier.name for notifier in config.notifiers if notifier.enabled]
+    for line in explain_routes(config.routes, brand, severity, chosen.name, metric or chosen.metric, enabled):
+        click.echo(line)
+
+
+@alerts.command("silence")
+@config_option
+@click.option("--brand", required=True, help="Brand name as in the config.")
+@click.option("--for", "duration", required=True, metavar="DURATION", help="How long, e.g. 30m, 2h, 1d.")
+@click.option("--reason", required=True, help="Why: shown to whoever wonders why alerts are quiet.")
+@click.option("--rule", help="Only this rule (default: every rule of the brand).")
+@click.option("--by", "created_by", help="Who silences (default: $LISTENER_USER, else the login name).")
+def alerts_silence(
+    config_path: str | None, brand: str, duration: str, reason: str, rule: str | None, created_by: str | None
+) -> None:
+    """Silence a brand's alerts for a while: incidents are still recorded, but nothing is delivered."""
+    from alerts.silences import SilenceError, create_silence, current_user
+    from listener.clock import utcnow
+
+    config = _load(config_path)
+    store = _open_store(config)
+    try:
+        silence = create_silence(store, config, brand, duration, reason, rule, created_by or current_user(), utcnow())
+    except SilenceError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(
+        f"silence #{silence.id}: {brand}{f' rule {rule}' if rule else ''} until "
+        f"{silence.ends_at:%Y-%m-%d %H:%M} UTC (undo: listener alerts unsilence {silence.id})"
+    )
+
+
+@alerts.command("silences")
+@config_option
+@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+def alerts_silences(config_path: str | None, show_all: bool) -> None:
+    """List silences: active ones, or with --all every one ever made."""
+    from alerts.silences import silences_table
+    from listener.clock import utcnow
+
+    config = _load(config_path)
+    now = utcnow()
+    stored = _open_store(config).silences(None if show_all else now)
+    _output_console().print(silences_table(stored, now))
+    configured = [entry for entry in config.silences if show_all or entry.starts <= now < entry.ends]
+    for entry in configured:
+        click.echo(
+            f"config: {entry.brand or '*'} rule {entry.rule or '*'} {entry.starts:%Y-%m-%d %H:%M}-"
+            f"{entry.ends:%Y-%m-%d %H:%M} UTC: {entry.reason}"
         )
-    _output_console().print(table)
+
+
+@alerts.command("unsilence")
+@config_option
+@click.argument("silence_id", type=int, metavar="ID")
+def alerts_unsilence(config_path: str | None, silence_id: int) -> None:
+    """End silence ID now (it stays listed under `listener alerts silences --all`)."""
+    from listener.clock import utcnow
+
+    silence = _open_store(_load(config_path)).expire_silence(silence_id, utcnow())
+    if silence is None:
+        raise click.UsageError(f"there is no silence #{silence_id} (see `listener alerts silences --all`)")
+    click.echo(f"silence #{silence_id} ({silence.brand or '*'}) ended at {silence.ends_at:%Y-%m-%d %H:%M} UTC")
 
 
 def _open_store(config: ListenerConfig) -> Store:

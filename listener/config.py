@@ -8,14 +8,17 @@ source type never means editing this module. Every error is reported as
 
 from __future__ import annotations
 
+import re
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from listener.settings_types import Duration
+from listener.query import Node, QuerySyntaxError, from_terms, normalise, parse, search_terms
+from listener.settings_types import Duration, Secret
 
 
 class StrictModel(BaseModel):
@@ -44,22 +47,57 @@ class ClockConfig(StrictModel):
 
 
 class BrandConfig(StrictModel):
-    """A brand and the terms that identify a mention of it."""
+    """A brand and what identifies a mention of it: a `query`, or the simpler list fields.
+
+    Both forms compile to the same query AST (`query_ast`), which every mention is matched against
+    locally and which collectors compile to their platform's search syntax.
+    """
 
     name: str = Field(min_length=1)
+    query: str | None = Field(None, description="A query in the query language (see README); replaces keywords/phrases.")
     keywords: tuple[str, ...] = Field(default=(), description="Whole words, case-insensitive.")
     phrases: tuple[str, ...] = Field(default=(), description="Exact phrases, case-insensitive.")
     exclude: tuple[str, ...] = Field(default=(), description="A mention containing any of these is dropped.")
     languages: tuple[str, ...] = Field(default=(), description="ISO 639-1 codes; empty means any.")
 
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, query: str | None) -> str | None:
+        if query is None:
+            return None
+        try:
+            search_terms(parse(query))
+        except QuerySyntaxError as error:
+            raise ValueError(error.detail) from None
+        return query
+
     @model_validator(mode="after")
     def _has_terms(self) -> BrandConfig:
-        if not self.keywords and not self.phrases:
-            raise ValueError(f"brand {self.name!r} needs at least one keyword or phrase")
-        blank = [term for term in (*self.keywords, *self.phrases, *self.exclude) if not term.strip()]
+        if self.query is not None and (self.keywords or self.phrases):
+            raise ValueError(f"brand {self.name!r}: give either a query or keywords/phrases, not both")
+        if self.query is None and not self.keywords and not self.phrases:
+            raise ValueError(f"brand {self.name!r} needs at least one keyword or phrase, or a query")
+        blank = [term for term in (*self.keywords, *self.phrases, *self.exclude) if not normalise(term)]
         if blank:
             raise ValueError(f"brand {self.name!r} has an empty search term")
         return self
+
+    @property
+    def query_ast(self) -> Node:
+        """The whole brand as one query: the query (or any keyword or phrase), none of the
+        excluded terms, one of the languages."""
+        return _brand_ast(self)
+
+
+@lru_cache(maxsize=1024)
+def _brand_ast(brand: BrandConfig) -> Node:
+    return from_terms(
+        brand.keywords,
+        brand.phrases,
+        brand.exclude,
+        brand.languages,
+        query=parse(brand.query) if brand.query is not None else None,
+    )
 
 
 class SourceConfig(BaseModel):
@@ -86,21 +124,49 @@ class ModelConfig(StrictModel):
         default_factory=dict,
         description="Maps the model's own label names to negative/neutral/positive.",
     )
-    batch_size: int = Field(32, ge=1, le=1024)
+    batch_size: int = Field(16, ge=1, le=1024, description="Texts per model call; 16 measured fastest on CPU.")
     max_length: int = Field(128, ge=8, le=4096, description="Tokens per text; longer texts are truncated.")
+    runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="The default model's runtime: ONNX Runtime (faster, ~400 MB less memory) or torch."
+    )
+    threads: int = Field(0, ge=0, le=256, description="CPU threads for the model; 0 = one per core.")
+    cache_size: int = Field(10_000, ge=0, description="Distinct recent texts whose verdicts are remembered; 0 = none.")
+    detect_languages: tuple[str, ...] = Field(
+        default=("en", "es", "pt", "fr", "de", "it", "nl", "ar", "hi", "ja", "zh", "ru", "tr", "ko"),
+        description="ISO 639-1 codes the language detector chooses from; empty turns detection off.",
+    )
+
+    @field_validator("detect_languages")
+    @classmethod
+    def _known_languages(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        from listener.language import check_language_codes
+
+        return check_language_codes(codes)
 
 
 class DetectionConfig(StrictModel):
     """Negative-spike detection, per brand, over fixed windows of mention time."""
 
     window: Duration = Field(default=timedelta(minutes=15))
-    baseline: Duration = Field(default=timedelta(days=1), description="History the expected count is learnt from.")
+    baseline: Duration = Field(
+        default=timedelta(days=7), description="History the expected count (same time of day, earlier days) is learnt from."
+    )
     min_baseline_windows: int = Field(8, ge=1, description="No alert until this many windows of history exist.")
     min_count: int = Field(5, ge=1, description="Never alert on fewer negative mentions than this in one window.")
     min_ratio: float = Field(2.0, ge=1.0, description="Observed must be at least this multiple of expected.")
-    threshold: float = Field(0.9999, gt=0, lt=1, description="Anomaly score (0-1) at or above which a window alerts.")
+    threshold: float = Field(
+        0.999999999999, gt=0, lt=1, description="Anomaly score (1 - chance of a count this high) at or above which a window alerts."
+    )
     critical_ratio: float = Field(5.0, ge=1.0, description="Observed/expected at or above which severity is critical.")
-    cooldown: Duration = Field(default=timedelta(hours=2), description="Quiet period after a spike ends.")
+    seasonal: bool = Field(
+        True, description="Expect what the same time of day brought on the baseline's earlier days (else its median)."
+    )
+    rise_quantile: float = Field(
+        0.995, ge=0, le=1, description="A window must rise over its expected count more than this share of the baseline's windows did."
+    )
+    cooldown: Duration = Field(
+        default=timedelta(hours=6), description="Anomalous windows less than this apart are one incident (one alert)."
+    )
     lateness: Duration = Field(
         default=timedelta(minutes=5), description="Judge a window only once every source polled this long after it closed."
     )
@@ -132,6 +198,262 @@ class DeliveryConfig(StrictModel):
     max_backoff: Duration = Field(default=timedelta(minutes=10))
 
 
+# -- alert rules, grouping, routing and silences (alerts/rules.py, incidents.py, routing.py) ---
+
+Metric = Literal["negative_volume", "negative_share", "net_sentiment", "volume"]
+_QUIET_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """`"22:00-07:00"` -> (22:00, 07:00); the range may wrap past midnight."""
+    match = _QUIET_HOURS.match(text)
+    if match is None:
+        raise ValueError(f"invalid quiet hours {text!r}: use local HH:MM-HH:MM, e.g. 22:00-07:00")
+    start = time(int(match.group(1)), int(match.group(2)))
+    end = time(int(match.group(3)), int(match.group(4)))
+    if start == end:
+        raise ValueError(f"invalid quiet hours {text!r}: start and end are the same time")
+    return start, end
+
+
+class RuleConfig(StrictModel):
+    """One thing to watch per brand. Detection settings left out are taken from `[detection]`."""
+
+    name: str = Field(min_length=1)
+    metric: Metric = "negative_volume"
+    brands: list[str] | None = Field(None, description="Brands this rule watches; default all.")
+    enabled: bool = True
+    window: Duration | None = None
+    baseline: Duration | None = None
+    min_baseline_windows: int | None = Field(None, ge=1)
+    min_count: int | None = Field(None, ge=1, description="Fewest mentions counted by the metric to alert on.")
+    min_ratio: float | None = Field(None, ge=1.0)
+    threshold: float | None = Field(None, gt=0, lt=1)
+    critical_ratio: float | None = Field(None, ge=1.0)
+    split_by: list[Literal["source", "language"]] = Field(
+        default_factory=list, description="Judge each source and/or language on its own."
+    )
+    quiet_hours: str | None = Field(None, description="Local HH:MM-HH:MM with no new notifications.")
+    timezone: str = Field("UTC", description="IANA time zone of quiet_hours.")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_quiet_hours(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("split_by")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("split_by lists a dimension twice")
+        return value
+
+
+class AlertingConfig(StrictModel):
+    """How firing windows become incidents and messages (Alertmanager's grouping semantics)."""
+
+    group_by: list[Literal["brand", "rule", "metric", "source", "language"]] = Field(
+        default_factory=lambda: ["brand"], description="Firing windows sharing these are one incident; brand always is."
+    )
+    repeat_interval: Duration = Field(default=timedelta(hours=4), description="Re-send while an incident lasts.")
+    resolve_after: Duration | None = Field(
+        None, description="No firing window for this long ends an incident; default [detection].cooldown."
+    )
+    send_resolved: bool = Field(True, description="Also send a message when an incident ends.")
+
+
+class RouteConfig(StrictModel):
+    """Which receivers (notifier names) get an alert; empty match lists match anything."""
+
+    brands: list[str] = Field(default_factory=list)
+    severities: list[Literal["warning", "critical"]] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    receivers: list[str] = Field(default_factory=list, description="Notifier names; empty sends nothing.")
+    continue_matching: bool = Field(False, description="Keep matching later routes after this one matched.")
+
+
+class SilenceConfig(StrictModel):
+    """A planned silence (maintenance, a launch): incidents are recorded but not delivered."""
+
+    brand: str | None = Field(None, description="Default: every brand.")
+    rule: str | None = Field(None, description="Default: every rule.")
+    starts: datetime
+    ends: datetime
+    reason: str = Field(min_length=1)
+
+    @field_validator("starts", "ends")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SilenceConfig:
+        if self.ends <= self.starts:
+            raise ValueError("ends must be after starts")
+        return self
+
+
+DEFAULT_RULE = "negative_spike"
+"""The rule `[detection]` alone defines when no `[[rules]]` are configured."""
+
+
+def _check_alerting(config: ListenerConfig) -> None:
+    """Cross-references of rules, routes and silences: every name they use must exist."""
+    brands = [brand.name for brand in config.brands]
+    notifiers = [notifier.name for notifier in config.notifiers]
+    _require_unique("rules", [rule.name for rule in config.rules])
+    rules = [rule.name for rule in config.rules] or [DEFAULT_RULE]
+
+    def known(location: str, value: str, names: list[str], what: str) -> None:
+        if value not in names:
+            raise ValueError(f"{location}: {what} {value!r} is not defined (known: {', '.join(names) or 'none'})")
+
+    for index, rule in enumerate(config.rules):
+        for brand in rule.brands or []:
+            known(f"rules[{index}].brands", brand, brands, "brand")
+    for index, route in enumerate(config.routes):
+        for brand in route.brands:
+            known(f"routes[{index}].brands", brand, brands, "brand")
+        for rule_name in route.rules:
+            known(f"routes[{index}].rules", rule_name, rules, "rule")
+        for receiver in route.receivers:
+            known(f"routes[{index}].receivers", receiver, notifiers, "receiver")
+    for index, silence in enumerate(config.silences):
+        if silence.brand is not None:
+            known(f"silences[{index}].brand", silence.brand, brands, "brand")
+        if silence.rule is not None:
+            known(f"silences[{index}].rule", silence.rule, rules, "rule")
+
+
+class WebConfig(StrictModel):
+    """The dashboard and JSON API (`listener serve`, and `listener run` unless disabled).
+
+    Passwords are stored only as argon2 hashes (`listener web hash-password`), either in the file
+    or in an environment variable named by `${NAME}`; API tokens and the session secret only ever
+    come from the environment.
+    """
+
+    enabled: bool = Field(True, description="Whether `listener run` also serves the dashboard.")
+    host: str = Field("127.0.0.1", min_length=1, description="Loopback by default: put a TLS proxy in front to expose it.")
+    port: int = Field(8000, ge=1, le=65535)
+    users: dict[str, str] = Field(
+        default_factory=dict, description="Login name -> argon2 hash, or ${ENV} holding one."
+    )
+    api_tokens: list[Secret] = Field(default_factory=list, description="Bearer tokens for the API, from the environment.")
+    session_secret: Secret | None = Field(
+        None, description="Signs session cookies; unset means a random one per process (logins end on restart)."
+    )
+    session_max_age: Duration = Field(default=timedelta(hours=12), description="How long a login lasts.")
+    secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind a TLS proxy).")
+
+    @field_validator("users")
+    @classmethod
+    def _hashed_passwords(cls, users: dict[str, str]) -> dict[str, str]:
+        for name, stored in users.items():
+            if not name.strip():
+                raise ValueError("a user name is empty")
+            if not (stored.startswith("$argon2") or _is_env_reference(stored)):
+                raise ValueError(
+                    f"user {name!r}: give an argon2 hash from `listener web hash-password` or an environment "
+                    "variable reference such as ${LISTENER_PASSWORD_HASH}; never a plain password"
+                )
+        return users
+
+
+# -- scheduled digests (listener/digest.py) ---------------------------------------------------
+
+_LOCAL_TIME = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+ClockTime = time
+"""datetime.time under a name that DigestConfig's `time` field does not shadow."""
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestConfig(StrictModel):
+    """A daily or weekly email per brand: the period's charts, numbers, notable mentions and alerts.
+
+    A daily digest sent on day D covers local day D-1; a weekly one covers the seven local days
+    before the send day. Each (digest, brand, period) is sent once, however often the daemon restarts.
+    """
+
+    name: str = Field(min_length=1)
+    brands: list[str] | None = Field(None, description="Brands to send a digest for; default all.")
+    schedule: Literal["daily", "weekly"] = "daily"
+    time: str = Field("08:00", description="Local HH:MM at which the digest goes out.")
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        "monday", description="Weekly digests: the day they go out."
+    )
+    timezone: str = Field("UTC", description="IANA time zone of time, weekday and the period's days.")
+    notifier: str = Field(min_length=1, description="An email notifier whose SMTP server and sender are used.")
+    recipients: list[str] = Field(default_factory=list, description="Default: the notifier's recipients.")
+    top_mentions: int = Field(5, ge=0, le=20, description="Notable mentions listed per kind.")
+    enabled: bool = True
+
+    @field_validator("time")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        if _LOCAL_TIME.match(value) is None:
+            raise ValueError(f"invalid time {value!r}: use local HH:MM, e.g. 08:00")
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        from email.utils import getaddresses
+
+        for value in values:
+            parsed = getaddresses([value])
+            if len(parsed) != 1 or "@" not in parsed[0][1]:
+                raise ValueError(f"{value!r} is not an email address such as marketing@example.com")
+        return values
+
+    @property
+    def local_time(self) -> ClockTime:
+        hour, minute = self.time.split(":")
+        return ClockTime(int(hour), int(minute))
+
+
+def _check_digests(config: ListenerConfig) -> None:
+    _require_unique("digests", [digest.name for digest in config.digests])
+    brands = [brand.name for brand in config.brands]
+    notifiers = {notifier.name: notifier for notifier in config.notifiers}
+    for index, digest in enumerate(config.digests):
+        for brand in digest.brands or []:
+            if brand not in brands:
+                raise ValueError(f"digests[{index}].brands: brand {brand!r} is not defined (known: {', '.join(brands)})")
+        notifier = notifiers.get(digest.notifier)
+        emails = [name for name, entry in notifiers.items() if entry.type == "email"]
+        if notifier is None or notifier.type != "email":
+            raise ValueError(
+                f"digests[{index}].notifier: {digest.notifier!r} is not an email notifier "
+                f"(email notifiers: {', '.join(emails) or 'none configured'})"
+            )
+
+
 class ListenerConfig(StrictModel):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
@@ -141,6 +463,12 @@ class ListenerConfig(StrictModel):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     notifiers: list[NotifierConfig] = Field(default_factory=list)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    rules: list[RuleConfig] = Field(default_factory=list, description="Default: one rule from [detection].")
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    routes: list[RouteConfig] = Field(default_factory=list, description="Default: every enabled notifier.")
+    silences: list[SilenceConfig] = Field(default_factory=list)
+    web: WebConfig = Field(default_factory=WebConfig)
+    digests: list[DigestConfig] = Field(default_factory=list)
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )
@@ -157,6 +485,8 @@ class ListenerConfig(StrictModel):
                     raise ValueError(
                         f"sources[{index}].brands: brand {brand!r} is not defined (known: {', '.join(known)})"
                     )
+        _check_alerting(self)
+        _check_digests(self)
         return self
 
     def brand(self, name: str) -> BrandConfig:
@@ -164,6 +494,10 @@ class ListenerConfig(StrictModel):
             if brand.name == name:
                 return brand
         raise KeyError(f"brand {name!r} is not in the config (known: {', '.join(b.name for b in self.brands)})")
+
+
+def _is_env_reference(value: str) -> bool:
+    return re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", value) is not None
 
 
 def _require_unique(section: str, names: list[str]) -> None:

@@ -10,10 +10,14 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from listener.config import ListenerConfig
 from listener.pipeline import Pipeline
 from listener.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from listener.web.server import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,24 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
     )
     scheduler = Scheduler(pipeline)
     scheduler.start()
+    dashboard = _start_dashboard(config, pipeline)
     try:
         stop.wait()
     finally:
         scheduler.shutdown()
+        if dashboard is not None:
+            dashboard.stop()
         log.info("stopped")
+
+
+def _start_dashboard(config: ListenerConfig, pipeline: Pipeline) -> BackgroundServer | None:
+    """The dashboard runs beside the daemon unless `[web] enabled = false`; it only reads."""
+    if not config.web.enabled:
+        return None
+    from listener.web.server import BackgroundServer
+
+    log.info("dashboard on http://%s:%d/", config.web.host, config.web.port)
+    return BackgroundServer(config, pipeline.store).start()
 
 
 def run_once(pipeline: Pipeline) -> None:

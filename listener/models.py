@@ -64,6 +64,33 @@ class StoredMention:
     model: str | None = None
 
 
+AlertKind = Literal["firing", "repeat", "resolved"]
+
+
+@dataclass(frozen=True)
+class TermGrowth:
+    """A term or hashtag that grew in negative mentions during a spike: why it spiked."""
+
+    term: str
+    spike_count: int
+    baseline_rate: float
+    """Expected occurrences in a window of the spike's length, from the baseline period."""
+
+
+@dataclass(frozen=True)
+class AlertEvidence:
+    """What staff need to judge an alert at a glance, beyond the headline numbers."""
+
+    window_starts: tuple[datetime, ...] = ()
+    observed_series: tuple[float, ...] = ()
+    """The watched metric per window leading up to and including the alert window (for a chart)."""
+    expected_series: tuple[float, ...] = ()
+    driving_terms: tuple[TermGrowth, ...] = ()
+    sources: tuple[tuple[str, int], ...] = ()
+    """(source, negative mentions in the alert window), largest first."""
+    languages: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass(frozen=True)
 class Alert:
     """A detected negative spike for one brand and window, with the evidence staff need to act."""
@@ -80,8 +107,18 @@ class Alert:
     top_mentions: tuple[StoredMention, ...] = field(default_factory=tuple)
     id: int | None = None
     created_at: datetime | None = None
+    kind: AlertKind = "firing"
+    """firing: a new incident; repeat: still going after repeat_interval; resolved: it ended."""
+    incident_key: str | None = None
+    """Shared by every message of one incident, so notifiers can thread them."""
+    metric: str = "negative_volume"
+    evidence: AlertEvidence | None = None
 
     @property
     def key(self) -> str:
-        """Stable identity of the alert, used for idempotent storage and message threading."""
-        return f"{self.brand}:{self.rule}:{self.window_start.isoformat()}"
+        """Stable identity of the alert, used for idempotent storage and message threading.
+
+        A follow-up (repeat, resolved) may carry the numbers of a window that also opened an
+        incident, so its kind is part of its identity; a firing alert's key is unchanged."""
+        suffix = "" if self.kind == "firing" else f":{self.kind}"
+        return f"{self.brand}:{self.rule}:{self.window_start.isoformat()}{suffix}"

@@ -13,18 +13,21 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from alerts.engine import detect_brand
+from alerts.engine import detect_brand, policy_from_config
 from alerts.notifiers import NOTIFIERS, Notifier, NotifierContext, NotifierDisabled
 from alerts.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
 from listener.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.config import ListenerConfig, SourceConfig
+from listener.language import LanguageDetector, build_detector, detect_missing_languages
 from listener.matching import mentions_brand
-from listener.models import Alert
+from listener.models import Alert, Mention
 from listener.sources import COLLECTORS, Collector, SourceContext
 from listener.storage.database import open_database
 from listener.storage.repository import Store
+from listener.text import clean_optional, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,7 @@ class Pipeline:
             source.name: self._build_collector(source) for source in config.sources if source.enabled
         }
         self.stopping = threading.Event()
+        self.alert_policy = policy_from_config(config)
 
     @property
     def classifier(self) -> SentimentClassifier:
@@ -100,6 +104,11 @@ class Pipeline:
                 self._classifier = load_classifier(self.config.model)
                 log.info("loaded sentiment model %s in %.1fs", self._classifier.version, time.perf_counter() - started)
             return self._classifier
+
+    @cached_property
+    def language_detector(self) -> LanguageDetector | None:
+        """Built on first use, like the model: commands that never score do not load it."""
+        return build_detector(self.config.model.detect_languages)
 
     def _build_collector(self, source: SourceConfig) -> Collector:
         collector_type = COLLECTORS.get(source.type)
@@ -137,11 +146,8 @@ class Pipeline:
                 continue
             # Stored under the configured source name, so two instances of one source type (two
             # Discourse forums, say) keep separate identities and cursors.
-            matching = [
-                mention if mention.source == source_name else replace(mention, source=source_name)
-                for mention in result.mentions
-                if mentions_brand(brand, mention.text, mention.language)
-            ]
+            cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
+            matching = [mention for mention in cleaned if mentions_brand(brand, mention.text, mention.language)]
             dropped = len(result.mentions) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
@@ -171,7 +177,7 @@ class Pipeline:
         now = self.clock.now()
         for brand in self.config.brands:
             summary = detect_brand(
-                self.store, brand.name, self.config.detection, now, sorted(self.notifiers), self.sources_for(brand.name)
+                self.store, brand.name, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand.name)
             )
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
@@ -181,14 +187,15 @@ class Pipeline:
     def _score_pending(self, report: ProcessReport) -> None:
         batch_size = max(self.config.model.batch_size * 8, 64)
         while not self.stopping.is_set():
-            pending = self.store.unscored(batch_size)
+            pending = self.store.mentions_to_score(batch_size)
             if not pending:
                 break
             started = time.perf_counter()
-            sentiments = self.classifier.classify([text for _, text in pending])
+            sentiments = self.classifier.classify([mention.text for mention in pending])
             self.store.save_scores(
-                [(mention_id, sentiment) for (mention_id, _), sentiment in zip(pending, sentiments)],
+                [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
                 self.classifier.version,
+                detect_missing_languages(self.language_detector, pending),
             )
             labels = Counter(sentiment.label for sentiment in sentiments)
             report.scored += len(pending)
@@ -201,6 +208,18 @@ class Pipeline:
                 labels["neutral"],
                 labels["positive"],
             )
+
+
+def clean_mention(mention: Mention, source_name: str) -> Mention:
+    """The mention under its configured source name, with texts safe to match, store and show."""
+    return replace(
+        mention,
+        source=source_name,
+        text=clean_text(mention.text),
+        author=clean_optional(mention.author, 200),
+        url=clean_optional(mention.url, 2000),
+        language=clean_text(mention.language)[:16] if mention.language else None,
+    )
 
 
 def _serves(source: SourceConfig, brand: str) -> bool:

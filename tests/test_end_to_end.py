@@ -48,6 +48,7 @@ def demo_slice(path: Path) -> Path:
 def demo_config(make_config, database_url: str, tmp_path: Path, alert_file: Path, smtp_port: int):
     return make_config(
         storage={"url": database_url},
+        alerting={"resolve_after": "1h"},
         sources=[{"name": "demo", "type": "demo", "interval": "2s", "data": str(demo_slice(tmp_path / "slice.jsonl"))}],
         notifiers=[
             {"name": "console", "type": "console", "path": str(alert_file)},
@@ -87,7 +88,7 @@ def test_demo_spike_alerts_once_per_notifier_and_survives_restart(
         pipeline = Pipeline(config, clock=clock, classifier=classifier)
         replay(pipeline, clock, SLICE_END + timedelta(minutes=30), timedelta(minutes=15))
 
-        alerts = pipeline.store.alerts()
+        alerts = [alert for alert in pipeline.store.alerts() if alert.kind == "firing"]
         assert len(alerts) == 1
         alert = alerts[0]
         assert alert.brand == "Acme" and alert.severity == "critical"
@@ -95,13 +96,18 @@ def test_demo_spike_alerts_once_per_notifier_and_survives_restart(
         assert alert.observed >= 5 * max(alert.expected, 1)
         assert alert.top_mentions and all(m.sentiment.label == "negative" for m in alert.top_mentions)
 
-        assert len(slack.requests) == 1
-        slack_text = json.dumps(slack.requests[0].json())
-        assert "Acme" in slack_text
-        assert len(smtp.messages) == 1
-        assert "Acme" in smtp.messages[0]["Subject"]
-        lines = alert_file.read_text().splitlines()
-        assert len(lines) == 1 and json.loads(lines[0])["brand"] == "Acme"
+        # The incident ends before the slice does: each receiver got the alert, then its resolution.
+        kinds = sorted(alert.kind for alert in pipeline.store.alerts())
+        assert kinds == ["firing", "resolved"]
+        assert len(slack.requests) == 2
+        assert "Acme" in json.dumps(slack.requests[0].json())
+        assert "RESOLVED" in json.dumps(slack.requests[1].json())
+        assert len(smtp.messages) == 2
+        firing_email, resolved_email = smtp.messages
+        assert "Acme" in firing_email["Subject"] and "RESOLVED" in resolved_email["Subject"]
+        assert resolved_email["In-Reply-To"] == firing_email["Message-ID"]
+        lines = [json.loads(line) for line in alert_file.read_text().splitlines()]
+        assert [line["brand"] for line in lines] == ["Acme", "Acme"]
         assert "Acme" in capsys.readouterr().out
 
         # Every bundled mention of a configured brand was stored exactly once, and scored.
@@ -115,7 +121,7 @@ def test_demo_spike_alerts_once_per_notifier_and_survives_restart(
         clock.advance(timedelta(hours=1))
         run_once(pipeline)
         assert pipeline.store.count_mentions() == total
-        assert len(pipeline.store.alerts()) == 1
-        assert len(slack.requests) == 1 and len(smtp.messages) == 1
-        assert len(alert_file.read_text().splitlines()) == 1
+        assert len(pipeline.store.alerts()) == 2
+        assert len(slack.requests) == 2 and len(smtp.messages) == 2
+        assert len(alert_file.read_text().splitlines()) == 2
         assert {status.status for status in pipeline.store.delivery_statuses()} == {"delivered"}

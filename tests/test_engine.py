@@ -1,15 +1,20 @@
-"""The daemon's detection step over stored, scored mentions."""
+"""The daemon's detection step over stored, scored mentions.
+
+`add_counts` (exact counts per window) and `policy` are shared by the alert-rule tests
+(test_rules, test_incidents, test_silences, test_routing).
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Sequence
 
-from alerts.engine import RULE, detect_brand
+from alerts.engine import RULE, AlertPolicy, detect_brand, policy_from_config
 from listener.config import DetectionConfig
 from listener.models import Mention, Sentiment
 from listener.storage.repository import Store
-from tests.conftest import utc
+from tests.conftest import BASE_CONFIG, merge, utc
 
 START = utc(2026, 11, 2)
 RULE_CONFIG = DetectionConfig()
@@ -34,6 +39,65 @@ def add_mentions(store: Store, brand: str, start, hours: float, negatives_per_wi
         [(row_id, Sentiment(labels[text.split()[-1]], -0.9 if labels[text.split()[-1]] == "negative" else 0.0, 0.9)) for row_id, text in pending],
         "test",
     )
+
+
+WINDOW = timedelta(minutes=15)
+BASELINE = [1, 2] * 48
+"""A day of calm 15-minute windows: 1 or 2 negative mentions each."""
+NOTIFIERS = [
+    {"name": "console", "type": "console"},
+    {"name": "team-slack", "type": "console"},
+    {"name": "oncall-email", "type": "console"},
+]
+
+
+def add_counts(
+    store: Store,
+    brand: str,
+    start: datetime,
+    negatives: Sequence[int],
+    *,
+    others: int = 3,
+    other_label: str = "neutral",
+    source: str = "demo",
+    language: str | None = None,
+    tag: str = "w",
+) -> None:
+    """Exact, scored counts per 15-minute window from `start`: negatives[i] negative mentions and
+    `others` mentions labelled `other_label` in window i."""
+    mentions, labels = [], {}
+    for window, count in enumerate(negatives):
+        for label, how_many in (("negative", count), (other_label, others)):
+            for index in range(how_many):
+                external_id = f"{tag}-{source}-{language}-{window}-{label}-{index}"
+                created = start + window * WINDOW + timedelta(seconds=10 + index)
+                mentions.append(
+                    Mention(source, external_id, f"{brand} {label} {external_id}", created, author_reach=100 + index, language=language)
+                )
+                labels[external_id] = label
+    store.store_batch(source, brand, mentions, {})
+    pending = [(row_id, text.split()[-1]) for row_id, text in store.unscored(1_000_000)]
+    store.save_scores(
+        [(row_id, Sentiment(labels[key], -0.9 if labels[key] == "negative" else 0.5, 0.9)) for row_id, key in pending if key in labels],
+        "test",
+    )
+
+
+PINNED_DETECTION = {"threshold": 0.9999, "baseline": "1d"}
+"""Detector sensitivity pinned for the alert-rule tests, so they test grouping, not the detector's tuning."""
+
+
+def policy(**overrides: Any) -> AlertPolicy:
+    """The alert policy of the base test config with these sections merged in (three notifiers)."""
+    from listener.config import parse_config
+
+    base = {**BASE_CONFIG, "notifiers": NOTIFIERS, "detection": PINNED_DETECTION}
+    return policy_from_config(parse_config(merge(base, overrides), "test.toml"))
+
+
+def run(store: Store, alert_policy: AlertPolicy | DetectionConfig, until: datetime, notifiers: Sequence[str] = ("console",), **kwargs: Any):
+    """One detection pass for Acme with everything up to `until` collected (plus lateness)."""
+    return detect_brand(store, "Acme", alert_policy, until + timedelta(minutes=5), list(notifiers), **kwargs)
 
 
 def test_spike_fires_one_alert_with_evidence(store: Store) -> None:

@@ -23,14 +23,16 @@ from alerts.notifiers import (
     RetryableError,
 )
 from tests.servers import (
+    FakeSlackAPI,
     RecordingHTTPServer,
     ResponseSpec,
     ScriptedResponse,
+    fake_slack_api,
     recording_http_server,
     refused_port,
     smtp_server,
 )
-from tests.test_render import hostile_alert, make_alert, make_mention
+from tests.test_render import hostile_alert, make_alert, make_evidence, make_mention, parsed_tags
 
 WEBHOOK_PATH = "/services/T000/B000/sekrit-webhook-token"
 SMTP_PASSWORD = "correct horse battery staple"
@@ -51,7 +53,7 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_builtin_notifier_types_are_registered() -> None:
-    assert {"console", "slack", "email"} <= set(NOTIFIERS.names())
+    assert {"console", "slack", "email", "webhook"} <= set(NOTIFIERS.names())
 
 
 # --- console ----------------------------------------------------------------------------------
@@ -214,6 +216,137 @@ def test_slack_webhook_url_must_be_a_reference_not_a_literal() -> None:
         NOTIFIERS.get("slack").settings_model.model_validate({"webhook_url": "https://hooks.slack.com/services/x"})
 
 
+# --- slack: bot token ------------------------------------------------------------------------
+
+BOT_TOKEN = "xoxb-sekrit-bot-token"
+INCIDENT = "Acme:negative_spike:2026-11-04T10:00:00+00:00"
+
+
+@pytest.fixture
+def slack_bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeSlackAPI, Notifier]]:
+    """A loopback Slack Web API and a bot-token notifier pointed at it through `api_url`."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with fake_slack_api(BOT_TOKEN) as api:
+        notifier = build_notifier(
+            "slack", token="${SLACK_BOT_TOKEN}", channel="C0ALERTS", api_url=api.url, timeout=2
+        )
+        yield api, notifier
+
+
+def test_slack_bot_posts_block_kit_to_the_channel_and_returns_the_ts(slack_bot) -> None:
+    api, notifier = slack_bot
+    ts = notifier.send(make_alert(evidence=make_evidence(), incident_key=INCIDENT))
+
+    (message,) = api.messages
+    assert ts == message["ts"]
+    assert message["channel"] == "C0ALERTS"
+    assert message["text"].startswith("[CRITICAL] Negative spike for Acme")
+    assert (message["unfurl_links"], message["unfurl_media"]) == (False, False)
+    assert "thread_ts" not in message
+    blocks = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "42 observed vs 6.0 expected" in blocks
+    assert "outage (30 vs 0.1 usual)" in blocks and "twitter 30, mastodon 12" in blocks
+    assert "<https://social.example/status/1|open>" in blocks
+    assert api.server.requests[0].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+def test_slack_bot_threads_repeat_and_resolved_under_the_first_message(slack_bot) -> None:
+    api, notifier = slack_bot
+    first = notifier.send(make_alert(incident_key=INCIDENT))
+    notifier.send(make_alert(kind="repeat", incident_key=INCIDENT), thread=first)
+    notifier.send(make_alert(kind="resolved", incident_key=INCIDENT), thread=first)
+
+    firing, repeat, resolved = api.messages
+    assert "thread_ts" not in firing
+    assert (repeat["thread_ts"], repeat["reply_broadcast"]) == (first, False)
+    assert (resolved["thread_ts"], resolved["reply_broadcast"]) == (first, True)
+    assert resolved["text"].startswith("[RESOLVED]")
+
+
+def test_slack_bot_follow_up_whose_thread_is_gone_is_posted_on_its_own(slack_bot) -> None:
+    api, notifier = slack_bot
+    ts = notifier.send(make_alert(kind="repeat", incident_key=INCIDENT), thread="1111111111.000001")
+    (message,) = api.messages
+    assert ts == message["ts"] and "thread_ts" not in message
+    assert f"Update on incident {INCIDENT}" in json.dumps(message["blocks"])
+
+
+def test_slack_bot_escapes_hostile_text(slack_bot) -> None:
+    api, notifier = slack_bot
+    notifier.send(hostile_alert())
+    raw = api.server.requests[0].body.decode("utf-8")
+    for forbidden in ("<!channel>", "<@U123>", "<@U999>", "<https://evil.example|bank.com>", "javascript:"):
+        assert forbidden not in raw
+
+
+def test_slack_bot_429_waits_retry_after(slack_bot) -> None:
+    api, notifier = slack_bot
+    api.server.fail_next((429, {"Retry-After": "30", "Content-Type": "application/json"}, '{"ok": false, "error": "ratelimited"}'))
+    with pytest.raises(RetryableError) as caught:
+        notifier.send(make_alert())
+    assert caught.value.retry_after == 30
+    assert api.messages == []
+
+
+def test_slack_bot_5xx_is_retryable(slack_bot) -> None:
+    api, notifier = slack_bot
+    api.server.fail_next((503, {"Content-Type": "application/json"}, '{"ok": false, "error": "service_unavailable"}'))
+    with pytest.raises(RetryableError, match="HTTP 503"):
+        notifier.send(make_alert())
+
+
+def test_slack_bot_archived_channel_is_permanent_with_a_hint(monkeypatch, slack_bot) -> None:
+    api, _ = slack_bot
+    notifier = build_notifier("slack", token="${SLACK_BOT_TOKEN}", channel="C-ARCHIVED", api_url=api.url)
+    with pytest.raises(PermanentError, match="is_archived; check channel 'C-ARCHIVED' exists and invite the bot"):
+        notifier.send(make_alert())
+
+
+def test_slack_bot_wrong_token_is_permanent_and_never_shown(monkeypatch, caplog, slack_bot) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, _ = slack_bot
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-sekrit-but-wrong")
+    notifier = build_notifier("slack", token="${SLACK_BOT_TOKEN}", channel="C0ALERTS", api_url=api.url)
+    with pytest.raises(PermanentError, match="invalid_auth; check the bot token") as caught:
+        notifier.send(make_alert())
+    for shown in shown_chain(caught.value):
+        assert "sekrit" not in str(shown) and "sekrit" not in repr(shown)
+    assert "sekrit" not in caplog.text
+
+
+def test_slack_bot_unreachable_api_is_retryable(monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with refused_port() as port:
+        notifier = build_notifier(
+            "slack", token="${SLACK_BOT_TOKEN}", channel="C0ALERTS", api_url=f"http://127.0.0.1:{port}/api/"
+        )
+        with pytest.raises(RetryableError, match="Slack API unreachable") as caught:
+            notifier.send(make_alert())
+    assert "sekrit" not in str(caught.value)
+
+
+def test_slack_bot_disabled_until_the_token_is_set(monkeypatch) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    with pytest.raises(NotifierDisabled, match="set SLACK_BOT_TOKEN to enable it"):
+        build_notifier("slack", token="${SLACK_BOT_TOKEN}", channel="C0ALERTS")
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({}, "give either webhook_url"),
+        ({"webhook_url": "${SLACK_WEBHOOK_URL}", "token": "${SLACK_BOT_TOKEN}", "channel": "C1"}, "not both"),
+        ({"token": "${SLACK_BOT_TOKEN}"}, "channel is required with a bot token"),
+        ({"webhook_url": "${SLACK_WEBHOOK_URL}", "channel": "C1"}, "channel only applies to a bot token"),
+        ({"token": "xoxb-literal", "channel": "C1"}, "environment variable reference"),
+        ({"token": "${SLACK_BOT_TOKEN}", "channel": "C1", "api_url": "slack.com/api"}, "is not an http"),
+    ],
+)
+def test_slack_settings_need_exactly_one_way_to_post(settings: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        NOTIFIERS.get("slack").settings_model.model_validate(settings)
+
+
 # --- email ------------------------------------------------------------------------------------
 
 
@@ -271,7 +404,9 @@ def test_email_html_part_escapes_hostile_mentions() -> None:
         build_notifier("email", **email_settings(smtp.port)).send(hostile_alert())
 
     html = smtp.messages[0].get_body(("html",)).get_content()
-    assert "<script>" not in html and "<img" not in html and "javascript:" not in html
+    assert "<script>" not in html and "onerror=alert(1)>" not in html and "javascript:" not in html
+    images = [attrs["src"] for tag, attrs in parsed_tags(html) if tag == "img"]
+    assert len(images) == 1 and images[0].startswith("cid:")  # only the chart
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
@@ -386,3 +521,132 @@ def test_email_mentions_render_in_both_parts() -> None:
     message = smtp.messages[0]
     assert "Support queue says 3 hours & counting" in message.get_body(("plain",)).get_content()
     assert "Support queue says 3 hours &amp; counting" in message.get_body(("html",)).get_content()
+
+
+def test_email_follow_ups_reply_to_the_incidents_first_message() -> None:
+    with smtp_server() as smtp:
+        notifier = build_notifier("email", **email_settings(smtp.port))
+        first = notifier.send(make_alert(incident_key=INCIDENT))
+        notifier.send(make_alert(kind="repeat", incident_key=INCIDENT), thread=first)
+        notifier.send(make_alert(kind="resolved", incident_key=INCIDENT), thread=first)
+
+    firing, repeat, resolved = smtp.messages
+    assert firing["Message-ID"] == first and firing["In-Reply-To"] is None
+    assert len({firing["Message-ID"], repeat["Message-ID"], resolved["Message-ID"]}) == 3
+    for follow_up in (repeat, resolved):
+        assert (follow_up["In-Reply-To"], follow_up["References"]) == (first, first)
+    assert resolved["Subject"].strip().startswith("[RESOLVED] Negative spike for Acme is over")
+
+
+def test_email_html_shows_the_chart_inline() -> None:
+    with smtp_server() as smtp:
+        build_notifier("email", **email_settings(smtp.port)).send(make_alert(evidence=make_evidence()))
+
+    message = smtp.messages[0]
+    assert message.get_content_type() == "multipart/alternative"
+    related = message.get_payload()[1]
+    assert related.get_content_type() == "multipart/related"
+    html_part, image = related.get_payload()
+    assert image.get_content_type() == "image/png"
+    assert image.get_content().startswith(b"\x89PNG\r\n\x1a\n")
+    content_id = image["Content-ID"].strip("<>")
+    assert f'src="cid:{content_id}"' in html_part.get_content()
+    assert "outage (30 vs 0.1 usual)" in message.get_body(("plain",)).get_content()
+
+
+def test_email_without_evidence_has_no_chart() -> None:
+    with smtp_server() as smtp:
+        build_notifier("email", **email_settings(smtp.port)).send(make_alert())
+    assert [part.get_content_type() for part in smtp.messages[0].iter_parts()] == ["text/plain", "text/html"]
+
+
+# --- listener alerts test ---------------------------------------------------------------------
+
+ALERTS_TEST_CONFIG = """
+[storage]
+url = "sqlite:///{db}"
+
+[[brands]]
+name = "Acme"
+keywords = ["acme"]
+
+[[sources]]
+name = "demo"
+type = "demo"
+
+[[notifiers]]
+name = "oncall-email"
+type = "email"
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+sender = "alerts@listener.example"
+recipients = ["oncall@acme.example"]
+enabled = false
+
+[[notifiers]]
+name = "team-slack"
+type = "slack"
+token = "${{SLACK_BOT_TOKEN}}"
+channel = "C0ALERTS"
+api_url = "{slack_api}"
+
+[[notifiers]]
+name = "bridge"
+type = "webhook"
+url = "{webhook_url}"
+secret = "${{ALERT_WEBHOOK_SECRET}}"
+"""
+
+
+def run_alerts_test(tmp_path, receiver: str, **servers: Any):
+    from click.testing import CliRunner
+
+    from listener.cli import main
+
+    values = {"smtp_port": 1, "slack_api": "http://127.0.0.1:1/api/", "webhook_url": "http://127.0.0.1:1/hook"}
+    values.update(servers)
+    config = tmp_path / "listener.toml"
+    config.write_text(ALERTS_TEST_CONFIG.format(db=tmp_path / "test.db", **values))
+    return CliRunner().invoke(main, ["alerts", "test", "--config", str(config), "--receiver", receiver])
+
+
+def test_alerts_test_sends_a_marked_test_alert_through_email_even_if_disabled(tmp_path) -> None:
+    with smtp_server() as smtp:
+        result = run_alerts_test(tmp_path, "oncall-email", smtp_port=smtp.port)
+    assert result.exit_code == 0, result.output
+    assert "OK: test alert delivered to oncall-email (email) (reference <alert." in result.output
+    (message,) = smtp.messages
+    assert message["Subject"].strip().startswith("[TEST] [CRITICAL] Negative spike for Acme")
+    html = message.get_body(("html",)).get_content()
+    assert "&lt;!channel&gt;" in html and "outage (28 vs 0.2 usual)" in html
+    assert [part.get_content_type() for part in message.get_payload()[1].iter_parts()] == ["text/html", "image/png"]
+
+
+def test_alerts_test_slack_bot_prints_the_ts(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    with fake_slack_api(BOT_TOKEN) as api:
+        result = run_alerts_test(tmp_path, "team-slack", slack_api=api.url)
+    assert result.exit_code == 0, result.output
+    (message,) = api.messages
+    assert f"(reference {message['ts']})" in result.output
+    assert message["text"].startswith("[TEST]")
+
+
+def test_alerts_test_failure_exits_1_with_the_reason(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET", "s")
+    with recording_http_server([ScriptedResponse(404, body="no such hook")]) as server:
+        result = run_alerts_test(tmp_path, "bridge", webhook_url=server.url + "/hook")
+    assert result.exit_code == 1
+    assert "FAILED: bridge (webhook): webhook answered HTTP 404: no such hook" in result.output
+    assert server.requests[0].json()["test"] is True
+
+
+def test_alerts_test_names_a_missing_secret_and_an_unknown_receiver(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    result = run_alerts_test(tmp_path, "team-slack")
+    assert result.exit_code == 1
+    assert "FAILED: team-slack (slack) cannot run: set SLACK_BOT_TOKEN to enable it" in result.output
+    result = run_alerts_test(tmp_path, "pager")
+    assert result.exit_code == 1
+    assert "no notifier named 'pager' in the config (known: oncall-email, team-slack, bridge)" in result.output

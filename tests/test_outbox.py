@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -24,22 +25,28 @@ def now():
 
 
 class ScriptedNotifier:
-    """Fails with the scripted errors in order, then succeeds; records what it delivered."""
+    """Fails with the scripted errors in order, then succeeds; records what it delivered, under
+    which thread, and returns `ref-N` as the Nth message's reference."""
 
     def __init__(self, name: str, errors: list[Exception] | None = None):
         self.name = name
         self.errors = list(errors or [])
         self.delivered: list[str] = []
+        self.threads: list[str | None] = []
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Alert, thread: str | None = None) -> str:
         if self.errors:
             raise self.errors.pop(0)
         self.delivered.append(alert.key)
+        self.threads.append(thread)
+        return f"ref-{len(self.delivered)}"
 
 
-def queue_alert(store: Store, notifiers: list[str], minute: int = 0) -> Alert:
+def queue_alert(store: Store, notifiers: list[str], minute: int = 0, **fields: Any) -> Alert:
     start = utc(2026, 11, 4, 10, minute)
-    alert = Alert("Acme", "negative_spike", start, start + timedelta(minutes=15), 30, 2.0, 0.7, "critical", 0.99999)
+    alert = Alert(
+        "Acme", "negative_spike", start, start + timedelta(minutes=15), 30, 2.0, 0.7, "critical", 0.99999, **fields
+    )
     stored = store.record_evaluation("Acme", "negative_spike", DetectorState(start + timedelta(minutes=15), start), alert, notifiers)
     assert stored is not None
     return stored
@@ -151,3 +158,118 @@ def test_slack_failing_twice_then_ok_posts_exactly_once_over_http(store: Store, 
         assert server.requests[0].body == server.requests[2].body
     (status,) = store.delivery_statuses()
     assert (status.status, status.attempts) == ("delivered", 3)
+
+
+INCIDENT = "Acme:negative_spike:2026-11-04T10:00:00+00:00"
+
+
+def test_follow_ups_get_the_first_messages_reference_per_notifier(store: Store, now) -> None:
+    slack, email = ScriptedNotifier("slack"), ScriptedNotifier("email")
+    notifiers = {"slack": slack, "email": email}
+    queue_alert(store, ["email", "slack"], 0, incident_key=INCIDENT)
+    deliver_due(store, notifiers, POLICY, now)
+    queue_alert(store, ["email", "slack"], 15, kind="repeat", incident_key=INCIDENT)
+    queue_alert(store, ["slack"], 30, kind="resolved", incident_key=INCIDENT)
+    queue_alert(store, ["slack"], 45, incident_key="another incident")
+    deliver_due(store, notifiers, POLICY, now)
+
+    assert email.threads == [None, "ref-1"]
+    assert slack.threads == [None, "ref-1", "ref-1", None]
+    references = {(status.notifier, status.kind): status.reference for status in store.delivery_statuses()}
+    assert references[("slack", "firing")] == "ref-1" and references[("slack", "resolved")] == "ref-3"
+
+
+def test_follow_up_whose_first_message_never_arrived_is_sent_unthreaded(store: Store, now) -> None:
+    slack = ScriptedNotifier("slack", [PermanentError("HTTP 404")])
+    queue_alert(store, ["slack"], 0, incident_key=INCIDENT)
+    deliver_due(store, {"slack": slack}, POLICY, now)
+    queue_alert(store, ["slack"], 15, kind="repeat", incident_key=INCIDENT)
+    queue_alert(store, ["slack"], 30, kind="resolved", incident_key=INCIDENT)
+    deliver_due(store, {"slack": slack}, POLICY, now)
+    assert slack.threads == [None, "ref-1"]  # the repeat went out on its own and became the thread
+
+
+def test_dead_letter_keeps_its_last_error_and_pending_shows_the_next_attempt(store: Store, now) -> None:
+    queue_alert(store, ["slack"], 0)
+    queue_alert(store, ["email"], 15)
+    deliver_due(
+        store,
+        {"slack": ScriptedNotifier("slack", [PermanentError("HTTP 404: no_service")]),
+         "email": ScriptedNotifier("email", [RetryableError("450 mailbox busy")])},
+        POLICY,
+        now,
+    )
+    by_notifier = {status.notifier: status for status in store.delivery_statuses()}
+    dead, pending = by_notifier["slack"], by_notifier["email"]
+    assert (dead.status, dead.last_error, dead.next_attempt_at) == ("dead", "permanent: HTTP 404: no_service", None)
+    assert (pending.status, pending.last_error) == ("pending", "450 mailbox busy")
+    assert pending.next_attempt_at == now + timedelta(seconds=5)
+
+
+def test_bot_token_slack_threads_an_incident_through_the_outbox(store: Store, now, monkeypatch) -> None:
+    """Firing, repeat and resolved through the real Slack notifier and a fake Slack Web API."""
+    from alerts.notifiers import NOTIFIERS, NotifierContext
+    from tests.servers import fake_slack_api
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    with fake_slack_api("xoxb-test") as api:
+        slack_type = NOTIFIERS.get("slack")
+        settings = slack_type.settings_model.model_validate(
+            {"token": "${SLACK_BOT_TOKEN}", "channel": "C0ALERTS", "api_url": api.url}
+        )
+        slack = {"team-slack": slack_type.build(NotifierContext("team-slack", settings))}
+        api.server.fail_next((503, {"Content-Type": "application/json"}, '{"ok": false}'))
+        queue_alert(store, ["team-slack"], 0, incident_key=INCIDENT)
+        deliver_due(store, slack, POLICY, now)  # 503: retried
+        deliver_due(store, slack, POLICY, now + timedelta(seconds=5))
+        queue_alert(store, ["team-slack"], 15, kind="repeat", incident_key=INCIDENT)
+        queue_alert(store, ["team-slack"], 30, kind="resolved", incident_key=INCIDENT)
+        deliver_due(store, slack, POLICY, now + timedelta(seconds=10))
+    firing, repeat, resolved = api.messages
+    assert "thread_ts" not in firing
+    assert repeat["thread_ts"] == resolved["thread_ts"] == firing["ts"]
+    assert [status.attempts for status in store.delivery_statuses()] == [1, 1, 2]
+
+
+def test_alerts_list_status_dead_shows_only_dead_letters_with_their_error(tmp_path, now) -> None:
+    from click.testing import CliRunner
+
+    from listener.cli import main
+    from listener.storage.database import create_db_engine, upgrade
+
+    config = tmp_path / "listener.toml"
+    config.write_text(
+        f'[storage]\nurl = "sqlite:///{tmp_path / "list.db"}"\n\n[[brands]]\nname = "Acme"\nkeywords = ["acme"]\n\n'
+        '[[sources]]\nname = "demo"\ntype = "demo"\n'
+    )
+    store = Store(create_db_engine(f"sqlite:///{tmp_path / 'list.db'}"))
+    upgrade(store.engine)
+    queue_alert(store, ["slack", "email"], 0)
+    deliver_due(
+        store,
+        {"slack": ScriptedNotifier("slack", [PermanentError("[channel_not_found] check the channel")]),
+         "email": ScriptedNotifier("email")},
+        POLICY,
+        now,
+    )
+    result = CliRunner().invoke(main, ["alerts", "list", "--config", str(config), "--status", "dead"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "Acme" in line]
+    assert len(rows) == 1
+    assert "slack" in rows[0] and "dead" in rows[0] and "firing" in rows[0]
+    assert "permanent: [channel_not_found] check the" in result.output  # brackets are text, not markup
+
+
+def test_follow_up_waits_while_the_first_message_is_retried_then_threads(store: Store, now) -> None:
+    slack = ScriptedNotifier("slack", [RetryableError("HTTP 503")])
+    queue_alert(store, ["slack"], 0, incident_key=INCIDENT)
+    assert deliver_due(store, {"slack": slack}, POLICY, now).retrying == 1
+    queue_alert(store, ["slack"], 15, kind="resolved", incident_key=INCIDENT)
+    assert deliver_due(store, {"slack": slack}, POLICY, now + timedelta(seconds=1)).held == 1
+    assert slack.delivered == []
+    deliver_due(store, {"slack": slack}, POLICY, now + timedelta(seconds=5))
+    deliver_due(store, {"slack": slack}, POLICY, now + timedelta(seconds=6))
+    assert slack.threads == [None, "ref-1"]
+    assert {status.status for status in store.delivery_statuses()} == {"delivered"}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
+from alerts.chart import sparkline
 from alerts.render import (
     MENTION_TEXT_LIMIT,
     alert_html,
@@ -15,7 +16,7 @@ from alerts.render import (
     escape_mrkdwn,
     slack_payload,
 )
-from listener.models import Alert, StoredMention
+from listener.models import Alert, AlertEvidence, StoredMention, TermGrowth
 
 WINDOW_START = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
 HOSTILE_TEXTS = (
@@ -63,10 +64,34 @@ def make_alert(*mentions: StoredMention, **overrides: Any) -> Alert:
     return Alert(**fields)
 
 
-def hostile_alert() -> Alert:
+def make_evidence(*terms: TermGrowth, **overrides: Any) -> AlertEvidence:
+    """Eight calm windows and the spike: 42 negative mentions where about 6 were usual."""
+    starts = tuple(WINDOW_START - timedelta(minutes=15) * back for back in range(8, -1, -1))
+    fields: dict[str, Any] = dict(
+        window_starts=starts,
+        observed_series=(5.0, 6.0, 7.0, 5.0, 6.0, 6.0, 4.0, 8.0, 42.0),
+        expected_series=(6.0,) * 9,
+        driving_terms=terms or (TermGrowth("outage", 30, 0.1), TermGrowth("#acmedown", 12, 0.0)),
+        sources=(("twitter", 30), ("mastodon", 12)),
+        languages=(("en", 40), ("es", 2)),
+    )
+    fields.update(overrides)
+    return AlertEvidence(**fields)
+
+
+def hostile_alert(**overrides: Any) -> Alert:
+    """Hostile mention text, authors, URLs, driving terms and language codes."""
+    evidence = make_evidence(
+        TermGrowth("<!channel>", 9, 0.0),
+        TermGrowth("<script>alert(1)</script>", 5, 0.0),
+        TermGrowth("<https://evil.example|bank.com>", 4, 0.0),
+        languages=(("<b>xx</b>", 3),),
+    )
     return make_alert(
         make_mention(1, text=HOSTILE_TEXTS[0], author="<@U999>", url="https://social.example/a?x=1&y=<2>|z"),
         make_mention(2, text=HOSTILE_TEXTS[1], author='"><b>me</b>', url="javascript:alert(1)"),
+        evidence=evidence,
+        **overrides,
     )
 
 
@@ -163,6 +188,7 @@ def test_html_escapes_mention_text_authors_and_urls() -> None:
     assert "<script>" not in markup and "<img" not in markup and "<b>" not in markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
     assert "&lt;img src=x onerror=alert(1)&gt;" in markup
+    assert "&lt;!channel&gt;" in markup and "&lt;script&gt;alert(1)&lt;/script&gt;" in markup  # driving terms
     tags = {tag for tag, _ in parsed_tags(markup)}
     assert tags <= {"html", "head", "meta", "title", "body", "h2", "h3", "table", "tr", "th", "td", "ol", "li", "p",
                     "strong", "a", "blockquote"}
@@ -198,3 +224,61 @@ def test_slack_payload_stays_within_the_block_limit() -> None:
     blocks = slack_payload(alert)["blocks"]
     assert len(blocks) <= 50
     assert blocks[-1]["elements"][0]["text"] == "40 more mentions not shown"
+
+
+# --- evidence, follow-ups, tests ---------------------------------------------------------------
+
+
+def test_sparkline_scales_from_zero_so_flat_is_flat() -> None:
+    assert sparkline([0, 1, 2, 8]) == "▁▂▃█"
+    assert sparkline([10, 10, 10]) == "███"
+    assert sparkline([0, 0]) == "▁▁"
+    assert sparkline([]) == ""
+    assert sparkline([-1.0, 0.0, 1.0]) == "▁▅█"  # net sentiment goes below zero
+
+
+def test_text_shows_trend_driving_terms_sources_and_languages() -> None:
+    text = alert_text(make_alert(evidence=make_evidence()))
+    assert "Trend:             ▂▂▂▂▂▂▂▂█ last 9 windows, baseline 6 per window" in text
+    assert "Driving terms:     outage (30 vs 0.1 usual), #acmedown (12 vs 0.0 usual)" in text
+    assert "Sources:           twitter 30, mastodon 12" in text
+    assert "Languages:         en 40, es 2" in text
+
+
+def test_titles_say_what_happened_to_the_incident() -> None:
+    assert alert_title(make_alert(kind="repeat")) == (
+        "[CRITICAL] Still going: negative spike for Acme: 42 negative mentions (7.0x expected)"
+    )
+    assert alert_title(make_alert(kind="resolved", observed=4)).startswith("[RESOLVED] Negative spike for Acme is over")
+    assert alert_title(make_alert(rule="listener-alerts-test")).startswith("[TEST] [CRITICAL]")
+
+
+def test_resolved_message_shows_numbers_not_the_old_complaints() -> None:
+    alert = make_alert(kind="resolved", incident_key="Acme:negative_spike:2026-11-04T10:00")
+    text = alert_text(alert)
+    assert "Status:            resolved" in text
+    assert "Top negative mentions" not in text
+    assert "Top negative mentions" not in json.dumps(slack_payload(alert))
+
+
+def test_unthreaded_follow_up_names_its_incident() -> None:
+    alert = make_alert(kind="repeat", incident_key="Acme:negative_spike:2026-11-04T10:00")
+    assert "Update on incident Acme:negative_spike:2026-11-04T10:00" in json.dumps(slack_payload(alert, threaded=False))
+    assert "Incident Acme:negative_spike:2026-11-04T10:00" in alert_text(alert, threaded=True)
+
+
+def test_hostile_driving_terms_are_inert_in_text_html_and_slack() -> None:
+    alert = hostile_alert()
+    assert "\x1b" not in alert_text(make_alert(evidence=make_evidence(TermGrowth("a\x1b[2Jb", 3, 0.0))))
+    markup = alert_html(alert)
+    assert not {"script", "b"} & {tag for tag, _ in parsed_tags(markup)}
+    everything = "\n".join(strings_in(slack_payload(alert)))
+    for forbidden in ("<!channel>", "<https://evil.example|bank.com>", "<script>", "<b>"):
+        assert forbidden not in everything
+    assert "&lt;!channel&gt; (9 vs 0.0 usual)" in everything
+
+
+def test_html_shows_the_inline_chart_by_content_id() -> None:
+    markup = alert_html(make_alert(evidence=make_evidence()), chart_cid="chart.1@listener.example")
+    (image,) = [attrs for tag, attrs in parsed_tags(markup) if tag == "img"]
+    assert image["src"] == "cid:chart.1@listener.example"

@@ -6,7 +6,11 @@ retries, backoff, dead-lettering and exactly-once bookkeeping without writing an
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -36,11 +40,70 @@ class NotifierDisabled(Exception):
     """The notifier is configured but cannot run yet, e.g. its secret's environment variable is unset."""
 
 
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either delay-seconds or an HTTP date (RFC 9110 allows both)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+class _SecretRedactor(logging.Filter):
+    """Takes registered secrets out of a library logger's records before any handler sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, secret: str) -> None:
+        with self._lock:
+            self._secrets.add(secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            redacted = redacted.replace(secret, "<redacted>")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTOR = _SecretRedactor()
+
+
+def hide_in_library_logs(secret: str, logger_name: str) -> None:
+    """Keep `secret` out of `logger_name`'s records, e.g. httpx, which logs every request URL at INFO."""
+    logger = logging.getLogger(logger_name)
+    if _REDACTOR not in logger.filters:
+        logger.addFilter(_REDACTOR)
+    _REDACTOR.add(secret)
+
+
 class Notifier(Protocol):
     name: str
 
-    def send(self, alert: Alert) -> None:
-        """Deliver the alert or raise RetryableError / PermanentError."""
+    def send(self, alert: Alert, thread: str | None = None) -> str | None:
+        """Deliver the alert or raise RetryableError / PermanentError.
+
+        `thread` is the reference this notifier returned for the first message of the alert's
+        incident (None for that first message, or when it was never delivered): a follow-up
+        (repeat, resolved) is threaded under it where the receiver can. The return value is
+        this message's own reference (a Slack ts, an email Message-ID), or None if the receiver
+        has no such thing; the outbox stores it.
+        """
         ...
 
 

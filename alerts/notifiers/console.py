@@ -28,8 +28,11 @@ def alert_record(alert: Alert) -> dict[str, Any]:
     """The machine-readable alert: identifiers and numbers, never mention text (read it in storage)."""
     return {
         "key": alert.key,
+        "kind": alert.kind,
+        "incident_key": alert.incident_key or alert.key,
         "brand": alert.brand,
         "rule": alert.rule,
+        "metric": alert.metric,
         "severity": alert.severity,
         "window_start": alert.window_start.isoformat(),
         "window_end": alert.window_end.isoformat(),
@@ -49,7 +52,8 @@ class ConsoleNotifier:
         self.name = name
         self.settings = settings
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Alert, thread: str | None = None) -> None:
+        """A console has no threads: each message names its incident instead."""
         if self.settings.path is not None:
             self._append(Path(self.settings.path), json.dumps(alert_record(alert), ensure_ascii=False) + "\n")
         # Looked up at send time, not build time, so a redirected sys.stdout (pytest, daemons) is honoured.

@@ -1,8 +1,9 @@
-"""Email notifier: one multipart (text + HTML) message per alert over SMTP.
+"""Email notifier: one multipart message per alert over SMTP: text, and HTML with the chart inline.
 
-The Message-ID is derived from the alert key, not generated: if the daemon crashes after the
-server accepted the message but before the outbox recorded it, the re-send carries the same id
-and mail clients show one message.
+The Message-ID is derived from the alert key and kind, not generated: if the daemon crashes after
+the server accepted the message but before the outbox recorded it, the re-send carries the same
+id and mail clients show one message. Follow-ups (still going, resolved) reply to the incident's
+first message (In-Reply-To, References), so mail clients show one thread per incident.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import smtplib
 import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Literal
 
 from pydantic import Field, TypeAdapter, field_validator
@@ -26,6 +27,7 @@ from alerts.notifiers.base import (
     PermanentError,
     RetryableError,
 )
+from alerts.chart import chart_png
 from alerts.render import alert_html, alert_text, alert_title
 from listener.models import Alert
 from listener.settings_types import Secret, SecretRef
@@ -79,24 +81,57 @@ class EmailSettings(NotifierSettings):
         return values
 
 
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "social-listener.invalid"
+
+
 def message_id(alert: Alert, sender: str) -> str:
     """Same alert, same id: receivers dedupe a re-send after a crash. The domain is the sender's."""
-    digest = hashlib.sha256(alert.key.encode("utf-8")).hexdigest()[:32]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "social-listener.invalid"
-    return f"<alert.{digest}@{domain}>"
+    digest = hashlib.sha256(f"{alert.key}|{alert.kind}".encode("utf-8")).hexdigest()[:32]
+    return f"<alert.{digest}@{_domain(sender)}>"
 
 
-def build_message(alert: Alert, sender: str, recipients: list[str], now: datetime | None = None) -> EmailMessage:
+def build_message(
+    alert: Alert,
+    sender: str,
+    recipients: list[str],
+    now: datetime | None = None,
+    thread: str | None = None,
+    chart: bytes | None = None,
+) -> EmailMessage:
+    """multipart/alternative of text and HTML; with `chart`, the HTML is multipart/related with the PNG.
+
+    `thread` is the Message-ID of the incident's first message: this one replies to it.
+    """
     message = EmailMessage()
     message["Subject"] = alert_title(alert)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id(alert, sender)
+    if thread is not None:
+        message["In-Reply-To"] = thread
+        message["References"] = thread
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies back to the sender
-    message.set_content(alert_text(alert))
-    message.add_alternative(alert_html(alert), subtype="html")
+    threaded = thread is not None
+    message.set_content(alert_text(alert, threaded))
+    if chart is None:
+        message.add_alternative(alert_html(alert, threaded=threaded), subtype="html")
+        return message
+    chart_id = make_msgid("chart", domain=_domain(sender))
+    message.add_alternative(alert_html(alert, chart_id.strip("<>"), threaded), subtype="html")
+    html_part = message.get_payload()[1]
+    html_part.add_related(chart, "image", "png", cid=chart_id, filename="chart.png", disposition="inline")
     return message
+
+
+def _chart(alert: Alert) -> bytes | None:
+    """The chart, or None if it cannot be drawn: a missing picture must never stop the alert."""
+    try:
+        return chart_png(alert)
+    except Exception:
+        log.warning("could not draw the chart for alert %s; sending it without one", alert.key, exc_info=True)
+        return None
 
 
 class EmailNotifier:
@@ -115,9 +150,16 @@ class EmailNotifier:
     def __repr__(self) -> str:
         return f"EmailNotifier({self.name!r}, {self._host}:{self.settings.port})"
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Alert, thread: str | None = None) -> str:
+        """Send one message; its Message-ID is the reference follow-ups of the incident reply to."""
         settings = self.settings
-        message = build_message(alert, settings.sender, settings.recipients)
+        message = build_message(alert, settings.sender, settings.recipients, thread=thread, chart=_chart(alert))
+        self.send_message(message, settings.recipients)
+        return str(message["Message-ID"])
+
+    def send_message(self, message: EmailMessage, recipients: list[str]) -> None:
+        """Deliver a ready message with this notifier's server, login and error handling
+        (the digest reuses it); raises RetryableError or PermanentError."""
         try:
             smtp = self._connect()
             try:
@@ -125,8 +167,8 @@ class EmailNotifier:
                     smtp.login(*self._credentials)
                 refused = smtp.send_message(
                     message,
-                    from_addr=_address(settings.sender),
-                    to_addrs=[_address(recipient) for recipient in settings.recipients],
+                    from_addr=_address(self.settings.sender),
+                    to_addrs=[_address(recipient) for recipient in recipients],
                 )
             finally:
                 _quit_quietly(smtp)

@@ -7,8 +7,9 @@ around it by the scheduler, so a new source is one module with one method.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +19,9 @@ from listener.models import Mention
 
 Cursor = dict[str, Any]
 """JSON-serialisable position in a source's stream (since-id, last timestamp, ETag...)."""
+
+ItemT = TypeVar("ItemT")
+ParsedT = TypeVar("ParsedT")
 
 
 class CollectorSettings(BaseModel):
@@ -88,3 +92,33 @@ class CollectorType:
     name: str
     settings_model: type[CollectorSettings]
     build: Callable[[SourceContext], Collector]
+
+
+def parse_each(
+    items: Iterable[ItemT],
+    parse: Callable[[ItemT], ParsedT | None],
+    log: logging.Logger,
+    source: str,
+    identify: Callable[[ItemT], object] | None = None,
+) -> list[ParsedT]:
+    """`parse` applied to each item of a platform's response, skipping the ones it cannot parse.
+
+    Platforms return the odd malformed record (a missing field, a null where a number belongs,
+    an unparseable date); one of those must cost that record, logged with its id, not the whole
+    poll and with it every good record behind it. `parse` returns None for a record that is fine
+    but unwanted (a deleted post).
+    """
+    parsed: list[ParsedT] = []
+    for index, item in enumerate(items):
+        try:
+            value = parse(item)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+            try:
+                identity = identify(item) if identify is not None else f"#{index}"
+            except Exception:  # the id is as malformed as the rest
+                identity = f"#{index}"
+            log.warning("%s: skipped malformed item %s: %s: %s", source, identity, type(error).__name__, error)
+            continue
+        if value is not None:
+            parsed.append(value)
+    return parsed

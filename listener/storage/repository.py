@@ -9,22 +9,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
-from sqlalchemy import Engine, Integer, case, cast, func, select, update
+from sqlalchemy import Engine, Integer, case, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from listener.clock import utcnow
-from listener.models import Alert, Mention, Sentiment, StoredMention
+from listener.models import Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
+from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
     CursorRow,
     DetectorStateRow,
+    IncidentRow,
     MentionBrandRow,
     MentionRow,
     OutboxRow,
+    SilenceRow,
 )
+
+
+@dataclass(frozen=True)
+class MentionToScore:
+    """What scoring needs of a stored mention: its text, and the platform's language tag if any."""
+
+    id: int
+    text: str
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,49 @@ class DeliveryStatus:
     attempts: int
     last_error: str | None
     delivered_at: datetime | None
+    kind: str = "firing"
+    next_attempt_at: datetime | None = None
+    """When a pending delivery is tried next (None once delivered or dead)."""
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    """One alert group's incident, as alerts/incidents.py tracks it (times are window times)."""
+
+    key: str
+    brand: str
+    group_key: str
+    status: Literal["open", "resolved"]
+    rule: str
+    metric: str
+    severity: str
+    started_at: datetime
+    last_firing: datetime
+    last_message_at: datetime | None = None
+    receivers: tuple[str, ...] = ()
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """An alert message to record, and the notifiers to queue it for (none when suppressed)."""
+
+    alert: Alert
+    notifiers: tuple[str, ...] = ()
+    suppressed: str | None = None
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: int
+    brand: str | None
+    rule: str | None
+    reason: str
+    created_by: str
+    created_at: datetime
+    starts_at: datetime
+    ends_at: datetime
 
 
 class Store:
@@ -91,10 +146,17 @@ class Store:
         now = utcnow()
         new_count = 0
         with self._sessions.begin() as session:
-            for mention in _dedupe(mentions):
+            batch = _dedupe(mentions)
+            rollup = RollupDelta()
+            rollup.subtract(session, existing_mention_ids(session, [(m.source, m.external_id) for m in batch]))
+            stored_ids = []
+            for mention in batch:
                 row, is_new = self._upsert_mention(session, mention, now)
                 new_count += is_new
                 self._link_brand(session, row, brand)
+                stored_ids.append(row.id)
+            rollup.add(session, stored_ids)
+            rollup.apply(session)
             self._save_cursor(session, source, brand, cursor, now, collected_until)
         return new_count
 
@@ -189,6 +251,19 @@ class Store:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(MentionRow)) or 0
 
+    def delete_mentions(self, mention_ids: Sequence[int]) -> int:
+        """Delete mentions (and their brand links) with their rollup counts; returns how many went."""
+        with self._sessions.begin() as session:
+            rollup = RollupDelta()
+            rollup.subtract(session, mention_ids)
+            rollup.apply(session)
+            deleted = 0
+            for offset in range(0, len(mention_ids), 500):
+                chunk = list(mention_ids[offset : offset + 500])
+                session.execute(delete(MentionBrandRow).where(MentionBrandRow.mention_id.in_(chunk)))
+                deleted += session.execute(delete(MentionRow).where(MentionRow.id.in_(chunk))).rowcount
+            return deleted
+
     # -- scoring ----------------------------------------------------------------------------
 
     def unscored(self, limit: int) -> list[tuple[int, str]]:
@@ -202,9 +277,83 @@ class Store:
             ).all()
             return [(row.id, row.text) for row in rows]
 
-    def save_scores(self, scores: Iterable[tuple[int, Sentiment]], model: str) -> None:
+    def mentions_to_score(self, limit: int) -> list[MentionToScore]:
+        """Like `unscored`, with each mention's language tag, for language detection."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow.id, MentionRow.text, MentionRow.language)
+                .where(MentionRow.scored_at.is_(None))
+                .order_by(MentionRow.created_at, MentionRow.id)
+                .limit(limit)
+            ).all()
+            return [MentionToScore(row.id, row.text, row.language) for row in rows]
+
+    @staticmethod
+    def _rescore_filter(since: datetime, until: datetime | None, brand: str | None) -> list[Any]:
+        conditions: list[Any] = [MentionRow.created_at >= since]
+        if until is not None:
+            conditions.append(MentionRow.created_at < until)
+        if brand is not None:
+            conditions.append(
+                MentionRow.id.in_(select(MentionBrandRow.mention_id).where(MentionBrandRow.brand == brand))
+            )
+        return conditions
+
+    def count_for_rescore(
+        self, model: str, since: datetime, until: datetime | None = None, brand: str | None = None
+    ) -> tuple[int, int]:
+        """(mentions in range not yet scored by `model`, mentions in range already scored by it)."""
+        conditions = self._rescore_filter(since, until, brand)
+        done = func.coalesce(func.sum(case((MentionRow.model == model, 1), else_=0)), 0)
+        with self._sessions() as session:
+            total, already = session.execute(select(func.count(), done).select_from(MentionRow).where(*conditions)).one()
+        return int(total) - int(already), int(already)
+
+    def mentions_for_rescore(
+        self,
+        model: str,
+        since: datetime,
+        until: datetime | None = None,
+        brand: str | None = None,
+        after_id: int = 0,
+        limit: int = 256,
+    ) -> list[MentionToScore]:
+        """Mentions in [since, until) (of `brand`) not scored by `model`, by id after `after_id`.
+
+        Skipping what `model` already scored is what makes a rescore resumable: an interrupted run
+        started again picks up the rest. Paging by id keeps each page an index range scan.
+        """
+        conditions = self._rescore_filter(since, until, brand)
+        conditions += [MentionRow.id > after_id, (MentionRow.model != model) | MentionRow.model.is_(None)]
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow.id, MentionRow.text, MentionRow.language)
+                .where(*conditions)
+                .order_by(MentionRow.id)
+                .limit(limit)
+            ).all()
+            return [MentionToScore(row.id, row.text, row.language) for row in rows]
+
+    def save_scores(
+        self, scores: Iterable[tuple[int, Sentiment]], model: str, languages: dict[int, str] | None = None
+    ) -> None:
+        """Store verdicts (and detected languages, for mentions that have none) in one transaction.
+
+        The language is written between the rollup's subtract and add, so a mention moves from the
+        unknown-language rollup bucket to its language's in the same step.
+        """
         now = utcnow()
+        scores = list(scores)
         with self._sessions.begin() as session:
+            touched = [mention_id for mention_id, _ in scores] + list(languages or {})
+            rollup = RollupDelta()
+            rollup.subtract(session, touched)
+            for mention_id, language in (languages or {}).items():
+                session.execute(
+                    update(MentionRow)
+                    .where(MentionRow.id == mention_id, MentionRow.language.is_(None))
+                    .values(language=language)
+                )
             for mention_id, sentiment in scores:
                 session.execute(
                     update(MentionRow)
@@ -222,6 +371,8 @@ class Store:
                     .where(MentionBrandRow.mention_id == mention_id)
                     .values(sentiment_label=sentiment.label)
                 )
+            rollup.add(session, touched)
+            rollup.apply(session)
 
     def oldest_unscored(self, brand: str) -> datetime | None:
         with self._sessions() as session:
@@ -306,6 +457,44 @@ class Store:
             rows = {row.id: row for row in session.scalars(select(MentionRow).where(MentionRow.id.in_(ids)))}
             return [_stored_mention(rows[i]) for i in ids if i in rows]
 
+    # -- alert evidence ---------------------------------------------------------------------
+
+    def negative_texts(self, brand: str, start: datetime, end: datetime, limit: int) -> list[tuple[datetime, str]]:
+        """(time, text) of `brand`'s negative mentions in [start, end), newest first, at most `limit`."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionBrandRow.created_at, MentionRow.text)
+                .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.created_at >= start,
+                    MentionBrandRow.created_at < end,
+                    MentionBrandRow.sentiment_label == "negative",
+                )
+                .order_by(MentionBrandRow.created_at.desc(), MentionRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [(row.created_at, row.text) for row in rows]
+
+    def negative_counts_by(
+        self, brand: str, start: datetime, end: datetime, column: Literal["source", "language"]
+    ) -> list[tuple[str, int]]:
+        """Negative mentions of `brand` in [start, end) per source or language, largest first."""
+        group = MentionRow.source if column == "source" else func.coalesce(MentionRow.language, "unknown")
+        with self._sessions() as session:
+            rows = session.execute(
+                select(group.label("value"), func.count().label("count"))
+                .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.created_at >= start,
+                    MentionBrandRow.created_at < end,
+                    MentionBrandRow.sentiment_label == "negative",
+                )
+                .group_by(group)
+            ).all()
+        return sorted(((str(row.value), int(row.count)) for row in rows), key=lambda item: (-item[1], item[0]))
+
     # -- detection state --------------------------------------------------------------------
 
     def detector_state(self, brand: str, rule: str) -> DetectorState | None:
@@ -365,6 +554,199 @@ class Store:
             rows = session.scalars(query).all()
         return [_alert(row, self.mentions_by_id(row.top_mention_ids)) for row in rows]
 
+    # -- alert rules: split counts, incidents and silences (alerts/engine.py) ---------------
+
+    def window_counts_split(
+        self, brand: str, start: datetime, end: datetime, window: timedelta, by: Sequence[str]
+    ) -> dict[tuple[str, ...], list[WindowCount]]:
+        """`window_counts` per value of `by` ("source" and/or "language", unknown language as
+        "unknown"); only values with a mention in [start, end) appear."""
+        seconds = window.total_seconds()
+        splits = [
+            (MentionRow.source if column == "source" else func.coalesce(MentionRow.language, "unknown")).label(
+                f"split_{index}"
+            )
+            for index, column in enumerate(by)
+        ]
+        with self._sessions() as session:
+            bucket = _bucket_index(session, MentionBrandRow.created_at, start, seconds).label("bucket")
+            label = MentionBrandRow.sentiment_label
+            rows = session.execute(
+                select(
+                    bucket,
+                    *splits,
+                    func.count(),
+                    func.sum(case((label == "negative", 1), else_=0)),
+                    func.sum(case((label == "neutral", 1), else_=0)),
+                    func.sum(case((label == "positive", 1), else_=0)),
+                )
+                .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.created_at >= start,
+                    MentionBrandRow.created_at < end,
+                )
+                .group_by(bucket, *splits)
+            ).all()
+        by_split: dict[tuple[str, ...], dict[int, Any]] = {}
+        for row in rows:
+            by_split.setdefault(tuple(str(value) for value in row[1 : 1 + len(by)]), {})[int(row[0])] = row[1 + len(by) :]
+        windows = int((end - start).total_seconds() // seconds)
+        empty = (0, 0, 0, 0)
+        return {
+            split: [
+                WindowCount(start + index * window, *(int(value or 0) for value in buckets.get(index, empty)))
+                for index in range(windows)
+            ]
+            for split, buckets in sorted(by_split.items())
+        }
+
+    def top_negative_mentions_in(
+        self,
+        brand: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        source: str | None = None,
+        language: str | None = None,
+    ) -> list[StoredMention]:
+        """`top_negative_mentions` restricted to one source and/or language (a split rule's evidence)."""
+        if source is None and language is None:
+            return self.top_negative_mentions(brand, start, end, limit)
+        conditions = [
+            MentionBrandRow.brand == brand,
+            MentionBrandRow.created_at >= start,
+            MentionBrandRow.created_at < end,
+            MentionBrandRow.sentiment_label == "negative",
+        ]
+        if source is not None:
+            conditions.append(MentionRow.source == source)
+        if language is not None:
+            conditions.append(func.coalesce(MentionRow.language, "unknown") == language)
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(MentionRow)
+                .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
+                .where(*conditions)
+                .order_by(
+                    func.coalesce(MentionRow.author_reach, 0).desc(),
+                    (MentionRow.likes + MentionRow.shares + MentionRow.replies).desc(),
+                    MentionRow.id,
+                )
+                .limit(limit)
+            ).all()
+            return [_stored_mention(row, (brand,)) for row in rows]
+
+    def open_incidents(self, brand: str) -> list[IncidentState]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(IncidentRow).where(IncidentRow.brand == brand, IncidentRow.status == "open")
+            ).all()
+        return [_incident(row) for row in rows]
+
+    def incidents(self, brand: str | None = None, limit: int = 100) -> list[IncidentState]:
+        with self._sessions() as session:
+            query = select(IncidentRow).order_by(IncidentRow.started_at.desc()).limit(limit)
+            if brand is not None:
+                query = query.where(IncidentRow.brand == brand)
+            rows = session.scalars(query).all()
+        return [_incident(row) for row in rows]
+
+    def record_alerting(
+        self,
+        brand: str,
+        states: dict[str, DetectorState],
+        incidents: Sequence[IncidentState],
+        messages: Sequence[QueuedMessage],
+    ) -> list[Alert]:
+        """One detection pass of a brand in one transaction: every rule's progress, the incidents'
+        state, and each message with its outbox rows. A crash before the commit re-runs the whole
+        pass; after it, nothing is judged or sent twice. Returns the messages newly stored."""
+        now = utcnow()
+        stored: list[Alert] = []
+        with self._sessions.begin() as session:
+            for rule, state in states.items():
+                row = session.get(DetectorStateRow, (brand, rule))
+                if row is None:
+                    row = DetectorStateRow(brand=brand, rule=rule)
+                    session.add(row)
+                row.evaluated_until = state.evaluated_until
+                row.incident_last_anomalous = state.incident_last_anomalous
+            for incident in incidents:
+                incident_row = session.get(IncidentRow, incident.key)
+                if incident_row is None:
+                    incident_row = IncidentRow(key=incident.key)
+                    session.add(incident_row)
+                incident_row.brand, incident_row.group_key = incident.brand, incident.group_key
+                incident_row.status, incident_row.rule = incident.status, incident.rule
+                incident_row.metric, incident_row.severity = incident.metric, incident.severity
+                incident_row.started_at, incident_row.last_firing = incident.started_at, incident.last_firing
+                incident_row.last_message_at, incident_row.receivers = incident.last_message_at, list(incident.receivers)
+                incident_row.resolved_at, incident_row.updated_at = incident.resolved_at, now
+            for message in messages:
+                if session.scalar(select(AlertRow.id).where(AlertRow.key == message.alert.key)) is not None:
+                    continue
+                alert_row = _alert_row(message.alert, now)
+                alert_row.suppressed = message.suppressed
+                session.add(alert_row)
+                session.flush()
+                for notifier in message.notifiers:
+                    session.add(
+                        OutboxRow(
+                            alert_id=alert_row.id,
+                            notifier=notifier,
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+                stored.append(_alert(alert_row, list(message.alert.top_mentions)))
+        return stored
+
+    def suppressed_alerts(self, limit: int = 100) -> list[tuple[Alert, str]]:
+        """Messages recorded without deliveries (silenced, quiet hours), newest first, with why."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(AlertRow).where(AlertRow.suppressed.is_not(None)).order_by(AlertRow.id.desc()).limit(limit)
+            ).all()
+        return [(_alert(row, ()), row.suppressed or "") for row in rows]
+
+    def add_silence(
+        self, brand: str | None, rule: str | None, reason: str, created_by: str, starts_at: datetime, ends_at: datetime
+    ) -> Silence:
+        with self._sessions.begin() as session:
+            row = SilenceRow(
+                brand=brand,
+                rule=rule,
+                reason=reason,
+                created_by=created_by,
+                created_at=utcnow(),
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+            session.add(row)
+            session.flush()
+            return _silence(row)
+
+    def silences(self, active_at: datetime | None = None) -> list[Silence]:
+        """Stored silences, newest first; only those in force at `active_at` when it is given."""
+        with self._sessions() as session:
+            query = select(SilenceRow).order_by(SilenceRow.id.desc())
+            if active_at is not None:
+                query = query.where(SilenceRow.starts_at <= active_at, SilenceRow.ends_at > active_at)
+            return [_silence(row) for row in session.scalars(query).all()]
+
+    def expire_silence(self, silence_id: int, now: datetime) -> Silence | None:
+        """End a silence now; it is kept for the record. None when there is no such silence."""
+        with self._sessions.begin() as session:
+            row = session.get(SilenceRow, silence_id)
+            if row is None:
+                return None
+            if row.ends_at > now:
+                row.ends_at = max(now, row.starts_at)
+            return _silence(row)
+
     # -- outbox -----------------------------------------------------------------------------
 
     def due_deliveries(self, now: datetime, limit: int = 50) -> list[Delivery]:
@@ -381,14 +763,53 @@ class Store:
             for outbox, alert in rows
         ]
 
-    def mark_delivered(self, delivery_id: int) -> None:
+    def mark_delivered(self, delivery_id: int, reference: str | None = None, thread_key: str | None = None) -> None:
+        """Record a delivery with the receiver's `reference` for the message (Slack ts, Message-ID),
+        filed under `thread_key` (the incident) so that follow-ups can find it."""
         now = utcnow()
         with self._sessions.begin() as session:
             session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == delivery_id)
-                .values(status="delivered", delivered_at=now, attempts=OutboxRow.attempts + 1, last_error=None)
+                .values(
+                    status="delivered",
+                    delivered_at=now,
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=None,
+                    reference=reference[:300] if reference else None,
+                    thread_key=thread_key,
+                )
             )
+
+    def thread_reference(self, notifier: str, thread_key: str) -> str | None:
+        """The reference of the first message of incident `thread_key` delivered to `notifier`, if any."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(OutboxRow.reference)
+                .where(
+                    OutboxRow.notifier == notifier,
+                    OutboxRow.thread_key == thread_key,
+                    OutboxRow.reference.is_not(None),
+                )
+                .order_by(OutboxRow.delivered_at, OutboxRow.id)
+                .limit(1)
+            )
+
+    def earlier_message_pending(self, delivery_id: int, notifier: str, incident_key: str) -> bool:
+        """Whether an earlier message of the incident still waits to reach `notifier` (being retried)."""
+        with self._sessions() as session:
+            pending = session.scalar(
+                select(OutboxRow.id)
+                .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
+                .where(
+                    OutboxRow.notifier == notifier,
+                    OutboxRow.status == "pending",
+                    OutboxRow.id < delivery_id,
+                    AlertRow.incident_key == incident_key,
+                )
+                .limit(1)
+            )
+        return pending is not None
 
     def mark_failed(self, delivery_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; `retry_at=None` moves the delivery to the dead letters."""
@@ -400,18 +821,25 @@ class Store:
         with self._sessions.begin() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(**values))
 
-    def delivery_statuses(self, limit: int = 100) -> list[DeliveryStatus]:
+    def delivery_statuses(self, limit: int = 100, status: str | None = None) -> list[DeliveryStatus]:
+        """Newest deliveries first; `status` keeps only pending, delivered or dead ones."""
+        query = (
+            select(OutboxRow, AlertRow)
+            .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(OutboxRow.status == status)
         with self._sessions() as session:
-            rows = session.execute(
-                select(OutboxRow, AlertRow)
-                .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
-                .order_by(OutboxRow.id.desc())
-                .limit(limit)
-            ).all()
+            rows = session.execute(query).all()
         return [
             DeliveryStatus(
                 alert.key, alert.brand, alert.window_start, alert.severity, alert.observed, alert.expected,
                 row.notifier, row.status, row.attempts, row.last_error, row.delivered_at,
+                kind=alert.kind or "firing",
+                next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
+                reference=row.reference,
             )
             for row, alert in rows
         ]
@@ -473,6 +901,10 @@ def _alert_row(alert: Alert, now: datetime) -> AlertRow:
         score=alert.score,
         top_mention_ids=[mention.id for mention in alert.top_mentions],
         created_at=now,
+        kind=alert.kind,
+        incident_key=alert.incident_key,
+        metric=alert.metric,
+        evidence=None if alert.evidence is None else _evidence_json(alert.evidence),
     )
 
 
@@ -490,4 +922,51 @@ def _alert(row: AlertRow, top_mentions: Sequence[StoredMention]) -> Alert:
         top_mentions=tuple(top_mentions),
         id=row.id,
         created_at=row.created_at,
+        kind=row.kind,  # type: ignore[arg-type]
+        incident_key=row.incident_key,
+        metric=row.metric,
+        evidence=None if row.evidence is None else _evidence_from_json(row.evidence),
     )
+
+
+def _evidence_json(evidence: AlertEvidence) -> dict[str, Any]:
+    return {
+        "window_starts": [moment.isoformat() for moment in evidence.window_starts],
+        "observed_series": list(evidence.observed_series),
+        "expected_series": list(evidence.expected_series),
+        "driving_terms": [[term.term, term.spike_count, term.baseline_rate] for term in evidence.driving_terms],
+        "sources": [list(item) for item in evidence.sources],
+        "languages": [list(item) for item in evidence.languages],
+    }
+
+
+def _evidence_from_json(data: dict[str, Any]) -> AlertEvidence:
+    return AlertEvidence(
+        window_starts=tuple(datetime.fromisoformat(moment) for moment in data.get("window_starts", [])),
+        observed_series=tuple(data.get("observed_series", [])),
+        expected_series=tuple(data.get("expected_series", [])),
+        driving_terms=tuple(TermGrowth(str(t), int(c), float(r)) for t, c, r in data.get("driving_terms", [])),
+        sources=tuple((str(name), int(count)) for name, count in data.get("sources", [])),
+        languages=tuple((str(name), int(count)) for name, count in data.get("languages", [])),
+    )
+
+
+def _incident(row: IncidentRow) -> IncidentState:
+    return IncidentState(
+        key=row.key,
+        brand=row.brand,
+        group_key=row.group_key,
+        status=row.status,  # type: ignore[arg-type]
+        rule=row.rule,
+        metric=row.metric,
+        severity=row.severity,
+        started_at=row.started_at,
+        last_firing=row.last_firing,
+        last_message_at=row.last_message_at,
+        receivers=tuple(row.receivers),
+        resolved_at=row.resolved_at,
+    )
+
+
+def _silence(row: SilenceRow) -> Silence:
+    return Silence(row.id, row.brand, row.rule, row.reason, row.created_by, row.created_at, row.starts_at, row.ends_at)

@@ -126,6 +126,55 @@ class AlertRow(Base):
     score: Mapped[float] = mapped_column(Float)
     top_mention_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16), server_default="firing")
+    """firing, repeat or resolved: one incident's messages (alerts/incidents.py)."""
+    incident_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    metric: Mapped[str] = mapped_column(String(32), server_default="negative_volume")
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    suppressed: Mapped[str | None] = mapped_column(String(300))
+    """Why this message was recorded but not queued for delivery (a silence, quiet hours); None if queued."""
+
+
+class IncidentRow(Base):
+    """One incident per alert group: which messages it has had, so a restart neither repeats nor
+    loses one. Times are window times (mention time), like the detector's."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_brand_status", "brand", "status"),)
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(100))
+    group_key: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    """open or resolved."""
+    rule: Mapped[str] = mapped_column(String(200))
+    """The rule (and split) that opened it."""
+    metric: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_firing: Mapped[datetime] = mapped_column(UTCDateTime)
+    """Start of the latest firing window."""
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """End of the window of the latest firing or repeat message, for repeat_interval."""
+    receivers: Mapped[list[str]] = mapped_column(JSON)
+    """Notifiers that were sent a message of this incident: the resolved message goes to them."""
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SilenceRow(Base):
+    """An operator's silence (`listener alerts silence`): matching incidents are recorded, not delivered."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    brand: Mapped[str | None] = mapped_column(String(100))
+    rule: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class OutboxRow(Base):
@@ -135,6 +184,7 @@ class OutboxRow(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "notifier", name="uq_outbox_alert_notifier"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_thread", "notifier", "thread_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -146,3 +196,94 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reference: Mapped[str | None] = mapped_column(String(300))
+    """What the receiver calls the delivered message (Slack ts, email Message-ID): follow-ups thread on it."""
+    thread_key: Mapped[str | None] = mapped_column(String(300))
+    """The incident the delivered message belongs to, so a follow-up finds the first message's reference."""
+
+
+class SentimentRollupRow(Base):
+    """Mentions per (brand, UTC hour, source, language, sentiment), kept up to date in the same
+    transaction as the write that changes them, so dashboards and digests sum a few thousand
+    rows instead of scanning a year of mentions. Longer buckets are sums of hours.
+
+    Primary-key columns cannot be NULL, so an unknown language and an unscored mention are
+    stored as '' (`listener.storage.rollups` maps them back to None)."""
+
+    __tablename__ = "sentiment_rollups"
+
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(BigInteger)
+    """Sum of the mentions' author reach (unknown reach counts 0)."""
+    score_sum: Mapped[float] = mapped_column(Float)
+    """Sum of sentiment scores in [-1, 1]; divided by the scored mentions it is the mean score."""
+
+
+class DailySentimentRollupRow(Base):
+    """The same counts per UTC day: a year's overview sums a few hundred rows per filter value
+    instead of thousands of hours. Maintained with the hourly rows, in the same transaction."""
+
+    __tablename__ = "sentiment_rollups_daily"
+
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(BigInteger)
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+class HourlySentimentTotalRow(Base):
+    """Per brand, UTC hour and sentiment only: a brand's plain hourly overview sums four rows an
+    hour here instead of one per source and language."""
+
+    __tablename__ = "sentiment_totals_hourly"
+
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(BigInteger)
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+class DailySentimentTotalRow(Base):
+    """Per brand, UTC day and sentiment only: the unfiltered overview (a brand's year by day,
+    week or month) sums four rows a day here instead of one per source and language."""
+
+    __tablename__ = "sentiment_totals_daily"
+
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(BigInteger)
+    score_sum: Mapped[float] = mapped_column(Float)
+
+
+Index(
+    "ix_mention_brands_brand_label_created",
+    MentionBrandRow.brand,
+    MentionBrandRow.sentiment_label,
+    MentionBrandRow.created_at,
+)
+
+
+class DigestSentRow(Base):
+    """One scheduled digest that went out, so a restart never sends the same period twice."""
+
+    __tablename__ = "digests_sent"
+
+    digest: Mapped[str] = mapped_column(String(100), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

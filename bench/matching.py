@@ -1,0 +1,62 @@
+"""Cost of the per-mention work every collected mention goes through: cleaning and query matching.
+
+Runs the bundled demo mentions (about 4,000 texts, repeated to `--texts`) through `clean_text`,
+then through the matcher of a simple keyword brand and of a larger query with phrases, a
+hashtag, a handle, a prefix wildcard, negations and a language filter. Also times parsing and
+X compilation of that query. Prints mentions (or queries) per second, best of `--repeat` runs.
+
+    python bench/matching.py [--texts 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from listener.matching import query_matcher  # noqa: E402
+from listener.query import compile_for_x, from_terms, parse  # noqa: E402
+from listener.text import clean_text  # noqa: E402
+
+QUERY = (
+    '(acme OR acmecloud OR "acme cloud" OR #acmedown OR @acmesupport) '
+    '-"acme anvil" -(road runner) -anvil* (lang:en OR lang:de OR lang:fr)'
+)
+
+
+def best_rate(work: Callable[[], int], repeat: int) -> float:
+    rates = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = work()
+        rates.append(count / (time.perf_counter() - started))
+    return max(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    lines = (resources.files("listener") / "demo_data" / "mentions.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    texts = [(records[i % len(records)]["text"], records[i % len(records)].get("language")) for i in range(args.texts)]
+
+    print(f"clean_text:            {best_rate(lambda: sum(1 for text, _ in texts if clean_text(text)), args.repeat):>12,.0f} texts/s")
+    for label, ast in (("keyword brand", from_terms(("acme",))), ("complex query", parse(QUERY))):
+        matcher = query_matcher(ast)
+        rate = best_rate(lambda m=matcher: sum(1 for text, language in texts if m.matches(text, language) or True), args.repeat)
+        matched = sum(1 for text, language in texts if matcher.matches(text, language))
+        print(f"match, {label}: {rate:>12,.0f} texts/s ({matched:,} of {len(texts):,} match)")
+    print(f"parse + compile_for_x: {best_rate(lambda: sum(1 for _ in range(2000) if compile_for_x(parse(QUERY))), args.repeat):>12,.0f} queries/s")
+
+
+if __name__ == "__main__":
+    main()

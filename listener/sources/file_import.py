@@ -1,0 +1,404 @@
+"""Mentions from files: JSONL or CSV exports of other listening tools (Brandwatch, Brand24...).
+
+A file (or every file a glob matches) is read from where the last poll stopped: the cursor keeps,
+per file, the byte offset after the last complete record, the line number, and a fingerprint of the
+file's first line and of the bytes just before the offset. A file that grew is read on from the
+offset; a file that was replaced or truncated is read again from the start (storage keeps one
+copy per id), so a restart neither duplicates nor misses rows. A line still being written (no
+newline yet) waits for the next poll. Rows that cannot be read are logged with their line number
+and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from listener.config import BrandConfig
+from listener.models import Mention
+from listener.sources.base import (
+    Collector,
+    CollectorSettings,
+    CollectorType,
+    Cursor,
+    FetchResult,
+    SourceContext,
+    SourceMisconfigured,
+)
+from listener.sources.http import content_digest, strip_html
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("id", "date", "title", "text", "url", "author", "reach", "language", "likes", "shares", "replies")
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "external_id", "mention_id", "post_id", "resource_id", "tweet_id", "guid"),
+    "date": ("date", "created_at", "created", "published", "published_at", "date_published", "timestamp", "datetime", "time"),
+    "title": ("title", "headline"),
+    "text": ("full_text", "content", "text", "body", "message", "snippet", "mention", "description"),
+    "url": ("url", "link", "permalink", "mention_url", "original_url"),
+    "author": ("author", "username", "screen_name", "handle", "user", "author_name", "author_username", "full_name"),
+    "reach": ("followers", "reach", "author_reach", "author_followers", "audience", "twitter_followers"),
+    "language": ("language", "lang"),
+    "likes": ("likes", "like_count", "favorites", "favourites", "reactions", "twitter_likes"),
+    "shares": ("shares", "share_count", "retweets", "reposts", "twitter_retweets"),
+    "replies": ("comments", "replies", "reply_count", "comment_count", "twitter_replies"),
+}
+"""Recognised column names per field, most specific first; compared ignoring case, spaces and
+punctuation, so `Full Text`, `full_text` and `FULLTEXT` are one name."""
+
+HEADER_SEARCH_LINES = 30  # Brandwatch exports put report details above the header row
+TAIL_BYTES = 256
+MAX_FIELD_LINES = 100  # a quoted field spanning more lines than this is taken for a stray quote
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+@lru_cache(maxsize=4096)
+def _key(name: str) -> str:
+    return _NOT_ALNUM.sub("", name.casefold())
+
+
+class FileImportSettings(CollectorSettings):
+    path: str = Field(min_length=1, description="A file, or a glob such as exports/*.csv.")
+    format: Literal["auto", "jsonl", "csv"] = Field("auto", description="auto: by extension (.csv/.tsv or .jsonl/.ndjson).")
+    timezone: str = Field("UTC", description="Zone of dates written without an offset.")
+    day_first: bool = Field(False, description="Read 02/11/2026 as 2 November (European exports).")
+    columns: dict[str, str] = Field(default_factory=dict, description="field -> column name, for unusual exports.")
+    max_rows_per_poll: int = Field(50_000, ge=1, description="Rows read per poll; the rest wait for the next.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as UTC or Europe/Berlin") from None
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+        return value
+
+
+class RowError(ValueError):
+    """A record that cannot become a mention; logged with its file and line, then skipped."""
+
+
+class FileImportCollector:
+    def __init__(self, context: SourceContext):
+        self._settings: FileImportSettings = context.settings
+        self._source = context.name
+        self._zone = ZoneInfo(self._settings.timezone)
+        self._mappings: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
+        positions: dict[str, Any] = dict((cursor or {}).get("files", {}))
+        mentions: list[Mention] = []
+        budget = self._settings.max_rows_per_poll
+        for path in self._paths():
+            if budget <= 0:
+                break
+            found, positions[str(path)] = self._read(path, positions.get(str(path)), budget)
+            budget -= len(found)
+            mentions.extend(found)
+        return FetchResult(mentions, {"files": positions})
+
+    def check(self, brand: BrandConfig) -> str:
+        paths = self._paths()
+        if not paths:
+            return f"no file matches {self._settings.path} yet"
+        described = []
+        for path in paths[:5]:
+            if self._format(path) == "csv":
+                header = self._header(path)
+                if header is None:
+                    described.append(f"{path.name}: no header row found")
+                    continue
+                original = {_key(name): name for name in header[3]}
+                mapping = ", ".join(f"{field}={original[column]}" for field, column in header[2].items())
+                described.append(f"{path.name}: {mapping}")
+            else:
+                described.append(f"{path.name}: JSONL")
+        return f"{len(paths)} file(s); " + "; ".join(described)
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _paths(self) -> list[Path]:
+        pattern = self._settings.path
+        if not glob.has_magic(pattern):
+            path = Path(pattern)
+            if not path.is_file():
+                raise SourceMisconfigured(f"{self._source}: {pattern}: no such file")
+            return [path.resolve()]
+        return sorted(Path(match).resolve() for match in glob.glob(pattern, recursive=True) if Path(match).is_file())
+
+    def _format(self, path: Path) -> str:
+        if self._settings.format != "auto":
+            return self._settings.format
+        return "csv" if path.suffix.lower() in (".csv", ".tsv", ".txt") else "jsonl"
+
+    def _read(self, path: Path, position: dict[str, Any] | None, budget: int) -> tuple[list[Mention], dict[str, Any]]:
+        with path.open("rb") as handle:
+            head = handle.readline(4096)
+            position = position if position and self._still_same_file(handle, head, position) else None
+            if position is None:
+                position = {"offset": 0, "line": 0}
+            if self._format(path) == "csv":
+                return self._read_csv(path, handle, position, budget, head)
+            return self._read_jsonl(path, handle, position, budget, head)
+
+    @staticmethod
+    def _still_same_file(handle: Any, head: bytes, position: dict[str, Any]) -> bool:
+        """Same first line, and the bytes before the offset unchanged: the file only grew."""
+        offset = int(position.get("offset", 0))
+        if position.get("head") != _digest(head):
+            return False
+        handle.seek(0, io.SEEK_END)
+        if handle.tell() < offset:
+            return False
+        handle.seek(max(offset - TAIL_BYTES, 0))
+        return position.get("tail") == _digest(handle.read(min(offset, TAIL_BYTES)))
+
+    def _lines(self, handle: Any, offset: int, line: int) -> Iterator[tuple[int, int, bytes, bool]]:
+        """(line number, offset after the line, raw line, complete?) from `offset` on."""
+        handle.seek(offset)
+        for raw in handle:
+            line += 1
+            offset += len(raw)
+            yield line, offset, raw, raw.endswith(b"\n")
+
+    def _position(self, handle: Any, head: bytes, offset: int, line: int) -> dict[str, Any]:
+        handle.seek(max(offset - TAIL_BYTES, 0))
+        tail = handle.read(min(offset, TAIL_BYTES))
+        return {"offset": offset, "line": line, "head": _digest(head), "tail": _digest(tail)}
+
+    def _read_jsonl(
+        self, path: Path, handle: Any, position: dict[str, Any], budget: int, head: bytes
+    ) -> tuple[list[Mention], dict[str, Any]]:
+        offset, line = int(position["offset"]), int(position["line"])
+        mentions: list[Mention] = []
+        for number, end, raw, complete in self._lines(handle, offset, line):
+            if len(mentions) >= budget:
+                break
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").strip()
+            if text:
+                try:
+                    record = json.loads(text)
+                    if not isinstance(record, dict):
+                        raise RowError(f"expected a JSON object, got {type(record).__name__}")
+                    mentions.append(self._mention({_key(k): v for k, v in record.items()}, self._json_columns(record)))
+                except json.JSONDecodeError as error:
+                    if not complete:  # still being written: read it whole next poll
+                        break
+                    self._skip(path, number, error)
+                except (RowError, ValueError, TypeError) as error:
+                    self._skip(path, number, error)
+            offset, line = end, number
+        return mentions, self._position(handle, head, offset, line)
+
+    def _json_columns(self, record: dict[str, Any]) -> dict[str, str]:
+        return self._mapping(tuple(str(name) for name in record))
+
+    def _read_csv(
+        self, path: Path, handle: Any, position: dict[str, Any], budget: int, head: bytes
+    ) -> tuple[list[Mention], dict[str, Any]]:
+        header = self._header(path)
+        if header is None:
+            raise SourceMisconfigured(
+                f"{self._source}: {path}: no header row with a date and a text column in the first "
+                f"{HEADER_SEARCH_LINES} lines (recognised: {', '.join(COLUMN_ALIASES['date'])} / "
+                f"{', '.join(COLUMN_ALIASES['text'])}; or set `columns`)"
+            )
+        header_end, header_line, columns, names, dialect = header
+        offset, line = max(int(position["offset"]), header_end), max(int(position["line"]), header_line)
+        mentions: list[Mention] = []
+        pending: list[tuple[int, int, bytes, bool]] = []
+        lines = self._lines(handle, offset, line)
+        for number, end, raw, complete in lines:
+            if len(mentions) >= budget:
+                break
+            pending.append((number, end, raw, complete))
+            chunk = _utf8(b"".join(item[2] for item in pending))
+            if chunk.count('"') % 2 == 1:  # inside a quoted field that spans lines
+                if not complete:
+                    break  # ...and the file ends there: the row is still being written
+                if len(pending) < MAX_FIELD_LINES:
+                    continue
+                # Not a long field but a stray quote: that line is lost, the ones after it are not.
+                self._skip(path, pending[0][0], RowError("unbalanced quote"))
+                numbered = [(n, row) for n, _, text, _ in pending[1:] for row in csv.reader([_utf8(text)], dialect)]
+            else:
+                rows = list(csv.reader(io.StringIO(chunk, newline=""), dialect))
+                if not complete and (not rows or len(rows[-1]) < len(names)):
+                    break  # a last row without its newline and short of fields: still being written
+                numbered = [(pending[0][0], row) for row in rows]
+            pending = []
+            offset, line = end, number
+            for first, row in numbered:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(names):
+                    self._skip(path, first, RowError(f"{len(row)} fields where the header has {len(names)}"))
+                    continue
+                try:
+                    mentions.append(self._mention({_key(name): value for name, value in zip(names, row)}, columns))
+                except (RowError, ValueError, TypeError) as error:
+                    self._skip(path, first, error)
+        return mentions, self._position(handle, head, offset, line)
+
+    def _header(self, path: Path) -> tuple[int, int, dict[str, str], list[str], type[csv.Dialect]] | None:
+        """Where the header row ends, its line, the field -> column mapping, the names, the dialect."""
+        with path.open("rb") as handle:
+            offset = 0
+            for number in range(1, HEADER_SEARCH_LINES + 1):
+                raw = handle.readline()
+                if not raw:
+                    return None
+                offset += len(raw)
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
+                dialect = _dialect(text, path)
+                names = next(csv.reader([text], dialect), [])
+                columns = self._mapping(names)
+                if "date" in columns and ("text" in columns or "title" in columns):
+                    return offset, number, columns, names, dialect
+        return None
+
+    def _mapping(self, names: tuple[str, ...] | list[str]) -> dict[str, str]:
+        """field -> the column (by its normalised name) that holds it; JSONL records repeat the
+        same keys, so the answer is remembered per key set."""
+        names = tuple(names)
+        if names not in self._mappings:
+            if len(self._mappings) >= 256:  # records with ever-changing keys: keep the memory bounded
+                self._mappings.clear()
+            self._mappings[names] = self._find_columns(names)
+        return self._mappings[names]
+
+    def _find_columns(self, names: tuple[str, ...]) -> dict[str, str]:
+        present = {_key(name): name for name in names if name}
+        mapping: dict[str, str] = {}
+        for field in FIELDS:
+            override = self._settings.columns.get(field)
+            candidates = (override,) if override else COLUMN_ALIASES[field]
+            for candidate in candidates:
+                if _key(candidate) in present:
+                    mapping[field] = _key(candidate)
+                    break
+        return mapping
+
+    def _skip(self, path: Path, line: int, error: Exception) -> None:
+        log.warning("%s: %s line %d skipped: %s: %s", self._source, path.name, line, type(error).__name__, error)
+
+    # -- records ------------------------------------------------------------------------------
+
+    def _mention(self, record: dict[str, Any], columns: dict[str, str]) -> Mention:
+        def value(field: str) -> Any:
+            column = columns.get(field)
+            found = record.get(column) if column else None
+            return found.strip() if isinstance(found, str) else found
+
+        title, body = strip_html(_text(value("title"))), strip_html(_text(value("text")))
+        text = body if title and body.startswith(title) else "\n".join(part for part in (title, body) if part)
+        if not text:
+            raise RowError("no text (looked for columns " + ", ".join(COLUMN_ALIASES["text"]) + ")")
+        raw_date = value("date")
+        if raw_date in (None, ""):
+            raise RowError("no date (looked for columns " + ", ".join(COLUMN_ALIASES["date"]) + ")")
+        created_at = self._time(raw_date)
+        author = _text(value("author")) or None
+        url = _text(value("url")) or None
+        external_id = _text(value("id")) or url or "sha:" + content_digest(created_at.isoformat(), author, text)
+        language = _text(value("language")).lower() or None
+        return Mention(
+            source=self._source,
+            external_id=external_id,
+            text=text,
+            created_at=created_at,
+            author=author,
+            author_reach=_count(value("reach")),
+            url=url,
+            language=language,
+            likes=_count(value("likes")) or 0,
+            shares=_count(value("shares")) or 0,
+            replies=_count(value("replies")) or 0,
+        )
+
+    def _time(self, raw: Any) -> datetime:
+        is_number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+        if is_number or (isinstance(raw, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", raw)):
+            seconds = float(raw)
+            return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+        if not isinstance(raw, str):
+            raise RowError(f"date {raw!r} is not text or a number")
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            from dateutil import parser
+
+            try:
+                moment = parser.parse(raw, dayfirst=self._settings.day_first)
+            except (ValueError, OverflowError) as error:
+                raise RowError(f"unreadable date {raw!r}") from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self._zone)
+        return moment.astimezone(UTC)
+
+
+def _dialect(line: str, path: Path) -> type[csv.Dialect]:
+    if path.suffix.lower() == ".tsv" or line.count("\t") > max(line.count(","), line.count(";")):
+        return csv.excel_tab
+    if line.count(";") > line.count(","):
+        class Semicolon(csv.excel):
+            delimiter = ";"
+
+        return Semicolon
+    return csv.excel
+
+
+def _utf8(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _count(value: Any) -> int | None:
+    """Counts as exports write them: 1264, "1,264", "1 264", "" (unknown)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    digits = re.sub(r"[\s,'_]", "", str(value))
+    try:
+        return int(float(digits)) if digits else None
+    except ValueError:
+        return None
+
+
+def build(context: SourceContext) -> Collector:
+    return FileImportCollector(context)
+
+
+PLUGIN = CollectorType(name="file", settings_model=FileImportSettings, build=build)

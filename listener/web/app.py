@@ -1,0 +1,125 @@
+"""The dashboard's FastAPI application: pages, JSON API, static files, auth and error shapes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import plotly
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from listener.analytics import Analytics, QueryError
+from listener.config import ListenerConfig
+from listener.storage.database import open_database
+from listener.storage.repository import Store
+from listener.web import api, pages
+from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).with_name("static")
+PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
+
+SECURITY_HEADERS = {
+    # Scripts only from this server (no inline script, no CDN); plotly sets inline styles.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
+    """The web app over `store` (by default, the configured database)."""
+    store = store or Store(open_database(config.storage.url))
+    app = FastAPI(
+        title="social-listener API",
+        version="1",
+        description="Mentions, sentiment series and alerts of the configured brands. "
+        "Authenticate with a login session or `Authorization: Bearer <token>`.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served below, behind the same authentication as the API
+    )
+    app.state.config = config
+    app.state.store = store
+    app.state.analytics = Analytics(store)
+    app.state.auth = Authenticator(config.web)
+    if not config.web.users and not config.web.api_tokens:
+        log.warning("dashboard: no [web] users or api_tokens are configured, so nobody can log in")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_session_secret(config),
+        session_cookie="listener_session",
+        max_age=int(config.web.session_max_age.total_seconds()),
+        same_site="lax",
+        https_only=config.web.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(_request: Request, error: LoginRequired) -> Response:
+        return RedirectResponse(login_url(error.next_path), status_code=303)
+
+    @app.exception_handler(QueryError)
+    async def _bad_query(_request: Request, error: QueryError) -> Response:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_parameters(_request: Request, error: RequestValidationError) -> Response:
+        problems = [f"{_location(item['loc'])}: {item['msg']}" for item in error.errors()]
+        return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """plotly.js from the installed `plotly` package: the dashboard never loads code from a CDN."""
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_api_user)])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _session_secret(config: ListenerConfig) -> str:
+    secret = config.web.session_secret.resolve() if config.web.session_secret else None
+    if secret:
+        return secret
+    log.info("dashboard: no session secret set (web.session_secret), so logins last until this process restarts")
+    return secrets.token_urlsafe(32)
+
+
+def _location(location: tuple[object, ...]) -> str:
+    """('query', 'since') -> "query parameter 'since'"."""
+    if len(location) >= 2 and location[0] in ("query", "body"):
+        kind = "query parameter" if location[0] == "query" else "form field"
+        return f"{kind} {'.'.join(str(part) for part in location[1:] if not isinstance(part, int))!r}"
+    return ".".join(str(part) for part in location)

@@ -1,0 +1,171 @@
+"""Server-rendered pages: the login form and the per-brand overview.
+
+Everything a mention's author wrote reaches the page either through Jinja2 (autoescaped) or
+through the JSON data island (`tojson` escapes `<`, `>` and `&`), which the script only ever puts
+into the page with textContent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from alerts.evidence import brand_words
+from listener.analytics import BUCKETS, Analytics, Bucket, MentionFilter, bucket_next
+from listener.config import ListenerConfig
+from listener.web.auth import (
+    authenticator,
+    check_csrf,
+    csrf_token,
+    require_page_user,
+    safe_next,
+)
+from listener.web.params import mention_filter
+
+TEMPLATES = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    if authenticator(request).current_user(request):
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    auth, now = authenticator(request), datetime.now(UTC)
+    if wait := auth.throttle.blocked_for(username, now):
+        minutes = max(1, round(wait.total_seconds() / 60))
+        message = f"Too many failed logins for this user: try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        return _login_page(request, safe_next(next), error=message, status_code=429)
+    if not auth.verify_login(username, password):
+        auth.throttle.failed(username, now)
+        return _login_page(request, safe_next(next), error="Wrong user name or password.", status_code=401)
+    auth.throttle.succeeded(username)
+    request.session.clear()  # a fresh session (and CSRF token) per login: no session fixation
+    request.session["user"] = username
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
+    check_csrf(request, csrf_token_field)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _login_page(request: Request, next_path: str, error: str | None = None, status_code: int = 200) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request,
+        "login.html",
+        {"csrf_token": csrf_token(request), "next": next_path, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request,
+    user: Annotated[str, Depends(require_page_user)],
+    selected: Annotated[MentionFilter, Depends(mention_filter)],
+    bucket: Bucket | None = None,
+) -> Response:
+    config: ListenerConfig = request.app.state.config
+    queries: Analytics = request.app.state.analytics
+    brand_names = [brand.name for brand in config.brands]
+    brand = config.brand(selected.brand or brand_names[0])
+    selected = replace(selected, brand=brand.name)
+    bucket = bucket or _default_bucket(queries, selected)
+    series = queries.series(selected, bucket)
+    alerts = queries.alerts(selected, limit=200)
+    page_data = {
+        "brand": selected.brand,
+        "bucket": bucket,
+        "filter": _filter_query(selected),
+        "series": [
+            {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket))} for row in series
+        ],
+        "alerts": [alert.as_json() for alert in alerts],
+        "share_of_voice": queries.share_of_voice(selected, brand_names),
+    }
+    context = {
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "brands": brand_names,
+        "selected": selected,
+        "bucket": bucket,
+        "buckets": BUCKETS,
+        "choices": queries.known_values(),
+        "configured_sources": [source.name for source in config.sources],
+        "totals": _totals(series),
+        "comparison": queries.compare_periods(selected),
+        "alerts": alerts,
+        "authors_by_reach": queries.top_authors(selected, "reach", 10),
+        "authors_by_negative": queries.top_authors(selected, "negative", 10),
+        "terms": queries.top_terms(selected, 10, excluded=brand_words(brand.name, [*brand.keywords, *brand.phrases])),
+        "page_data": page_data,
+        "export_query": _export_query(selected, bucket),
+        "since_value": _input_value(selected.since),
+        "until_value": _input_value(selected.until),
+    }
+    return TEMPLATES.TemplateResponse(request, "overview.html", context)
+
+
+def _default_bucket(queries: Analytics, selected: MentionFilter) -> Bucket:
+    """Hours for a few days, days for a few months, weeks beyond: a readable number of bars."""
+    span = queries.span(selected)
+    if span is None or span <= timedelta(days=4):
+        return "hour"
+    return "day" if span <= timedelta(days=120) else "week"
+
+
+def _totals(series: list[Any]) -> dict[str, int]:
+    return {
+        key: sum(getattr(row, key) for row in series) for key in ("mentions", "negative", "neutral", "positive")
+    }
+
+
+def _filter_query(selected: MentionFilter) -> dict[str, Any]:
+    """The filter as API query parameters, for the drill-down requests the page's script makes."""
+    query: dict[str, Any] = {
+        "brand": selected.brand,
+        "since": _iso(selected.since) if selected.since else None,
+        "until": _iso(selected.until) if selected.until else None,
+        "source": list(selected.sources),
+        "language": list(selected.languages),
+        "sentiment": list(selected.sentiments),
+        "q": selected.search,
+    }
+    return {key: value for key, value in query.items() if value}
+
+
+def _export_query(selected: MentionFilter, bucket: str) -> str:
+    return urlencode({**_filter_query(selected), "bucket": bucket}, doseq=True)
+
+
+def _input_value(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _iso(moment: Any) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

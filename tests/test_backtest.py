@@ -1,0 +1,180 @@
+"""`listener backtest`: the live detector over a count series, with no look-ahead.
+
+The backtest computes the seasonal expected counts of a whole series at once for speed; these
+tests hold it to the daemon's path: `evaluate` on each window's own history, and the engine over
+a real store.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from alerts.backtest import (
+    SeriesError,
+    SeriesPoint,
+    backtest,
+    read_series,
+    rule_settings,
+)
+from alerts.detect import IncidentTracker, evaluate, history_windows
+from listener.cli import main
+from listener.config import DetectionConfig
+from listener.storage.repository import Store
+from tests.conftest import utc
+from tests.test_detect import daily_means, poisson_series
+from tests.test_engine import add_counts
+
+RULE = DetectionConfig()
+SHORT = DetectionConfig(baseline="2d", threshold=0.9999, cooldown="2h")
+"""Two days of baseline, so a few days of 15-minute windows exercise the seasonal path."""
+START = utc(2026, 9, 7)
+WINDOW = timedelta(minutes=15)
+
+
+def csv_of(values: list[int], step: timedelta = WINDOW) -> str:
+    return "timestamp,value\n" + "".join(f"{(START + i * step).strftime('%Y-%m-%d %H:%M:%S')},{v}\n" for i, v in enumerate(values))
+
+
+def spiky_series(days: int, seed: int) -> list[int]:
+    values = poisson_series(daily_means(days, night=1, peak=12, weekend=0.6), seed=seed)
+    for index, height in ((2 * 96 + 40, 60), (3 * 96 + 10, 25), (4 * 96 + 70, 90), (4 * 96 + 79, 80)):
+        if index < len(values):
+            values[index] = height
+    return values
+
+
+def test_backtest_has_no_look_ahead() -> None:
+    """Appending future rows never changes the output already written for earlier rows."""
+    values = spiky_series(5, seed=1)
+    full = list(backtest(read_series(io.StringIO(csv_of(values))), SHORT))
+    for cut in (100, 300, 400):
+        truncated = list(backtest(read_series(io.StringIO(csv_of(values[:cut]))), SHORT))
+        assert full[:cut] == truncated
+    assert sum(row.alert for row in full) >= 3
+
+
+@pytest.mark.parametrize("rule", [SHORT, RULE, DetectionConfig(seasonal=False, baseline="6h")])
+def test_backtest_gives_evaluate_verdicts_on_each_windows_own_history(rule: DetectionConfig) -> None:
+    """Row by row, the same score and alert as calling `evaluate` with the history the daemon passes."""
+    values = spiky_series(5, seed=2)
+    rows = list(backtest([SeriesPoint((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], rule))
+    length = history_windows(rule, WINDOW)
+    tracker = IncidentTracker(rule.cooldown)
+    for index, value in enumerate(values):
+        detection = evaluate([float(v) for v in values[max(0, index - length) : index]], value, rule, window=WINDOW)
+        assert rows[index].anomaly_score == pytest.approx(detection.score, rel=1e-12, abs=1e-15), index
+        assert rows[index].alert == int(tracker.observe(START + index * WINDOW, detection.anomalous)), index
+
+
+def test_backtest_alerts_where_the_daemon_alerts(store: Store) -> None:
+    """The same counts stored as scored mentions and judged by the engine alert on the same windows."""
+    values = spiky_series(5, seed=3)
+    add_counts(store, "Acme", START, values, others=1)
+    from alerts.engine import detect_brand
+
+    detect_brand(store, "Acme", SHORT, START + len(values) * WINDOW + timedelta(minutes=10), ["console"])
+    daemon = sorted(
+        alert.window_start for alert in store.alerts("Acme") if getattr(alert, "kind", "firing") == "firing"
+    )
+    rows = backtest([SeriesPoint((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], SHORT)
+    backtested = [START + i * WINDOW for i, row in enumerate(rows) if row.alert]
+    assert len(backtested) >= 3
+    assert daemon == backtested
+
+
+def test_window_length_follows_the_series_spacing() -> None:
+    """A 5-minute series is judged per 5 minutes: its seasonal neighbours are 288 rows apart."""
+    step = timedelta(minutes=5)
+    means = [m for m in daily_means(3, night=1, peak=30) for _ in range(3)]
+    values = poisson_series([m / 3 for m in means], seed=5)
+    rule = DetectionConfig(baseline="2d")
+    rows = list(backtest(read_series(io.StringIO(csv_of(values, step))), rule))
+    assert len(rows) == len(values) and not any(row.alert for row in rows)
+    quiet_night = 2 * 288 + 4 * 12  # 04:00 on day 3
+    values[quiet_night] = 40
+    rows = list(backtest(read_series(io.StringIO(csv_of(values, step))), rule))
+    assert [i for i, row in enumerate(rows) if row.alert] == [quiet_night]
+
+
+def test_backtest_cli_writes_one_row_per_input_row(tmp_path, monkeypatch) -> None:
+    series = tmp_path / "series.csv"
+    rows = [f"2026-11-02 00:{m:02d}:00,{v}" for m, v in zip(range(0, 60, 5), [3, 2, 4, 3, 2, 3, 3, 2, 4, 3, 60, 3])]
+    series.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    output = tmp_path / "scores.csv"
+    monkeypatch.chdir(tmp_path)  # no config file around: the shipped defaults apply
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    lines = output.read_text().splitlines()
+    assert lines[0] == "timestamp,anomaly_score,alert"
+    assert len(lines) == 13
+    scores = [float(line.split(",")[1]) for line in lines[1:]]
+    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert lines[11].endswith(",1") and scores[10] == max(scores)
+    assert sum(line.endswith(",1") for line in lines[1:]) == 1
+
+
+def test_backtest_cli_reports_a_bad_series(tmp_path) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text("timestamp,value\n2026-11-02 00:00:00,3\n2026-11-02 00:05:00,many\n")
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series)])
+    assert result.exit_code == 2
+    assert "line 3: value ['many'] is not a number" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty file"),
+        ("time,count\n1,2\n", "line 1: expected header 'timestamp,value'"),
+        ("timestamp,value\n2026-11-02 00:00:00,lots\n", "line 2: value ['lots'] is not a number"),
+        ("timestamp,value\n2026-11-02 00:00:00,-4\n", "line 2: value must be a non-negative count"),
+        ("timestamp,value\nyesterday,4\n", "line 2: timestamp 'yesterday' is not an ISO date-time"),
+    ],
+)
+def test_bad_series_names_the_line(text: str, message: str) -> None:
+    with pytest.raises(SeriesError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_series(io.StringIO(text), "s.csv")
+
+
+def test_scores_are_finite_and_bounded_on_real_shaped_data() -> None:
+    values = spiky_series(4, seed=9)
+    scores = np.array([row.anomaly_score for row in backtest(read_series(io.StringIO(csv_of(values))), SHORT)])
+    assert np.isfinite(scores).all() and (scores >= 0).all() and (scores <= 1).all()
+
+
+def test_backtest_can_use_one_rules_settings(make_config) -> None:
+    config = make_config(rules=[{"name": "loud", "threshold": 0.99, "baseline": "2d"}])
+    assert rule_settings(config, None) == config.detection
+    loud = rule_settings(config, "loud")
+    assert loud.threshold == 0.99 and loud.baseline == timedelta(days=2)
+    with pytest.raises(SeriesError, match="no enabled rule named 'quiet' in the config \\(known: loud\\)"):
+        rule_settings(config, "quiet")
+
+
+def test_backtest_cli_summarises_on_stderr(tmp_path, monkeypatch) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text(csv_of([2, 3, 2, 1, 3, 2, 2, 3, 2, 2, 80, 2]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "backtest: 12 windows of 0:15:00, 1 alert: 2026-09-07 02:30:00" in result.stderr
+
+
+def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
+    """Seasonal neighbours are counted in rows, so a gap would shift them all: refuse it, clearly."""
+    series = tmp_path / "series.csv"
+    lines = csv_of([2, 3, 2, 1, 3, 2]).splitlines()
+    series.write_text("\n".join(lines[:4] + lines[5:]) + "\n")
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series)])
+    assert result.exit_code == 2
+    assert (
+        "line 5: 2026-09-07 01:00:00 is 0:30:00 after the row before, but the series' spacing is 0:15:00; "
+        "write one row per window (0 for a window without mentions)"
+    ) in result.stderr

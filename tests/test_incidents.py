@@ -1,0 +1,148 @@
+"""Incidents: one message per incident, repeats, escalation, resolution, and restarts.
+
+Each test stores a calm day of Acme mentions (BASELINE), then a spike, and runs the engine's
+detection passes over it on SQLite and, when configured, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from alerts.backtest import SeriesPoint, backtest
+from alerts.engine import detect_brand
+from listener.config import DetectionConfig
+from listener.storage.database import create_db_engine, upgrade
+from listener.storage.repository import Store
+from tests.conftest import utc
+from tests.test_engine import BASELINE, WINDOW, add_counts, policy, run
+
+PINNED = {"threshold": 0.9999, "baseline": timedelta(days=1)}
+"""As tests.test_engine.PINNED_DETECTION: the detector's sensitivity is not under test here."""
+
+START = utc(2026, 11, 2)
+SPIKE = START + len(BASELINE) * WINDOW
+
+
+def deliveries(store: Store) -> list[tuple[str, str]]:
+    """(alert kind, notifier) of every queued delivery, oldest first."""
+    return [(delivery.alert.kind, delivery.notifier) for delivery in store.due_deliveries(utc(2100, 1, 1), limit=1000)]
+
+
+def test_two_rules_firing_together_send_one_message(store: Store) -> None:
+    rules = policy(rules=[{"name": "negatives", "metric": "negative_volume"}, {"name": "volume", "metric": "volume"}])
+    add_counts(store, "Acme", START, BASELINE + [20, 20, 1, 2])
+    summary = run(store, rules, SPIKE + 4 * WINDOW)
+    assert [(alert.kind, alert.rule) for alert in summary.alerts] == [("firing", "negatives")]
+    # Both rules fired, in both spike windows: still one incident, one message.
+    for rule in ("negatives", "volume"):
+        assert store.detector_state("Acme", rule).incident_last_anomalous == SPIKE + WINDOW
+    (incident,) = store.incidents("Acme")
+    assert incident.status == "open" and incident.receivers == ("console",)
+    assert summary.alerts[0].incident_key == incident.key
+    assert deliveries(store) == [("firing", "console")]
+
+
+def test_repeat_after_repeat_interval_with_current_numbers(store: Store) -> None:
+    repeating = policy(alerting={"repeat_interval": "30m"})
+    add_counts(store, "Acme", START, BASELINE + [20, 25, 30])
+    summary = run(store, repeating, SPIKE + 3 * WINDOW)
+    assert [(alert.kind, alert.window_start, alert.observed) for alert in summary.alerts] == [
+        ("firing", SPIKE, 20),
+        ("repeat", SPIKE + 2 * WINDOW, 30),  # 30 minutes after the first message's window closed
+    ]
+    assert len({alert.incident_key for alert in summary.alerts}) == 1
+
+
+def test_escalation_to_critical_is_sent_at_once(store: Store) -> None:
+    escalating = policy(rules=[{"name": "negatives", "critical_ratio": 10}])
+    add_counts(store, "Acme", START, BASELINE + [10, 30])
+    summary = run(store, escalating, SPIKE + 2 * WINDOW)
+    assert [(alert.kind, alert.severity) for alert in summary.alerts] == [("firing", "warning"), ("repeat", "critical")]
+    assert store.incidents("Acme")[0].severity == "critical"
+
+
+def test_resolved_after_resolve_after_without_a_firing_window(store: Store) -> None:
+    resolving = policy(alerting={"send_resolved": True, "resolve_after": "1h"})
+    add_counts(store, "Acme", START, BASELINE + [20, 20] + [1, 2] * 4)
+    # The last firing window starts at SPIKE+15m; an hour later (SPIKE+75m) is not yet judged.
+    assert [a.kind for a in run(store, resolving, SPIKE + 5 * WINDOW).alerts] == ["firing"]
+    summary = run(store, resolving, SPIKE + 6 * WINDOW)
+    (resolved,) = summary.alerts
+    assert resolved.kind == "resolved" and resolved.window_start == SPIKE + 5 * WINDOW
+    assert resolved.observed < 5 and resolved.severity == "critical"
+    (incident,) = store.incidents("Acme")
+    assert incident.status == "resolved" and resolved.incident_key == incident.key
+    assert deliveries(store) == [("firing", "console"), ("resolved", "console")]
+
+
+def test_without_send_resolved_the_incident_closes_silently(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE + [20, 20] + [1, 2] * 10)
+    silent = policy(alerting={"send_resolved": False, "resolve_after": "1h"})
+    summary = run(store, silent, SPIKE + 12 * WINDOW)
+    assert [alert.kind for alert in summary.alerts] == ["firing"]
+    assert store.incidents("Acme")[0].status == "resolved"
+
+
+def test_a_new_spike_after_resolution_is_a_new_incident(store: Store) -> None:
+    resolving = policy(alerting={"send_resolved": True, "resolve_after": "1h"})
+    add_counts(store, "Acme", START, BASELINE + [20] + [1, 2] * 4 + [1, 40])
+    summary = run(store, resolving, SPIKE + 11 * WINDOW)
+    assert [alert.kind for alert in summary.alerts] == ["firing", "resolved", "firing"]
+    first, resolved, second = summary.alerts
+    assert first.incident_key == resolved.incident_key != second.incident_key
+    assert [incident.status for incident in store.incidents("Acme")] == ["open", "resolved"]
+
+
+def test_restart_mid_incident_neither_repeats_nor_loses_messages(database_url: str) -> None:
+    repeating = policy(alerting={"repeat_interval": "30m", "send_resolved": True, "resolve_after": "1h"})
+    first = Store(create_db_engine(database_url))
+    upgrade(first.engine)
+    add_counts(first, "Acme", START, BASELINE + [20, 25, 30] + [1, 2] * 4)
+    assert [a.kind for a in run(first, repeating, SPIKE + WINDOW).alerts] == ["firing"]
+    assert run(first, repeating, SPIKE + WINDOW).alerts == []  # the same pass again: nothing new
+    first.engine.dispose()
+
+    second = Store(create_db_engine(database_url))  # a new process on the same database
+    upgrade(second.engine)
+    assert [a.kind for a in run(second, repeating, SPIKE + 2 * WINDOW).alerts] == []
+    assert [a.kind for a in run(second, repeating, SPIKE + 3 * WINDOW).alerts] == ["repeat"]
+    assert [a.kind for a in run(second, repeating, SPIKE + 11 * WINDOW).alerts] == ["resolved"]
+    assert deliveries(second) == [("firing", "console"), ("repeat", "console"), ("resolved", "console")]
+    assert len({alert.incident_key for alert in second.alerts("Acme")}) == 1
+    second.engine.dispose()
+
+
+def test_daemon_opens_incidents_exactly_where_the_backtest_alerts(store: Store) -> None:
+    """The default policy agrees with `listener backtest` on when a new alert is sent."""
+    rng = random.Random(5)
+    counts = list(BASELINE)
+    for _ in range(6):  # spikes at random gaps, some within the cooldown of the previous one
+        counts += [rng.choice([1, 2, 3]) for _ in range(rng.randint(2, 14))] + [rng.randint(15, 40)]
+    counts += [1, 2] * 10
+    add_counts(store, "Acme", START, counts)
+    rule = DetectionConfig(cooldown=timedelta(hours=1), **PINNED)
+    sent = []
+    for end in range(len(BASELINE), len(counts) + 1, 7):  # several passes, as the daemon runs them
+        sent += [alert.window_start for alert in run(store, rule, START + end * WINDOW).alerts if alert.kind == "firing"]
+    sent += [alert.window_start for alert in run(store, rule, START + len(counts) * WINDOW).alerts if alert.kind == "firing"]
+    points = [SeriesPoint((START + index * WINDOW).isoformat(), count) for index, count in enumerate(counts)]
+    expected = [START + index * WINDOW for index, row in enumerate(backtest(points, rule)) if row.alert]
+    assert len(expected) >= 2
+    assert sent == expected
+
+
+def test_incidents_are_per_brand(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE + [20])
+    add_counts(store, "Globex", START, BASELINE + [20], tag="g")
+    now = SPIKE + WINDOW + timedelta(minutes=5)
+    alerts = [detect_brand(store, brand, policy(), now, ["console"]).alerts for brand in ("Acme", "Globex")]
+    assert [[alert.kind for alert in brand_alerts] for brand_alerts in alerts] == [["firing"], ["firing"]]
+    assert alerts[0][0].incident_key != alerts[1][0].incident_key
+
+
+def test_rules_firing_in_one_window_open_the_incident_at_the_highest_severity(store: Store) -> None:
+    rules = policy(rules=[{"name": "lenient", "critical_ratio": 50}, {"name": "strict", "critical_ratio": 5}])
+    add_counts(store, "Acme", START, BASELINE + [20])
+    (alert,) = run(store, rules, SPIKE + WINDOW).alerts
+    assert (alert.kind, alert.rule, alert.severity) == ("firing", "strict", "critical")
