@@ -386,40 +386,9 @@ class Store:
 
     def window_counts(self, brand: str, start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
         """Counts per sentiment in consecutive windows [start, end), zero-filled, aligned on `start`."""
-        seconds = window.total_seconds()
-        with self._sessions() as session:
-            bucket = _bucket_index(session, MentionBrandRow.created_at, start, seconds).label("bucket")
-            label = MentionBrandRow.sentiment_label
-            rows = session.execute(
-                select(
-                    bucket,
-                    func.count(),
-                    func.sum(case((label == "negative", 1), else_=0)),
-                    func.sum(case((label == "neutral", 1), else_=0)),
-                    func.sum(case((label == "positive", 1), else_=0)),
-                )
-                .where(
-                    MentionBrandRow.brand == brand,
-                    MentionBrandRow.created_at >= start,
-                    MentionBrandRow.created_at < end,
-                )
-                .group_by(bucket)
-            ).all()
-        by_bucket = {int(row[0]): row for row in rows}
-        windows = int((end - start).total_seconds() // seconds)
-        counts = []
-        for index in range(windows):
-            row = by_bucket.get(index)
-            counts.append(
-                WindowCount(
-                    start=start + index * window,
-                    total=int(row[1]) if row else 0,
-                    negative=int(row[2] or 0) if row else 0,
-                    neutral=int(row[3] or 0) if row else 0,
-                    positive=int(row[4] or 0) if row else 0,
-                )
-            )
-        return counts
+        windows = int((end - start).total_seconds() // window.total_seconds())
+        empty = [WindowCount(start + index * window, 0, 0, 0, 0) for index in range(windows)]
+        return self.window_counts_split(brand, start, end, window, ()).get((), empty)
 
     def first_mention_time(self, brand: str) -> datetime | None:
         with self._sessions() as session:
@@ -571,7 +540,7 @@ class Store:
         with self._sessions() as session:
             bucket = _bucket_index(session, MentionBrandRow.created_at, start, seconds).label("bucket")
             label = MentionBrandRow.sentiment_label
-            rows = session.execute(
+            query = (
                 select(
                     bucket,
                     *splits,
@@ -580,14 +549,16 @@ class Store:
                     func.sum(case((label == "neutral", 1), else_=0)),
                     func.sum(case((label == "positive", 1), else_=0)),
                 )
-                .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
                 .where(
                     MentionBrandRow.brand == brand,
                     MentionBrandRow.created_at >= start,
                     MentionBrandRow.created_at < end,
                 )
                 .group_by(bucket, *splits)
-            ).all()
+            )
+            if by:  # the split columns live on the mention row; the plain count needs no join
+                query = query.join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            rows = session.execute(query).all()
         by_split: dict[tuple[str, ...], dict[int, Any]] = {}
         for row in rows:
             by_split.setdefault(tuple(str(value) for value in row[1 : 1 + len(by)]), {})[int(row[0])] = row[1 + len(by) :]
