@@ -10,7 +10,7 @@ import copy
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -19,6 +19,9 @@ from listener.config import ListenerConfig, parse_config
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.storage.schema import Base
+
+if TYPE_CHECKING:
+    from classifiers import SentimentClassifier
 
 BASE_CONFIG: dict[str, Any] = {
     "storage": {"url": "sqlite:///:memory:"},
@@ -82,3 +85,16 @@ def store(database_url: str) -> Iterator[Store]:
     upgrade(engine)
     yield Store(engine)
     engine.dispose()
+
+
+class CountingClassifier:
+    """A classifier (the real model, in the tests that use it) recording every text it is asked to score."""
+
+    def __init__(self, inner: SentimentClassifier):
+        self.inner = inner
+        self.version = inner.version
+        self.seen: list[str] = []
+
+    def classify(self, texts):  # noqa: ANN001, ANN201
+        self.seen += list(texts)
+        return self.inner.classify(texts)

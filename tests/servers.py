@@ -74,6 +74,51 @@ class RecordingHTTPServer:
         return f"http://{self.host}:{self.port}"
 
 
+def _scripted(reply: ResponseSpec) -> ScriptedResponse:
+    return reply if isinstance(reply, ScriptedResponse) else ScriptedResponse(*reply)
+
+
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+
+def _read_request(handler: BaseHTTPRequestHandler) -> RecordedRequest:
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    return RecordedRequest(handler.command, handler.path, dict(handler.headers.items()), body)
+
+
+def _send_reply(handler: BaseHTTPRequestHandler, reply: ScriptedResponse) -> None:
+    if reply.delay:
+        time.sleep(reply.delay)
+    payload = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+    try:
+        handler.send_response(reply.status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+        pass
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[int]:
+    """Serve `handler` on a free loopback port in a daemon thread; yields the port."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=name, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @contextmanager
 def recording_http_server(responses: Sequence[ResponseSpec] = ()) -> Iterator[RecordingHTTPServer]:
     """Serve HTTP on 127.0.0.1 in a thread, answering with `responses` in order, then 200 "ok".
@@ -81,45 +126,22 @@ def recording_http_server(responses: Sequence[ResponseSpec] = ()) -> Iterator[Re
     Each response is a ScriptedResponse or a `(status, headers, body)` tuple. Every request, of
     any method and path, is recorded with its body whatever the reply.
     """
-    script = [reply if isinstance(reply, ScriptedResponse) else ScriptedResponse(*reply) for reply in responses]
+    script = [_scripted(reply) for reply in responses]
     requests: list[RecordedRequest] = []
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            recorded = _read_request(self)
             with lock:
-                requests.append(RecordedRequest(self.command, self.path, dict(self.headers.items()), body))
+                requests.append(recorded)
                 reply = script.pop(0) if script else ScriptedResponse()
-            if reply.delay:
-                time.sleep(reply.delay)
-            payload = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
-            try:
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
-                pass
+            _send_reply(self, reply)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-            pass
-
-    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="recording-http-server", daemon=True)
-    thread.start()
-    try:
-        yield RecordingHTTPServer(LOOPBACK, server.server_address[1], requests)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with _serving(Handler, "recording-http-server") as port:
+        yield RecordingHTTPServer(LOOPBACK, port, requests)
 
 
 @contextmanager
@@ -144,9 +166,7 @@ class RoutedHTTPServer(RecordingHTTPServer):
     pending_failures: list[ScriptedResponse] = field(default_factory=list)
 
     def fail_next(self, *replies: ResponseSpec) -> None:
-        self.pending_failures.extend(
-            reply if isinstance(reply, ScriptedResponse) else ScriptedResponse(*reply) for reply in replies
-        )
+        self.pending_failures.extend(_scripted(reply) for reply in replies)
 
     def query(self, index: int = -1) -> dict[str, str]:
         """The query parameters of a recorded request (the last one by default)."""
@@ -165,13 +185,11 @@ def routed_http_server(route: Callable[[RecordedRequest], ResponseSpec]) -> Iter
     lock = threading.Lock()
     holder: list[RoutedHTTPServer] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            recorded = RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
+            recorded = _read_request(self)
             with lock:
                 requests.append(recorded)
                 failures = holder[0].pending_failures
@@ -180,37 +198,13 @@ def routed_http_server(route: Callable[[RecordedRequest], ResponseSpec]) -> Iter
                 reply = queued or route(recorded)
             except Exception as error:  # a broken fake must show up in the test, not hang it
                 reply = ScriptedResponse(599, {}, f"fake server error: {error!r}")
-            if not isinstance(reply, ScriptedResponse):
-                reply = ScriptedResponse(*reply)
-            if reply.delay:
-                time.sleep(reply.delay)
-            payload = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
-            try:
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            _send_reply(self, _scripted(reply))
 
         do_GET = do_POST = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    server.daemon_threads = True
-    holder.append(RoutedHTTPServer(LOOPBACK, server.server_address[1], requests))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="routed-http-server", daemon=True)
-    thread.start()
-    try:
+    with _serving(Handler, "routed-http-server") as port:
+        holder.append(RoutedHTTPServer(LOOPBACK, port, requests))
         yield holder[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from listener.clock import SystemClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.storage.repository import Store
+from tests.collector_checks import assert_fails_unavailable_then_recovers
 from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, json_response, routed_http_server
 
 POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "bluesky_posts.json").read_text(encoding="utf-8"))
@@ -151,11 +152,4 @@ def test_failures_raise_source_unavailable_then_recover(failure, retry_after, mo
     with routed_http_server(FakeBluesky()) as server:
         collector = bluesky(server, monkeypatch, timeout=0.5)
         collector.check(ACME)
-        server.fail_next(failure)
-        with pytest.raises(SourceUnavailable, match="^bsky: ") as raised:
-            collector.fetch(ACME, None)
-        if retry_after == "future":
-            assert raised.value.retry_after > 86400
-        else:
-            assert raised.value.retry_after is None
-        assert len(collector.fetch(ACME, None).mentions) == 2
+        assert_fails_unavailable_then_recovers(server, collector, ACME, failure, retry_after, "bsky", mentions=2)

@@ -26,6 +26,7 @@ from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.train import macro_f1, macro_recall
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
+from tests.conftest import CountingClassifier
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -293,19 +294,6 @@ def test_shipped_head_weights_are_float32_and_small() -> None:
 
 
 # --- the verdict cache ----------------------------------------------------------------------------
-
-
-class CountingClassifier:
-    """The real default model, counting the texts it is actually asked to score."""
-
-    def __init__(self, inner: SentimentClassifier):
-        self.inner = inner
-        self.version = inner.version
-        self.seen: list[str] = []
-
-    def classify(self, texts):  # noqa: ANN001, ANN201
-        self.seen += list(texts)
-        return self.inner.classify(texts)
 
 
 def test_repeated_texts_are_scored_once(default_classifier: SentimentClassifier) -> None:

@@ -14,30 +14,12 @@ from listener.cli import main
 from listener.models import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
+from tests.cli_helpers import write_cli_config
 from tests.conftest import utc
-
-CONFIG = """
-[storage]
-url = "sqlite:///{db}"
-
-[[brands]]
-name = "Acme"
-keywords = ["acme"]
-
-[[brands]]
-name = "Globex"
-keywords = ["globex"]
-
-[[sources]]
-name = "demo"
-type = "demo"
-"""
 
 
 def write_config(tmp_path: Path) -> Path:
-    path = tmp_path / "listener.toml"
-    path.write_text(CONFIG.format(db=tmp_path / "cli.db"))
-    return path
+    return write_cli_config(tmp_path, f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 def seed(tmp_path: Path) -> None:
@@ -121,8 +103,7 @@ def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
-    config = tmp_path / "listener.toml"
-    config.write_text(CONFIG.replace('url = "sqlite:///{db}"', 'url = "postgresql://listener:s3cret@127.0.0.1:1/listener"'))
+    config = write_cli_config(tmp_path, "postgresql://listener:s3cret@127.0.0.1:1/listener")
     for command in (["run", "--once"], ["history", "--brand", "Acme"], ["db", "upgrade"]):
         result = CliRunner().invoke(main, [*command[:1], *command[1:], "--config", str(config)])
         assert result.exit_code == 2, result.output

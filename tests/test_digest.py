@@ -22,6 +22,7 @@ from listener.digest import (
 )
 from listener.models import Alert, Mention, Sentiment
 from listener.storage.repository import DetectorState, Store
+from tests.cli_helpers import write_cli_config
 from tests.conftest import utc
 from tests.servers import smtp_server
 
@@ -205,22 +206,7 @@ def test_daemon_schedules_a_cron_job_per_digest_and_catches_up_at_start(store: S
     assert mail.message["Subject"].startswith("Weekly digest for Acme, 27 Oct – 2 Nov 2026")
 
 
-CLI_CONFIG = """
-[storage]
-url = "sqlite:///{db}"
-
-[[brands]]
-name = "Acme"
-keywords = ["acme"]
-
-[[brands]]
-name = "Globex"
-keywords = ["globex"]
-
-[[sources]]
-name = "demo"
-type = "demo"
-
+CLI_NOTIFIER_AND_DIGEST = """
 [[notifiers]]
 name = "mail"
 type = "email"
@@ -243,8 +229,9 @@ def test_cli_digest_send_goes_to_the_given_address(tmp_path: Any) -> None:
     from listener.cli import main
 
     with smtp_server() as smtp:
-        config = tmp_path / "listener.toml"
-        config.write_text(CLI_CONFIG.format(db=tmp_path / "cli.db", port=smtp.port))
+        config = write_cli_config(
+            tmp_path, f"sqlite:///{tmp_path / 'cli.db'}", CLI_NOTIFIER_AND_DIGEST.format(port=smtp.port)
+        )
         result = CliRunner().invoke(
             main, ["digest", "send", "--config", str(config), "--brand", "Acme", "--period", "week", "--to", "cmo@example.com"]
         )

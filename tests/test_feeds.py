@@ -11,8 +11,9 @@ import pytest
 
 from listener.clock import SystemClock
 from listener.config import BrandConfig
-from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
+from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.storage.repository import Store
+from tests.collector_checks import assert_fails_unavailable_then_recovers
 from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, routed_http_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
@@ -112,14 +113,7 @@ def test_one_failing_feed_does_not_block_the_others_and_is_retried() -> None:
 def test_a_single_feed_failing_raises_source_unavailable_then_recovers(failure, retry_after) -> None:
     with routed_http_server(FakeFeeds()) as server:
         collector = feeds(server, ("/news.rss",), timeout=0.5)
-        server.fail_next(failure)
-        with pytest.raises(SourceUnavailable, match="^news: ") as raised:
-            collector.fetch(ACME, None)
-        if retry_after == "future":
-            assert raised.value.retry_after > 86400
-        else:
-            assert raised.value.retry_after is None
-        assert len(collector.fetch(ACME, None).mentions) == 2
+        assert_fails_unavailable_then_recovers(server, collector, ACME, failure, retry_after, "news", mentions=2)
 
 
 def test_missing_feed_is_misconfigured() -> None:

@@ -14,8 +14,9 @@ import pytest
 
 from listener.clock import SystemClock
 from listener.config import BrandConfig
-from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
+from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.storage.repository import Store
+from tests.collector_checks import assert_fails_unavailable_then_recovers
 from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, json_response, routed_http_server
 
 STATUSES = json.loads((Path(__file__).parent / "fixtures" / "http" / "mastodon_statuses.json").read_text(encoding="utf-8"))
@@ -140,14 +141,7 @@ def test_failures_raise_source_unavailable_then_recover(failure, retry_after) ->
     with routed_http_server(FakeMastodon()) as server:
         collector = mastodon(server, timeout=0.5)
         assert "reachable" in collector.check(ACME)  # the SDK's instance lookup is cached from here on
-        server.fail_next(failure)
-        with pytest.raises(SourceUnavailable, match="^masto: ") as raised:
-            collector.fetch(ACME, None)
-        if retry_after == "future":
-            assert raised.value.retry_after > 86400
-        else:
-            assert raised.value.retry_after is None
-        assert len(collector.fetch(ACME, None).mentions) == 2
+        assert_fails_unavailable_then_recovers(server, collector, ACME, failure, retry_after, "masto", mentions=2)
 
 
 def test_brand_without_hashtags_needs_a_token_or_a_hashtag_list() -> None:

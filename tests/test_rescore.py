@@ -17,7 +17,8 @@ from listener.rescore import rescore
 from listener.storage.database import open_database
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow
-from tests.conftest import utc
+from tests.cli_helpers import write_cli_config
+from tests.conftest import CountingClassifier, utc
 
 T0 = utc(2026, 11, 2, 10, 0)
 TEXTS = [
@@ -35,19 +36,6 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def classifier() -> SentimentClassifier:
     return load_classifier(ModelConfig(cache_size=0))
-
-
-class CountingClassifier:
-    """The real model, recording what it was asked to score."""
-
-    def __init__(self, inner: SentimentClassifier):
-        self.inner = inner
-        self.version = inner.version
-        self.seen: list[str] = []
-
-    def classify(self, texts):  # noqa: ANN001, ANN201
-        self.seen += list(texts)
-        return self.inner.classify(texts)
 
 
 def seed(store: Store, old_model: str = "old-model") -> list[int]:
@@ -116,34 +104,10 @@ def test_rescore_keeps_to_the_time_range_and_brand(store: Store, classifier: Sen
     labels_in_step(store)
 
 
-def write_config(tmp_path: Path, database: str) -> Path:
-    config = tmp_path / "listener.toml"
-    config.write_text(
-        f"""
-[storage]
-url = "{database}"
-
-[[brands]]
-name = "Acme"
-keywords = ["acme"]
-
-[[brands]]
-name = "Globex"
-keywords = ["globex"]
-
-[[sources]]
-name = "demo"
-type = "demo"
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
 def test_rescore_command_reports_what_it_did_and_skips_on_rerun(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'listener.db'}"
     seed(Store(open_database(database)))
-    config = write_config(tmp_path, database)
+    config = write_cli_config(tmp_path, database)
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--brand", "Acme"])
     assert result.exit_code == 0, result.output
@@ -168,7 +132,7 @@ def test_rescore_command_rejects_bad_input_before_touching_anything(
 ) -> None:
     database = f"sqlite:///{tmp_path / 'listener.db'}"
     ids = seed(Store(open_database(database)))
-    config = write_config(tmp_path, database)
+    config = write_cli_config(tmp_path, database)
     result = CliRunner().invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", *arguments])
     assert result.exit_code == 2
     assert message in result.output

@@ -17,21 +17,10 @@ from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.sources.reddit import RedditCollector
 from listener.sources.twitter import TwitterCollector
 from listener.sources_check import build_collector, check_sources, exit_status, results_table
+from tests.cli_helpers import write_cli_config
 from tests.recorded_http import load_fixture, replay_session
 
-CONFIG = """
-[[brands]]
-name = "Acme"
-keywords = ["acme"]
-
-[[brands]]
-name = "Globex"
-keywords = ["globex"]
-
-[[sources]]
-name = "demo"
-type = "demo"
-
+EXTRA_SOURCES = """
 [[sources]]
 name = "x"
 type = "twitter"
@@ -47,9 +36,7 @@ enabled = false
 @pytest.fixture
 def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
-    path = tmp_path / "listener.toml"
-    path.write_text(CONFIG)
-    return path
+    return write_cli_config(tmp_path, extra=EXTRA_SOURCES)
 
 
 def test_unset_secret_is_a_failed_row_and_exit_status_1(config_path: Path) -> None:

@@ -13,15 +13,26 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from listener.models import Alert
+from listener.settings_types import Secret, SecretRef
 
 
 class NotifierSettings(BaseModel):
     """Base for a notifier type's own settings; unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def value_or_reference(value: str, check_value: Callable[[str], str]) -> str | SecretRef:
+    """A setting that holds either a plain value or a ${ENV} reference (a URL carrying a token, a
+    host): stripped, and held to the reference syntax when it has a `$` (meant as a reference),
+    else to `check_value`, which returns the value or raises ValueError."""
+    value = value.strip()
+    if "$" in value:  # meant as a reference: hold it to the reference syntax
+        return TypeAdapter(Secret).validate_python(value)
+    return check_value(value)
 
 
 class RetryableError(Exception):

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Literal
 
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import Field, field_validator
 
 from alerts.notifiers.base import (
     NotifierContext,
@@ -26,6 +26,7 @@ from alerts.notifiers.base import (
     NotifierType,
     PermanentError,
     RetryableError,
+    value_or_reference,
 )
 from alerts.chart import chart_png
 from alerts.render import alert_html, alert_text, alert_title
@@ -45,6 +46,12 @@ def _address(value: str) -> str:
     return parsed[0][1]
 
 
+def _host_name(value: str) -> str:
+    if not value:
+        raise ValueError("must be the SMTP server's host name")
+    return value
+
+
 class EmailSettings(NotifierSettings):
     host: str = Field(description="SMTP server name, or a reference such as ${SMTP_HOST}.")
     port: int = Field(587, ge=1, le=65535, description="587 for starttls, 465 for ssl, 25 for a local relay.")
@@ -60,12 +67,7 @@ class EmailSettings(NotifierSettings):
     @field_validator("host")
     @classmethod
     def _host_or_reference(cls, value: str) -> str:
-        value = value.strip()
-        if "$" in value:  # meant as a reference: hold it to the reference syntax
-            return TypeAdapter(Secret).validate_python(value)
-        if not value:
-            raise ValueError("must be the SMTP server's host name")
-        return value
+        return value_or_reference(value, _host_name)
 
     @field_validator("sender")
     @classmethod

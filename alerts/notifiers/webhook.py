@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import Field, field_validator
 
 from alerts.notifiers.base import (
     NotifierContext,
@@ -28,6 +28,7 @@ from alerts.notifiers.base import (
     RetryableError,
     hide_in_library_logs,
     parse_retry_after,
+    value_or_reference,
 )
 from alerts.render import TEST_RULE, alert_title, clean_text, format_ratio, truncate, web_url
 from listener.models import Alert
@@ -48,12 +49,13 @@ class WebhookSettings(NotifierSettings):
     @field_validator("url")
     @classmethod
     def _url_or_reference(cls, value: str) -> str:
-        value = value.strip()
-        if "$" in value:  # meant as a reference: hold it to the reference syntax
-            return TypeAdapter(Secret).validate_python(value)
-        if not _is_web_url(value):
-            raise ValueError(f"{value!r} is not an http(s) URL such as https://bridge.example/alerts")
-        return value
+        return value_or_reference(value, _web_url)
+
+
+def _web_url(value: str) -> str:
+    if not _is_web_url(value):
+        raise ValueError(f"{value!r} is not an http(s) URL such as https://bridge.example/alerts")
+    return value
 
 
 def _is_web_url(value: str) -> bool:

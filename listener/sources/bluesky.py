@@ -28,7 +28,14 @@ from listener.sources.base import (
     SourceMisconfigured,
     SourceUnavailable,
 )
-from listener.sources.http import item_id, parse_timestamp, retry_after_seconds, search_terms
+from listener.sources.http import (
+    DEFAULT_TIMEOUT,
+    RequestTimeout,
+    item_id,
+    parse_timestamp,
+    retry_after_seconds,
+    search_terms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,7 @@ class BlueskySettings(CollectorSettings):
     service: str = Field("https://bsky.social", pattern=r"^https?://", description="The account's PDS or entryway.")
     overlap: Duration = Field(default=timedelta(minutes=10), description="How far back each poll re-searches for late-indexed posts.")
     max_pages: int = Field(5, ge=1, le=50, description="Pages of 100 read per search term and poll.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a request counts as failed.")
+    timeout: RequestTimeout = DEFAULT_TIMEOUT
 
 
 class BlueskyCollector:

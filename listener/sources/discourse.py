@@ -28,6 +28,8 @@ from listener.sources.base import (
     SourceMisconfigured,
 )
 from listener.sources.http import (
+    DEFAULT_TIMEOUT,
+    RequestTimeout,
     content_digest,
     get_json,
     make_client,
@@ -46,7 +48,7 @@ class DiscourseSettings(CollectorSettings):
     api_key: Secret | None = Field(None, description="${ENV} reference to an API key, for private forums.")
     api_username: str | None = Field(None, description="The user the API key acts as (default: system).")
     max_pages: int = Field(5, ge=1, le=50, description="Result pages read per search term and poll.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a request counts as failed.")
+    timeout: RequestTimeout = DEFAULT_TIMEOUT
     remember: int = Field(2000, ge=10, le=100_000, description="Post ids remembered to skip repeats.")
 
 

@@ -30,14 +30,23 @@ from listener.sources.base import (
     SourceMisconfigured,
     SourceUnavailable,
 )
-from listener.sources.http import content_digest, item_id, make_client, remember, request, strip_html
+from listener.sources.http import (
+    DEFAULT_TIMEOUT,
+    RequestTimeout,
+    content_digest,
+    item_id,
+    make_client,
+    remember,
+    request,
+    strip_html,
+)
 
 log = logging.getLogger(__name__)
 
 
 class FeedSettings(CollectorSettings):
     urls: tuple[str, ...] = Field(min_length=1, description="RSS or Atom feed URLs, all read on every poll.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a request counts as failed.")
+    timeout: RequestTimeout = DEFAULT_TIMEOUT
     remember: int = Field(1000, ge=10, le=100_000, description="Entry ids remembered per feed to skip repeats.")
 
     @field_validator("urls")

@@ -23,7 +23,16 @@ from listener.sources.base import (
     SourceContext,
     parse_each,
 )
-from listener.sources.http import get_json, item_id, make_client, parse_timestamp, search_terms, strip_html
+from listener.sources.http import (
+    DEFAULT_TIMEOUT,
+    RequestTimeout,
+    get_json,
+    item_id,
+    make_client,
+    parse_timestamp,
+    search_terms,
+    strip_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +44,7 @@ class HackerNewsSettings(CollectorSettings):
     tags: tuple[Literal["story", "comment"], ...] = Field(("story", "comment"), min_length=1)
     hits_per_page: int = Field(100, ge=1, le=1000)
     max_pages: int = Field(5, ge=1, le=50, description="Pages read per search term and poll.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a request counts as failed.")
+    timeout: RequestTimeout = DEFAULT_TIMEOUT
 
 
 class HackerNewsCollector:

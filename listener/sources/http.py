@@ -15,9 +15,10 @@ import re
 import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
 import httpx
+from pydantic import Field
 
 from listener import __version__
 from listener.config import BrandConfig
@@ -26,6 +27,9 @@ from listener.sources.base import SourceMisconfigured, SourceUnavailable
 
 USER_AGENT = f"social-listener/{__version__} (self-hosted social listening)"
 DEFAULT_TIMEOUT = 20.0
+
+RequestTimeout = Annotated[float, Field(gt=0, description="Seconds before a request counts as failed.")]
+"""The `timeout` setting of the HTTP collectors (`timeout: RequestTimeout = DEFAULT_TIMEOUT`)."""
 
 
 def make_client(timeout: float = DEFAULT_TIMEOUT, headers: Mapping[str, str] | None = None) -> httpx.Client:

@@ -29,7 +29,16 @@ from listener.sources.base import (
     SourceMisconfigured,
     SourceUnavailable,
 )
-from listener.sources.http import USER_AGENT, item_id, parse_timestamp, query_terms, search_terms, strip_html
+from listener.sources.http import (
+    DEFAULT_TIMEOUT,
+    RequestTimeout,
+    USER_AGENT,
+    item_id,
+    parse_timestamp,
+    query_terms,
+    search_terms,
+    strip_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,7 @@ class MastodonSettings(CollectorSettings):
     )
     access_token: Secret | None = Field(None, description="${ENV} reference to a token; enables status search.")
     max_pages: int = Field(5, ge=1, le=50, description="Pages of 40 read per timeline or search and poll.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a request counts as failed.")
+    timeout: RequestTimeout = DEFAULT_TIMEOUT
 
     @field_validator("hashtags")
     @classmethod

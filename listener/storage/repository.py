@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Literal, Sequence
 
-from sqlalchemy import Engine, Integer, case, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, Engine, Integer, case, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -400,24 +400,7 @@ class Store:
 
     def top_negative_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[StoredMention]:
         """The negative mentions most people saw: by author reach, then engagement."""
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(MentionRow)
-                .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-                .where(
-                    MentionBrandRow.brand == brand,
-                    MentionBrandRow.created_at >= start,
-                    MentionBrandRow.created_at < end,
-                    MentionBrandRow.sentiment_label == "negative",
-                )
-                .order_by(
-                    func.coalesce(MentionRow.author_reach, 0).desc(),
-                    (MentionRow.likes + MentionRow.shares + MentionRow.replies).desc(),
-                    MentionRow.id,
-                )
-                .limit(limit)
-            ).all()
-            return [_stored_mention(row, (brand,)) for row in rows]
+        return self.top_negative_mentions_in(brand, start, end, limit)
 
     def mentions_by_id(self, ids: Sequence[int]) -> list[StoredMention]:
         if not ids:
@@ -434,12 +417,7 @@ class Store:
             rows = session.execute(
                 select(MentionBrandRow.created_at, MentionRow.text)
                 .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-                .where(
-                    MentionBrandRow.brand == brand,
-                    MentionBrandRow.created_at >= start,
-                    MentionBrandRow.created_at < end,
-                    MentionBrandRow.sentiment_label == "negative",
-                )
+                .where(*_negative_mentions_of(brand, start, end))
                 .order_by(MentionBrandRow.created_at.desc(), MentionRow.id.desc())
                 .limit(limit)
             ).all()
@@ -454,12 +432,7 @@ class Store:
             rows = session.execute(
                 select(group.label("value"), func.count().label("count"))
                 .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-                .where(
-                    MentionBrandRow.brand == brand,
-                    MentionBrandRow.created_at >= start,
-                    MentionBrandRow.created_at < end,
-                    MentionBrandRow.sentiment_label == "negative",
-                )
+                .where(*_negative_mentions_of(brand, start, end))
                 .group_by(group)
             ).all()
         return sorted(((str(row.value), int(row.count)) for row in rows), key=lambda item: (-item[1], item[0]))
@@ -484,34 +457,9 @@ class Store:
         now = utcnow()
         stored: Alert | None = None
         with self._sessions.begin() as session:
-            row = session.get(DetectorStateRow, (brand, rule))
-            if row is None:
-                session.add(
-                    DetectorStateRow(
-                        brand=brand,
-                        rule=rule,
-                        evaluated_until=state.evaluated_until,
-                        incident_last_anomalous=state.incident_last_anomalous,
-                    )
-                )
-            else:
-                row.evaluated_until = state.evaluated_until
-                row.incident_last_anomalous = state.incident_last_anomalous
+            _save_detector_state(session, brand, rule, state)
             if alert is not None and session.scalar(select(AlertRow.id).where(AlertRow.key == alert.key)) is None:
-                alert_row = _alert_row(alert, now)
-                session.add(alert_row)
-                session.flush()
-                for notifier in notifiers:
-                    session.add(
-                        OutboxRow(
-                            alert_id=alert_row.id,
-                            notifier=notifier,
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                    )
+                alert_row = _add_alert_with_deliveries(session, alert, notifiers, now)
                 stored = _alert(alert_row, list(alert.top_mentions))
         return stored
 
@@ -582,14 +530,7 @@ class Store:
         language: str | None = None,
     ) -> list[StoredMention]:
         """`top_negative_mentions` restricted to one source and/or language (a split rule's evidence)."""
-        if source is None and language is None:
-            return self.top_negative_mentions(brand, start, end, limit)
-        conditions = [
-            MentionBrandRow.brand == brand,
-            MentionBrandRow.created_at >= start,
-            MentionBrandRow.created_at < end,
-            MentionBrandRow.sentiment_label == "negative",
-        ]
+        conditions = _negative_mentions_of(brand, start, end)
         if source is not None:
             conditions.append(MentionRow.source == source)
         if language is not None:
@@ -637,12 +578,7 @@ class Store:
         stored: list[Alert] = []
         with self._sessions.begin() as session:
             for rule, state in states.items():
-                row = session.get(DetectorStateRow, (brand, rule))
-                if row is None:
-                    row = DetectorStateRow(brand=brand, rule=rule)
-                    session.add(row)
-                row.evaluated_until = state.evaluated_until
-                row.incident_last_anomalous = state.incident_last_anomalous
+                _save_detector_state(session, brand, rule, state)
             for incident in incidents:
                 incident_row = session.get(IncidentRow, incident.key)
                 if incident_row is None:
@@ -657,21 +593,7 @@ class Store:
             for message in messages:
                 if session.scalar(select(AlertRow.id).where(AlertRow.key == message.alert.key)) is not None:
                     continue
-                alert_row = _alert_row(message.alert, now)
-                alert_row.suppressed = message.suppressed
-                session.add(alert_row)
-                session.flush()
-                for notifier in message.notifiers:
-                    session.add(
-                        OutboxRow(
-                            alert_id=alert_row.id,
-                            notifier=notifier,
-                            status="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                    )
+                alert_row = _add_alert_with_deliveries(session, message.alert, message.notifiers, now, message.suppressed)
                 stored.append(_alert(alert_row, list(message.alert.top_mentions)))
         return stored
 
@@ -856,6 +778,47 @@ def _stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMent
         sentiment=sentiment,
         model=row.model,
     )
+
+
+def _negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow)."""
+    return [
+        MentionBrandRow.brand == brand,
+        MentionBrandRow.created_at >= start,
+        MentionBrandRow.created_at < end,
+        MentionBrandRow.sentiment_label == "negative",
+    ]
+
+
+def _save_detector_state(session: Session, brand: str, rule: str, state: DetectorState) -> None:
+    row = session.get(DetectorStateRow, (brand, rule))
+    if row is None:
+        row = DetectorStateRow(brand=brand, rule=rule)
+        session.add(row)
+    row.evaluated_until = state.evaluated_until
+    row.incident_last_anomalous = state.incident_last_anomalous
+
+
+def _add_alert_with_deliveries(
+    session: Session, alert: Alert, notifiers: Sequence[str], now: datetime, suppressed: str | None = None
+) -> AlertRow:
+    """Store `alert` and queue one pending delivery per notifier, due now."""
+    alert_row = _alert_row(alert, now)
+    alert_row.suppressed = suppressed
+    session.add(alert_row)
+    session.flush()
+    for notifier in notifiers:
+        session.add(
+            OutboxRow(
+                alert_id=alert_row.id,
+                notifier=notifier,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return alert_row
 
 
 def _alert_row(alert: Alert, now: datetime) -> AlertRow:
