@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterator, Literal, Sequence
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from listener.models import SENTIMENT_LABELS
-from listener.storage.repository import Store
+from listener.storage.repository import Store, labelled_count
 from listener.storage.rollups import rollup_series
 from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
 
@@ -204,9 +204,7 @@ class Analytics:
                 select(
                     key,
                     func.count(),
-                    func.sum(case((label == "negative", 1), else_=0)),
-                    func.sum(case((label == "neutral", 1), else_=0)),
-                    func.sum(case((label == "positive", 1), else_=0)),
+                    *(labelled_count(label, name) for name in SENTIMENT_LABELS),
                 ),
                 ranged,
             ).group_by(key)
@@ -253,8 +251,8 @@ class Analytics:
                     _filtered(
                         select(
                             func.count(),
-                            func.sum(case((label == "negative", 1), else_=0)),
-                            func.sum(case((label == "positive", 1), else_=0)),
+                            labelled_count(label, "negative"),
+                            labelled_count(label, "positive"),
                         ),
                         scoped,
                     )
@@ -313,7 +311,7 @@ class Analytics:
         """Who was heard most (largest reach), or who complained most (most negative mentions)."""
         label = MentionRow.sentiment_label
         reach = func.max(func.coalesce(MentionRow.author_reach, 0))
-        negative = func.sum(case((label == "negative", 1), else_=0))
+        negative = labelled_count(label, "negative")
         query = _filtered(
             select(MentionRow.author, reach, func.count(), negative), mention_filter, join_always=True
         ).where(MentionRow.author.is_not(None)).group_by(MentionRow.author)

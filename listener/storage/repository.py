@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from listener.clock import utcnow
-from listener.models import Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
+from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
@@ -119,6 +119,11 @@ class Silence:
     starts_at: datetime
     ends_at: datetime
 
+
+
+def labelled_count(label: Any, name: str) -> Any:
+    """SQL: how many rows of a group carry sentiment label `name` (a column of counts per group)."""
+    return func.sum(case((label == name, 1), else_=0))
 
 class Store:
     def __init__(self, engine: Engine):
@@ -493,9 +498,7 @@ class Store:
                     bucket,
                     *splits,
                     func.count(),
-                    func.sum(case((label == "negative", 1), else_=0)),
-                    func.sum(case((label == "neutral", 1), else_=0)),
-                    func.sum(case((label == "positive", 1), else_=0)),
+                    *(labelled_count(label, name) for name in SENTIMENT_LABELS),
                 )
                 .where(
                     MentionBrandRow.brand == brand,
