@@ -17,7 +17,7 @@ __all__ = ["ModelLoadError", "SentimentClassifier", "load_classifier"]
 
 
 def load_classifier(config: ModelConfig) -> SentimentClassifier:
-    """'default' gives the shipped MiniLM head; any other name is a Hugging Face model to load from disk.
+    """'default' gives the shipped fine-tuned MiniLM; any other name is a Hugging Face model to load from disk.
 
     The default runs on ONNX Runtime unless `runtime = "torch"`; every model is wrapped in an LRU
     of recent verdicts (`cache_size`). Raises ModelLoadError with a message that says what to
@@ -33,9 +33,9 @@ def load_classifier(config: ModelConfig) -> SentimentClassifier:
     else:
         _configure_torch(config)
         if config.name == "default":
-            from classifiers.embedding_head import EmbeddingHeadClassifier
+            from classifiers.minilm import MiniLMClassifier
 
-            classifier = EmbeddingHeadClassifier(config)
+            classifier = MiniLMClassifier(config)
         else:
             from classifiers.huggingface import HuggingFaceClassifier
 

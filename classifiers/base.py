@@ -8,9 +8,12 @@ only: the ONNX runtime must be able to use it without importing torch.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import emoji
 import numpy as np
 
 from listener.models import SENTIMENT_LABELS, Sentiment
@@ -31,14 +34,31 @@ class ModelLoadError(Exception):
     """A model that cannot be used; the message says what to change in the config."""
 
 
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+_SKIN_TONE = re.compile("[\U0001F3FB-\U0001F3FF]")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 def clean_text(text: str) -> str:
-    """Replace lone surrogates with U+FFFD.
+    """The text a model is shown: lone surrogates replaced, HTML entities decoded, every @handle
+    made `@user`, every link `http` and every emoji its name (😡 -> "enraged face").
 
     Text decoded with `surrogateescape` or cut out of JSON mid-pair carries lone surrogates, which
-    the Rust tokenizers refuse to encode; one such mention must not fail a whole batch. A
-    surrogate pair split across two code points is joined back into its character.
+    the Rust tokenizers refuse to encode; one such mention must not fail a whole batch (a pair split
+    across two code points is joined back into its character). Handles and links carry no
+    sentiment but take many word pieces and vary endlessly; tweet training data (UMSAB, SemEval,
+    TweetEval) masks them exactly so, and so does Cardiff's preprocessing for their tweet models.
+    It also lets the verdict cache treat a retweet by anyone as the same text. Emoji are [UNK] to
+    an English WordPiece vocabulary, yet often all the sentiment a post has; their English names
+    are words the model knows. Skin tones are dropped first: they name no feeling.
     """
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = html.unescape(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+    text = _URL.sub("http", _HANDLE.sub("@user", text))
+    return emoji.replace_emoji(_SKIN_TONE.sub("", text), replace=_emoji_name)
+
+
+def _emoji_name(_: str, data: dict) -> str:
+    return " " + data["en"].strip(":").replace("_", " ") + " "
 
 
 def run_in_length_sorted_batches(

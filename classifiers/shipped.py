@@ -1,7 +1,7 @@
 """Where the default model's shipped parts live and what it is called.
 
-Kept apart from classifiers.embedding_head, which imports torch, so that the ONNX runtime can
-name the same files and version without importing it.
+Kept apart from classifiers.minilm, which imports torch, so that the ONNX runtime can name the same
+files and version without importing it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-HEAD_FILE = "head.safetensors"
+ADAPTERS_FILE = "adapters.safetensors"
 LABELS_FILE = "labels.json"
-VERSION = "minilm-l6-head-v1"
+VERSION = "minilm-l6-lora-v1"
 """Stored with every score; the ONNX and torch runtimes share it because their scores agree."""

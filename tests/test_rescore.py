@@ -111,7 +111,7 @@ def test_rescore_command_reports_what_it_did_and_skips_on_rerun(tmp_path: Path) 
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--brand", "Acme"])
     assert result.exit_code == 0, result.output
-    assert f"rescored {len(TEXTS)} mentions with minilm-l6-head-v1" in result.output
+    assert f"rescored {len(TEXTS)} mentions with minilm-l6-lora-v1" in result.output
     assert "0 already scored by it were skipped" in result.output
 
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--until", "2026-11-02 12:00"])
