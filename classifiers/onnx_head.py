@@ -2,8 +2,7 @@
 
 Same model and version as classifiers.minilm (exported from it by classifiers.export), but
 run by ONNX Runtime with the Rust `tokenizers`: no torch or transformers in the process, which
-keeps the daemon about 400 MB smaller, and faster graphs on CPU: int8 for most texts, float32 for
-the near-ties.
+keeps the daemon about 400 MB smaller, and a faster float32 graph on CPU.
 """
 
 from __future__ import annotations
@@ -20,79 +19,47 @@ import onnxruntime
 from tokenizers import Tokenizer
 
 from classifiers.base import ModelLoadError, clean_text, sentiments_from_probabilities
-from classifiers.export import CACHE_ENV, INPUT_NAMES, default_model_path, int8_path
+from classifiers.export import CACHE_ENV, INPUT_NAMES, default_model_path
 from classifiers.shipped import VERSION
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
 
 log = logging.getLogger(__name__)
 
-NEAR_TIE = 0.08
-"""Verdicts whose two likeliest labels are closer than this are re-scored in float32.
-
-On 6,000 UMSAB tweets int8 alone changed 3.6% of labels; re-scoring the 15% of tweets below this
-margin left 0.2% changed."""
-
-
 class OnnxHeadClassifier:
-    """The shipped default classifier, on ONNX Runtime.
-
-    With `int8` on (the default) every text is scored by the int8 graph and the near-ties again by
-    the float32 one, so the labels are float32's on all but about 0.2% of texts at about 1.5 times
-    the speed. Given a `model_path`, that one graph scores everything (tests, benchmarks).
-    """
+    """The shipped default classifier, on ONNX Runtime."""
 
     version = VERSION
 
     def __init__(self, config: ModelConfig, model_path: Path | None = None):
         self._batch_size = config.batch_size
-        if model_path is None:
-            exact_path, fast_path = ensure_exported()
-            self._exact = open_session(exact_path, config.threads)
-            self._fast = open_session(fast_path, config.threads) if config.int8 else None
-        else:
-            self._exact, self._fast = open_session(model_path, config.threads), None
+        self._session = open_session(model_path or ensure_exported(), config.threads)
         self._tokenizer = load_tokenizer(config.max_length)
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
         encodings = self._tokenizer.encode_batch([clean_text(text) for text in texts])
         token_ids = [encoding.ids for encoding in encodings]
-        everything = list(range(len(token_ids)))
-        if self._fast is None:
-            return sentiments_from_probabilities(self._run(self._exact, token_ids, everything, self._batch_size))
-        # One text per int8 call: dynamic quantisation scales activations per call, so in a batch a
-        # text's score moved by up to 0.13 with its batch mates. Alone, it is the same every time,
-        # and int8 one at a time still outran float32 in batches by 1.8x.
-        probabilities = self._run(self._fast, token_ids, everything, 1)
-        top_two = np.sort(probabilities, axis=1)[:, -2:]
-        near_ties = np.flatnonzero(top_two[:, 1] - top_two[:, 0] < NEAR_TIE).tolist()
-        if near_ties:
-            probabilities[near_ties] = self._run(self._exact, token_ids, near_ties, self._batch_size)
-        return sentiments_from_probabilities(probabilities)
+        return sentiments_from_probabilities(self._run(token_ids))
 
-    @staticmethod
-    def _run(
-        session: onnxruntime.InferenceSession, token_ids: list[list[int]], rows: list[int], batch_size: int
-    ) -> np.ndarray:
-        """Probabilities for `rows` (in that order), run in batches of texts with similar token counts.
+    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
+        """Probabilities in input order, run in batches of texts with similar token counts.
 
         Sorting by token count rather than by characters matters for mixed languages: a Hindi or
         Arabic tweet is several times more tokens per character than an English one, and sorting
         by characters left half of every batch padding (350K tokens run for 178K real ones on
         5,000 UMSAB tweets; 180K when sorted by tokens).
         """
-        order = sorted(range(len(rows)), key=lambda position: len(token_ids[rows[position]]))
-        probabilities = np.empty((len(rows), len(SENTIMENT_LABELS)), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            width = max(len(token_ids[rows[position]]) for position in batch)
+        order = sorted(range(len(token_ids)), key=lambda index: len(token_ids[index]))
+        probabilities = np.empty((len(token_ids), len(SENTIMENT_LABELS)), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            width = max(len(token_ids[index]) for index in batch)
             input_ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
             attention_mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, position in enumerate(batch):
-                ids = token_ids[rows[position]]
-                input_ids[row, : len(ids)] = ids
-                attention_mask[row, : len(ids)] = 1
-            probabilities[batch] = session.run(None, dict(zip(INPUT_NAMES, (input_ids, attention_mask))))[0]
+            for row, index in enumerate(batch):
+                input_ids[row, : len(token_ids[index])] = token_ids[index]
+                attention_mask[row, : len(token_ids[index])] = 1
+            probabilities[batch] = self._session.run(None, dict(zip(INPUT_NAMES, (input_ids, attention_mask))))[0]
         return probabilities
 
 
@@ -129,15 +96,14 @@ def load_tokenizer(max_length: int) -> Tokenizer:
     return tokenizer
 
 
-def ensure_exported() -> tuple[Path, Path]:
-    """The exported float32 and int8 files, exporting them first (in a child process) if this
-    machine lacks them.
+def ensure_exported() -> Path:
+    """The exported model file, exporting it first (in a child process) if this machine lacks it.
 
     The child imports torch so that this process never does; its memory is returned when it exits.
     """
     path = default_model_path()
-    if path.exists() and int8_path(path).exists():
-        return path, int8_path(path)
+    if path.exists():
+        return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -153,10 +119,10 @@ def ensure_exported() -> tuple[Path, Path]:
         cwd=Path(__file__).resolve().parent.parent,
         check=False,
     )
-    if result.returncode != 0 or not path.exists() or not int8_path(path).exists():
+    if result.returncode != 0 or not path.exists():
         detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ModelLoadError(
             f"the default model could not be exported for ONNX Runtime to {path}: {detail}. "
             f"Run `python -m classifiers.export` to see the whole error, or set runtime = \"torch\" under [model]."
         )
-    return path, int8_path(path)
+    return path

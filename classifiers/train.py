@@ -296,13 +296,10 @@ RoBERTa-Base 71.3, FastText 62.9, SVM 62.9, VADER 57.0.
   cardiffnlp/twitter-xlm-roberta-base-sentiment (multilingual) at several times the CPU cost.
 
 ## Runtime
-The daemon runs this model on ONNX Runtime, from graphs exported once per machine by
-`classifiers/export.py` (encoder with the adapters merged, pooling, head and softmax in one file):
-a float32 graph, whose verdicts match the torch runtime's (scores within 0.001), and an int8 copy.
-Every text is scored by the int8 graph, one text per call so that its verdict never depends on
-the texts scored with it; texts whose two likeliest labels are less than 0.08 apart are scored
-again by the float32 graph. `bench/classify.py` measures how many labels that changes against
-float32 (`int8 = false` turns it off).
+The daemon runs this model on ONNX Runtime, from a float32 graph exported once per machine by
+`classifiers/export.py` (encoder with the adapters merged, pooling, head and softmax in one file).
+Its verdicts match the torch runtime's (scores within 0.001), which is why both share this version.
+int8 weights were measured and not adopted: `bench/classify.py` prints how many labels they change.
 """
 
 

@@ -129,10 +129,6 @@ class ModelConfig(StrictModel):
     runtime: Literal["onnx", "torch"] = Field(
         "onnx", description="The default model's runtime: ONNX Runtime (faster, ~400 MB less memory) or torch."
     )
-    int8: bool = Field(
-        True,
-        description="ONNX runtime: score with int8 weights, re-scoring near-ties in float32 (~1.5x faster, same label on 99.8%).",
-    )
     threads: int = Field(0, ge=0, le=256, description="CPU threads for the model; 0 = one per core.")
     cache_size: int = Field(10_000, ge=0, description="Distinct recent texts whose verdicts are remembered; 0 = none.")
     detect_languages: tuple[str, ...] = Field(

@@ -23,8 +23,7 @@ from classifiers.base import clean_text, run_in_length_sorted_batches
 from classifiers.cache import CachingClassifier, normalise_text
 from classifiers.evaluation import macro_f1, macro_recall
 from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, load_default_model
-from classifiers.export import default_model_path, int8_path
-from classifiers.onnx_head import NEAR_TIE, OnnxHeadClassifier
+from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE
 from listener.config import ModelConfig
 from listener.models import SENTIMENT_LABELS, Sentiment
@@ -98,51 +97,15 @@ def test_default_runtime_never_imports_torch(default_classifier: SentimentClassi
     assert result.stdout.strip() == "[] ['positive', 'negative']"
 
 
-def test_float32_onnx_runtime_agrees_with_torch(torch_classifier: SentimentClassifier) -> None:
+def test_onnx_runtime_agrees_with_torch(
+    default_classifier: SentimentClassifier, torch_classifier: SentimentClassifier
+) -> None:
     """Same model, same version string: the two runtimes must give the same verdicts."""
-    float32 = load_classifier(ModelConfig(batch_size=4, cache_size=0, int8=False))
-    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS
-    for fast, reference in zip(float32.classify(texts), torch_classifier.classify(texts)):
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS + MIXED_TEXTS
+    for fast, reference in zip(default_classifier.classify(texts), torch_classifier.classify(texts)):
         assert fast.label == reference.label
         assert fast.score == pytest.approx(reference.score, abs=1e-3)
         assert fast.confidence == pytest.approx(reference.confidence, abs=1e-3)
-
-
-def test_int8_verdicts_stand_only_where_they_are_not_near_ties(default_classifier: SentimentClassifier) -> None:
-    """The default scores with int8 weights and re-scores near-ties in float32: every verdict is
-    the int8 one when its two likeliest labels are NEAR_TIE apart or more, else the float32 one."""
-    config = ModelConfig(batch_size=4, cache_size=0)
-    float_path = default_model_path()
-    int8_only = OnnxHeadClassifier(config.model_copy(update={"batch_size": 1}), model_path=int8_path(float_path))
-    float_only = OnnxHeadClassifier(config, model_path=float_path)
-    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS + MIXED_TEXTS
-    sides = {"int8": 0, "float32": 0}
-    for verdict, fast, exact in zip(
-        default_classifier.classify(texts), int8_only.classify(texts), float_only.classify(texts)
-    ):
-        if margin(fast) < NEAR_TIE:
-            assert verdict == exact
-            sides["float32"] += 1
-        else:
-            assert verdict == fast
-            assert verdict.label == exact.label
-            sides["int8"] += 1
-    assert sides["int8"] and sides["float32"], sides
-
-
-def margin(verdict: Sentiment) -> float:
-    """The gap between the two likeliest labels, rebuilt from label, score and confidence."""
-    positive_minus_negative, chosen = verdict.score, verdict.confidence
-    if verdict.label == "neutral":
-        positive = (1 - chosen + positive_minus_negative) / 2
-        runner_up = max(positive, 1 - chosen - positive)
-    elif verdict.label == "positive":
-        negative = chosen - positive_minus_negative
-        runner_up = max(negative, 1 - chosen - negative)
-    else:
-        positive = chosen + positive_minus_negative
-        runner_up = max(positive, 1 - chosen - positive)
-    return chosen - runner_up
 
 
 def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
@@ -172,13 +135,8 @@ def test_obvious_english_sentiment_is_classified_right(default_classifier: Senti
     assert all(v.score < -0.3 for v in verdicts[3:])
 
 
-@pytest.mark.parametrize("int8", [False, True])
-def test_batching_preserves_input_order(int8: bool) -> None:
-    """Batch size 4 with lengths shuffled: each verdict must match that text scored on its own.
-
-    For int8 this also checks that a text's verdict does not depend on the texts scored with it.
-    """
-    classifier = load_classifier(ModelConfig(batch_size=4, cache_size=0, int8=int8))
+def test_batching_preserves_input_order(default_classifier: SentimentClassifier) -> None:
+    """Batch size 4 with lengths shuffled: each verdict must match that text scored on its own."""
     texts = [
         NEGATIVE_TEXTS[0] * 3,
         "ok",
@@ -191,8 +149,8 @@ def test_batching_preserves_input_order(int8: bool) -> None:
         "😀",
         POSITIVE_TEXTS[2],
     ]
-    together = classifier.classify(texts)
-    alone = [classifier.classify([text])[0] for text in texts]
+    together = default_classifier.classify(texts)
+    alone = [default_classifier.classify([text])[0] for text in texts]
     assert len(together) == len(texts)
     for batched, single in zip(together, alone):
         assert batched.label == single.label
