@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -83,18 +84,34 @@ def padded(token_ids: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tens
     return input_ids, mask
 
 
-def predict(model: TweetClassifier, tokenizer, texts: Sequence[str]) -> list[int]:  # noqa: ANN001
-    """Label codes for `texts`, cleaned exactly as the daemon cleans them."""
+def logits(model: TweetClassifier, tokenizer, texts: Sequence[str]) -> np.ndarray:  # noqa: ANN001
+    """(len(texts), 3) logits for `texts`, cleaned exactly as the daemon cleans them."""
     model.eval()
     token_ids = tokenizer([clean_text(text) for text in texts], truncation=True, max_length=EVAL_MAX_LENGTH)["input_ids"]
     order = sorted(range(len(texts)), key=lambda i: len(token_ids[i]))
-    codes = [0] * len(texts)
+    result = np.zeros((len(texts), len(DATA_LABELS)), dtype=np.float32)
     with torch.inference_mode():
         for start in range(0, len(order), 64):
             rows = order[start : start + 64]
-            for row, code in zip(rows, model(*padded([token_ids[i] for i in rows])).argmax(-1).tolist()):
-                codes[row] = code
-    return codes
+            result[rows] = model(*padded([token_ids[i] for i in rows])).numpy()
+    return result
+
+
+def mean_group_f1(predicted: np.ndarray, gold: np.ndarray, groups: np.ndarray) -> float:
+    """Macro-F1 per data set, averaged: every language counts the same whatever its size."""
+    return float(np.mean([macro_f1(predicted[groups == group], gold[groups == group]) for group in np.unique(groups)]))
+
+
+def fit_label_bias(dev_logits: np.ndarray, gold: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Offsets for the negative and positive logits that maximise mean macro-F1 on the held-back slice.
+
+    Class-balanced training on a mix of data sets leaves the model over-calling negative (49% of
+    UMSAB tweets with no offset, a third being negative); a grid over two numbers corrects that
+    without touching the evaluation splits.
+    """
+    grid = np.round(np.arange(-1.5, 1.51, 0.1), 2)
+    candidates = [np.array([negative, 0.0, positive]) for negative in grid for positive in grid]
+    return max(candidates, key=lambda bias: mean_group_f1((dev_logits + bias).argmax(1), gold, groups))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,14 +196,18 @@ def main(argv: list[str] | None = None) -> None:
                 progress.update(task, advance=1, description=f"fine-tune (loss {loss.item():.3f})")
     minutes = (time.monotonic() - started) / 60
 
-    dev_codes = predict(model, tokenizer, [texts[i] for i in dev_rows])
-    dev_scores = [
-        macro_f1([c for c, i in zip(dev_codes, dev_rows) if groups[i] == g], [labels[i] for i in dev_rows if groups[i] == g])
-        for g in range(len(train_sets))
-    ]
-    umsab_f1 = {lang: macro_f1(predict(model, tokenizer, data.texts), data.labels) for lang, data in umsab_val.items()}
+    dev_logits = logits(model, tokenizer, [texts[i] for i in dev_rows])
+    dev_labels, dev_groups = np.array([labels[i] for i in dev_rows]), np.array([groups[i] for i in dev_rows])
+    bias = fit_label_bias(dev_logits, dev_labels, dev_groups)
+    with torch.no_grad():
+        model.output.bias += torch.from_numpy(bias).float()
+
+    def predicted(texts: Sequence[str]) -> np.ndarray:
+        return logits(model, tokenizer, texts).argmax(1)
+
+    umsab_f1 = {lang: macro_f1(predicted(data.texts), data.labels) for lang, data in umsab_val.items()}
     umsab_f1["all"] = sum(umsab_f1.values()) / len(UMSAB_LANGUAGES)
-    tweeteval_recall = macro_recall(predict(model, tokenizer, tweeteval.texts), tweeteval.labels)
+    tweeteval_recall = macro_recall(predicted(tweeteval.texts), tweeteval.labels)
     metrics = {
         "version": VERSION,
         "seed": args.seed,
@@ -197,7 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         "semeval_en_sample": len(train_sets[-1].texts),
         "semeval_en_available": len(semeval_full.texts),
         "training_minutes": round(minutes, 1),
-        "dev_mean_macro_f1": round(sum(dev_scores) / len(dev_scores), 4),
+        "label_bias": [round(float(value), 2) for value in bias],
+        "dev_mean_macro_f1_before_bias": round(mean_group_f1(dev_logits.argmax(1), dev_labels, dev_groups), 4),
+        "dev_mean_macro_f1": round(mean_group_f1((dev_logits + bias).argmax(1), dev_labels, dev_groups), 4),
         "umsab_val_macro_f1": {lang: round(score, 4) for lang, score in umsab_f1.items()},
         "tweeteval_val_macro_recall": round(tweeteval_recall, 4),
     }
@@ -266,8 +289,11 @@ LoRA (alpha = 2 x rank, dropout 0.1) on the query, key, value, attention-output,
 output layers; the encoder's own weights stay frozen. AdamW (lr {hp["lr"]}, weight decay 0.01), batch
 {hp["batch_size"]}, {hp["epochs"]} epochs (each UMSAB tweet shown {hp["umsab_repeat"]} time(s) per epoch), linear warm-up over 5% of steps then linear decay,
 class-balanced cross-entropy, batches of similar token length, training texts truncated at
-{hp["max_length"]} tokens. {metrics["training_minutes"]} minutes on two CPU cores. Held-back slice: mean
-macro-F1 per data set {100 * metrics["dev_mean_macro_f1"]:.1f}.
+{hp["max_length"]} tokens. {metrics["training_minutes"]} minutes on two CPU cores. Then offsets for
+the negative and positive logits ({metrics["label_bias"][0]:+.1f}, {metrics["label_bias"][2]:+.1f}; added to the output bias) are
+chosen on the held-back slice, where they raise mean macro-F1 per data set from
+{100 * metrics["dev_mean_macro_f1_before_bias"]:.1f} to {100 * metrics["dev_mean_macro_f1"]:.1f}: class-balanced training left
+the model calling too many tweets negative.
 Seed {metrics["seed"]}; `python -m classifiers.train --data-dir ../shared/data --output classifiers/artifacts
 --seed {metrics["seed"]}` reproduces the weights (to float rounding; a progress bar shows how far it is).
 

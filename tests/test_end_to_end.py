@@ -92,7 +92,10 @@ def test_demo_spike_alerts_once_per_notifier_and_survives_restart(
         assert len(alerts) == 1
         alert = alerts[0]
         assert alert.brand == "Acme" and alert.severity == "critical"
-        assert SPIKE_START <= alert.window_start <= SPIKE_START + timedelta(minutes=30)
+        # The strict default threshold needs the outage's third full window (the demo config's
+        # looser one fires on the first): 10:45 with minilm-l6-lora-v1, which calls fewer tweets
+        # negative than its uncalibrated predecessor did (10:15).
+        assert SPIKE_START <= alert.window_start <= SPIKE_START + timedelta(minutes=45)
         assert alert.observed >= 5 * max(alert.expected, 1)
         assert alert.top_mentions and all(m.sentiment.label == "negative" for m in alert.top_mentions)
 
