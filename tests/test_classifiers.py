@@ -403,3 +403,17 @@ def test_cache_key_ignores_whitespace_runs_and_mends_surrogates() -> None:
     assert normalise_text("  acme\tis \n down ") == "acme is down"
     assert normalise_text("bad \ud800 day") == "bad \ufffd day"
     assert ModelConfig().cache_size > 0
+
+
+def test_label_offsets_undo_a_bias_toward_negative() -> None:
+    """Logits pushed 1.0 toward negative: the fitted offset must take it back, on every data set."""
+    from classifiers.train import fit_label_bias, mean_group_f1
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 600)
+    groups = np.repeat([0, 1], 300)
+    honest = np.eye(3)[gold] * 2.0 + rng.normal(0, 1.0, (600, 3))
+    skewed = honest + np.array([1.0, 0.0, 0.0])
+    bias = fit_label_bias(skewed, gold, groups)
+    assert -1.5 <= bias[0] - bias[1] <= -0.5 and bias[1] == 0.0
+    assert mean_group_f1((skewed + bias).argmax(1), gold, groups) > mean_group_f1(skewed.argmax(1), gold, groups)
