@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from safetensors.torch import save_file
 
-from classifiers.base import clean_text
+from classifiers.base import clean_text, run_in_length_sorted_batches
 from classifiers.evaluation import (
     DATA_LABELS,
     UMSAB_ANCHORS,
@@ -85,16 +85,15 @@ def padded(token_ids: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tens
 
 
 def logits(model: TweetClassifier, tokenizer, texts: Sequence[str]) -> np.ndarray:  # noqa: ANN001
-    """(len(texts), 3) logits for `texts`, cleaned exactly as the daemon cleans them."""
+    """(len(texts), 3) logits for `texts`, cleaned and batched exactly as the daemon's torch runtime does."""
     model.eval()
-    token_ids = tokenizer([clean_text(text) for text in texts], truncation=True, max_length=EVAL_MAX_LENGTH)["input_ids"]
-    order = sorted(range(len(texts)), key=lambda i: len(token_ids[i]))
-    result = np.zeros((len(texts), len(DATA_LABELS)), dtype=np.float32)
+
+    def forward(batch: list[str]) -> np.ndarray:
+        encoded = tokenizer(batch, padding=True, truncation=True, max_length=EVAL_MAX_LENGTH, return_tensors="pt")
+        return model(encoded["input_ids"], encoded["attention_mask"]).numpy()
+
     with torch.inference_mode():
-        for start in range(0, len(order), 64):
-            rows = order[start : start + 64]
-            result[rows] = model(*padded([token_ids[i] for i in rows])).numpy()
-    return result
+        return run_in_length_sorted_batches(texts, 64, forward)
 
 
 def mean_group_f1(predicted: np.ndarray, gold: np.ndarray, groups: np.ndarray) -> float:
