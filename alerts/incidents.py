@@ -1,19 +1,20 @@
 """Incidents: judged windows in, the messages staff should get out (Alertmanager's grouping).
 
 Firing windows of one brand (by default; `group_by` can add rule, metric, source, language) are
-one incident while they keep coming no more than `resolve_after` apart, the same rule as the
-detector's `IncidentTracker` with its cooldown, so `listener backtest` shows exactly where the
-daemon opens an incident. An incident gets:
+one incident while they keep coming no more than `resolve_after` apart. An incident gets:
 
 - one `firing` message when it opens, however many rules, metrics or sources fire with it;
 - a `repeat` with the current numbers while it keeps firing, every `repeat_interval`, and at
   once when it escalates from warning to critical;
-- one `resolved` message once no window has fired for `resolve_after`.
+- one `resolved` message once no window has fired for `resolve_after`, dated to the first quiet
+  window judged from `last_firing + resolve_after` on (the moment it became resolved), with that
+  window's numbers, however the windows were batched into passes.
 
 All of them carry the incident's key, so notifiers thread them. Times are window times (mention
-time), so a replay or a backtest behaves exactly like the live daemon. This module is pure: the
-engine loads the open incidents, feeds judged windows in time order, and stores what comes out,
-with the incidents' new state, in one transaction.
+time), so a replay behaves exactly like the live daemon, and `listener backtest` drives this same
+book window by window: its `alert` column is where the daemon sends a `firing` message. This
+module is pure: the engine loads the open incidents, feeds judged windows in time order, and
+stores what comes out, with the incidents' new state, in one transaction.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ class Message:
     kind: AlertKind
     incident: IncidentState
     firing: Firing | None
-    """Whose numbers the message shows: the window that fired, or for `resolved` the latest one
-    judged (None when the incident's split has had no mention since: nothing to show)."""
+    """Whose numbers the message shows: the window that fired, or for `resolved` the first quiet
+    window judged from `last_firing + resolve_after` on (None when this pass judged no such window
+    of the incident's group, e.g. a split with no mention since: nothing to show)."""
     retry: bool = False
     """A `firing` message for an incident whose first message reached nobody (silenced, quiet
     hours): worth sending now only if it would reach someone; otherwise dropped unrecorded."""
@@ -94,7 +96,9 @@ class IncidentBook:
         self.policy = policy
         self.open: dict[str, IncidentState] = {incident.group_key: incident for incident in open_incidents}
         self._changed: dict[str, IncidentState] = {}
-        self._latest: dict[str, Firing] = {}
+        self._resolving: dict[str, Firing] = {}
+        """Per open incident's group, the first quiet window judged from `last_firing +
+        resolve_after` on: the window that resolves it, whichever pass the resolution happens in."""
 
     @property
     def changed(self) -> list[IncidentState]:
@@ -107,10 +111,11 @@ class IncidentBook:
         incident = self.open.get(group)
         messages: list[Message] = []
         if not firing.detection.anomalous:
-            self._latest[group] = firing
+            if incident is not None and firing.start >= incident.last_firing + self.policy.resolve_after:
+                self._resolving.setdefault(group, firing)
             return messages
         if incident is not None and firing.start - incident.last_firing > self.policy.resolve_after:
-            messages.append(self._resolve(incident, self._latest.get(group, firing)))
+            messages.append(self._resolve(incident))
             incident = None
         severity = firing.detection.severity or "warning"
         if incident is None:
@@ -135,6 +140,7 @@ class IncidentBook:
                     severity=severity if escalated else incident.severity,
                 )
             )
+            self._resolving.pop(group, None)  # it fired again: the quiet stretch starts over
             if not incident.receivers:
                 messages.append(Message("firing", incident, firing, retry=True))
             elif (
@@ -143,7 +149,6 @@ class IncidentBook:
                 or firing.end - incident.last_message_at >= self.policy.repeat_interval
             ):
                 messages.append(Message("repeat", incident, firing))
-        self._latest[group] = firing
         return messages
 
     def sent(self, message: Message, receivers: Sequence[str]) -> None:
@@ -158,18 +163,23 @@ class IncidentBook:
     def resolve_due(self, judged_through: datetime) -> list[Message]:
         """Resolve every open incident with no firing window for `resolve_after` up to
         `judged_through`, the start of the latest window every rule of the brand has judged."""
-        messages = []
-        for group, incident in list(self.open.items()):
-            if judged_through >= incident.last_firing + self.policy.resolve_after:
-                messages.append(self._resolve(incident, self._latest.get(group), judged_through))
-        return messages
+        return [
+            self._resolve(incident)
+            for incident in list(self.open.values())
+            if judged_through >= incident.last_firing + self.policy.resolve_after
+        ]
 
-    def _resolve(self, incident: IncidentState, latest: Firing | None, judged_through: datetime | None = None) -> Message:
-        resolved_at = latest.end if latest is not None else judged_through
+    def _resolve(self, incident: IncidentState) -> Message:
+        """Close `incident` as of the window that resolved it (`resolved_at` is its start, normally
+        `last_firing + resolve_after`), not of the latest one judged: after a backlog or a restart
+        one pass judges hours of windows, and the resolution must still read the time and numbers
+        it had when it happened."""
+        resolving = self._resolving.pop(incident.group_key, None)
+        resolved_at = resolving.start if resolving is not None else incident.last_firing + self.policy.resolve_after
         resolved = replace(incident, status="resolved", resolved_at=resolved_at)
         self._changed[incident.key] = resolved
         del self.open[incident.group_key]
-        return Message("resolved", resolved, latest)
+        return Message("resolved", resolved, resolving)
 
     def _save(self, incident: IncidentState) -> IncidentState:
         self.open[incident.group_key] = incident

@@ -76,6 +76,32 @@ def test_resolved_after_resolve_after_without_a_firing_window(store: Store) -> N
     assert deliveries(store) == [("firing", "console"), ("resolved", "console")]
 
 
+def test_resolution_is_dated_to_its_first_quiet_window_however_passes_are_batched(store: Store, tmp_path) -> None:
+    """Ten quiet hours follow the spike, as after a backlog or a restart: judged in one catch-up
+    pass or in many small ones, the incident resolves at last_firing + resolve_after, with that
+    window's numbers, not at the latest window the pass judged."""
+    resolving = policy(alerting={"send_resolved": True, "resolve_after": "1h"})
+    counts = BASELINE + [20, 20] + [1, 2] * 20
+    one_pass = Store(create_db_engine(f"sqlite:///{tmp_path / 'one-pass.db'}"))
+    upgrade(one_pass.engine)
+    for target in (store, one_pass):
+        add_counts(target, "Acme", START, counts)
+    end = START + len(counts) * WINDOW
+    run(one_pass, resolving, end)
+    for passes_end in range(len(BASELINE) + 1, len(counts) + 1, 3):
+        run(store, resolving, START + passes_end * WINDOW)
+    run(store, resolving, end)
+
+    def resolution(target: Store) -> tuple:
+        (alert,) = [alert for alert in target.alerts("Acme") if alert.kind == "resolved"]
+        (incident,) = target.incidents("Acme")
+        return alert.window_start, alert.window_end, alert.observed, incident.resolved_at
+
+    quiet = SPIKE + WINDOW + timedelta(hours=1)  # the last firing window starts at SPIKE + 15m
+    assert resolution(one_pass) == resolution(store) == (quiet, quiet + WINDOW, counts[len(BASELINE) + 5], quiet)
+    one_pass.engine.dispose()
+
+
 def test_without_send_resolved_the_incident_closes_silently(store: Store) -> None:
     add_counts(store, "Acme", START, BASELINE + [20, 20] + [1, 2] * 10)
     silent = policy(alerting={"send_resolved": False, "resolve_after": "1h"})
