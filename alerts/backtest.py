@@ -1,7 +1,11 @@
-"""Replay a count series through the live detector, with no look-ahead.
+"""Replay a count series through the live detector and the daemon's incidents, with no look-ahead.
 
-Row i is judged only against rows before it, with the same `evaluate` and `IncidentTracker` the
-daemon uses, so `alert` is 1 exactly where the daemon would have sent a new alert.
+Row i is judged only against rows before it, with the detector the daemon calls, and every
+judged row is fed, as a `Firing`, to the daemon's own `IncidentBook` under the `GroupingPolicy`
+the daemon builds from the same config. `alert` is 1 exactly on the rows where the daemon sends a
+new alert (a `firing` message); `replay` also gives the repeats, escalations and resolutions.
+The backtest assumes every message reaches someone: silences, quiet hours and routes decide who
+gets a message, not which messages the incidents call for.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ from typing import TextIO
 
 import numpy as np
 
-from alerts.detect import (
-    IncidentTracker,
-    evaluate,
-    history_windows,
-    judge,
-    season_of,
-    seasonal_baselines,
-)
+from alerts.detect import Detection, evaluate, history_windows, judge, season_of, seasonal_baselines
+from alerts.engine import default_policy, grouping_from_config
+from alerts.incidents import Firing, GroupingPolicy, IncidentBook, Message
+from alerts.rules import default_rule
 from listener.config import DetectionConfig, ListenerConfig
+from listener.storage.repository import WindowCount
+
+SERIES = "series"
+"""The brand name the series' incidents are kept under (a series is one brand's counts)."""
+RECEIVER = "backtest"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,14 @@ class BacktestRow:
     timestamp: str
     anomaly_score: float
     alert: int
+
+
+@dataclass(frozen=True)
+class ReplayedWindow:
+    """One row of the backtest with every message the daemon's incidents send for it."""
+
+    row: BacktestRow
+    messages: tuple[Message, ...]
 
 
 class SeriesError(ValueError):
@@ -88,31 +101,68 @@ def series_interval(times: Sequence[datetime]) -> timedelta:
     return gaps[len(gaps) // 2] if gaps else timedelta(minutes=15)
 
 
-def backtest(points: Sequence[SeriesPoint], rule: DetectionConfig) -> Iterator[BacktestRow]:
-    """Judge every row against the rows before it, windows being the series' own spacing.
+def backtest(
+    points: Sequence[SeriesPoint], rule: DetectionConfig, grouping: GroupingPolicy | None = None
+) -> Iterator[BacktestRow]:
+    """The CSV rows: each window's score, and 1 where the daemon opens an incident (see `replay`)."""
+    for window in replay(points, rule, grouping):
+        yield window.row
 
-    Row i sees exactly the history the daemon would pass to `evaluate` for that window. The
-    seasonal expected counts of the whole series are computed once (a window's depends only on
-    the windows before it, so this changes no verdict, only the speed).
+
+def replay(
+    points: Sequence[SeriesPoint], rule: DetectionConfig, grouping: GroupingPolicy | None = None
+) -> Iterator[ReplayedWindow]:
+    """Judge every row against the rows before it, windows being the series' own spacing, and
+    feed it to the daemon's incident book as one pass of one window.
+
+    `grouping` defaults to what the daemon uses with `[detection]` alone (`resolve_after` is its
+    cooldown). Passes of one window give the daemon's messages, since the book's messages do not
+    depend on how windows are batched into passes.
     """
     times = [_parse_time(point.timestamp) for point in points]
     interval = series_interval(times)
     _require_regular(points, times, interval)
+    policy = grouping or default_policy(rule).grouping
+    # The daemon's default rule, with windows as long as the series' spacing: a firing's end (and
+    # so the repeat interval) is counted in the series' windows.
+    series_rule = default_rule(rule.model_copy(update={"window": interval}))
+    book = IncidentBook(SERIES, policy)
+    for point, moment, detection in zip(points, times, _judge_series(points, rule, interval)):
+        count = detection.observed
+        firing = Firing(series_rule, WindowCount(moment, count, count, 0, 0), detection)
+        sent = (*_send(book, book.observe(firing), policy), *_send(book, book.resolve_due(moment), policy))
+        alert = int(any(message.kind == "firing" for message in sent))
+        yield ReplayedWindow(BacktestRow(point.timestamp, detection.score, alert), sent)
+
+
+def _judge_series(points: Sequence[SeriesPoint], rule: DetectionConfig, interval: timedelta) -> Iterator[Detection]:
+    """Each row's verdict on exactly the history the daemon would pass to `evaluate` for it.
+
+    The seasonal expected counts of the whole series are computed once (a window's depends only
+    on the windows before it, so this changes no verdict, only the speed).
+    """
     values = np.array([point.value for point in points], dtype=float)
     length = history_windows(rule, interval)
     season = season_of(rule, interval)
     baselines = seasonal_baselines(values, season) if season is not None else None
-    tracker = IncidentTracker(rule.cooldown)
-    for index, (point, moment) in enumerate(zip(points, times)):
+    for index, point in enumerate(points):
         start = max(0, index - length)
         history = values[start:index]
         observed = round(point.value)
         if baselines is not None and season is not None and len(history) >= season.period + season.slack:
-            detection = judge(history, baselines[start : index + 1], observed, rule, interval, history_length=len(history))
+            yield judge(history, baselines[start : index + 1], observed, rule, interval, history_length=len(history))
         else:
-            detection = evaluate(history, observed, rule, window=interval)
-        fires = tracker.observe(moment, detection.anomalous)
-        yield BacktestRow(point.timestamp, detection.score, int(fires))
+            yield evaluate(history, observed, rule, window=interval)
+
+
+def _send(book: IncidentBook, messages: Sequence[Message], policy: GroupingPolicy) -> Iterator[Message]:
+    """What the daemon's dispatcher does with the messages when nothing is silenced and a route
+    reaches someone: resolutions only with `send_resolved`, and every other message delivered."""
+    for message in messages:
+        if message.kind == "resolved" and not policy.send_resolved:
+            continue
+        book.sent(message, (RECEIVER,))
+        yield message
 
 
 def _require_regular(points: Sequence[SeriesPoint], times: Sequence[datetime], interval: timedelta) -> None:
@@ -131,6 +181,12 @@ def write_backtest(rows: Iterable[BacktestRow], stream: TextIO) -> None:
     writer.writerow(["timestamp", "anomaly_score", "alert"])
     for row in rows:
         writer.writerow([row.timestamp, f"{row.anomaly_score:.15g}", row.alert])
+
+
+def grouping_settings(config: ListenerConfig | None) -> GroupingPolicy:
+    """How a backtest groups windows into incidents: the daemon's `[alerting]` of `config`, or
+    without a config the shipped defaults."""
+    return grouping_from_config(config) if config is not None else default_policy(DetectionConfig()).grouping
 
 
 def rule_settings(config: ListenerConfig, rule_name: str | None) -> DetectionConfig:

@@ -224,26 +224,6 @@ def upper_tail(observed: float, mean: float, variance: float) -> float:
     return float(betainc(observed, size, mean / (size + mean)))
 
 
-class IncidentTracker:
-    """Turns anomalous windows into alerts: one alert per incident, not one per window.
-
-    An incident starts at the first anomalous window and lasts while anomalous windows keep coming
-    no more than `cooldown` apart; only its first window sends an alert.
-    """
-
-    def __init__(self, cooldown: timedelta, last_anomalous: datetime | None = None):
-        self.cooldown = cooldown
-        self.last_anomalous = last_anomalous
-
-    def observe(self, window_start: datetime, anomalous: bool) -> bool:
-        """Record one window; True when it opens a new incident and an alert must be sent."""
-        if not anomalous:
-            return False
-        opens_incident = self.last_anomalous is None or window_start - self.last_anomalous > self.cooldown
-        self.last_anomalous = window_start
-        return opens_incident
-
-
 def baseline_windows(rule: DetectionConfig) -> int:
     """How many previous windows `evaluate` reads for windows of `rule.window`."""
     return history_windows(rule, rule.window)

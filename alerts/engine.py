@@ -59,18 +59,23 @@ def default_policy(detection: DetectionConfig) -> AlertPolicy:
     return AlertPolicy(detection, (default_rule(detection),), GroupingPolicy(resolve_after=detection.cooldown))
 
 
-def policy_from_config(config: ListenerConfig) -> AlertPolicy:
+def grouping_from_config(config: ListenerConfig) -> GroupingPolicy:
+    """`[alerting]`, with `resolve_after` defaulting to `[detection] cooldown`; `listener backtest`
+    groups with this too, so its incidents are the daemon's."""
     alerting = config.alerting
-    grouping = GroupingPolicy(
+    return GroupingPolicy(
         group_by=tuple(alerting.group_by),
         repeat_interval=alerting.repeat_interval,
         resolve_after=alerting.resolve_after or config.detection.cooldown,
         send_resolved=alerting.send_resolved,
     )
+
+
+def policy_from_config(config: ListenerConfig) -> AlertPolicy:
     return AlertPolicy(
         config.detection,
         tuple(rules_from_config(config)),
-        grouping,
+        grouping_from_config(config),
         tuple(config.routes),
         tuple(config.silences),
         {brand.name: (*brand.keywords, *brand.phrases) for brand in config.brands},

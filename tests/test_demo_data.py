@@ -250,16 +250,12 @@ def test_no_other_window_has_a_negative_burst() -> None:
 
 def test_alert_engine_fires_once_for_acme_and_never_for_globex() -> None:
     """The project's detector, fed the intended labels, sees one incident: the Acme outage."""
-    detect = pytest.importorskip("alerts.detect")
+    backtest = pytest.importorskip("alerts.backtest")
     config = pytest.importorskip("listener.config")
     rule = config.DetectionConfig(threshold=0.9999)  # config/demo.toml
     for name, series in negative_series().items():
-        tracker = detect.IncidentTracker(cooldown=rule.cooldown)
-        alerts = []
-        for index, observed in enumerate(series):
-            detection = detect.evaluate(series[max(0, index - DAY_WINDOWS):index], observed, rule)
-            if tracker.observe(window_start(index), detection.anomalous):
-                alerts.append(window_start(index))
+        points = [backtest.SeriesPoint(window_start(index).isoformat(), count) for index, count in enumerate(series)]
+        alerts = [window_start(index) for index, row in enumerate(backtest.backtest(points, rule)) if row.alert]
         if name == "Acme":
             assert len(alerts) == 1 and OUTAGE <= alerts[0] <= PEAK[0], alerts
         else:

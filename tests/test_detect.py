@@ -9,14 +9,13 @@ Long series go through `alerts.backtest.backtest`, which gives exactly `evaluate
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from alerts.backtest import SeriesPoint, backtest
 from alerts.detect import (
-    IncidentTracker,
     baseline_windows,
     evaluate,
     history_windows,
@@ -185,19 +184,3 @@ def test_history_covers_the_baseline_and_its_own_seasonal_baselines() -> None:
     flat = DetectionConfig(seasonal=False, baseline="1d")
     assert baseline_windows(flat) == PER_DAY
 
-
-def test_incident_sends_one_alert_until_cooldown_passes() -> None:
-    tracker = IncidentTracker(cooldown=timedelta(hours=2))
-    start = utc(2026, 11, 4, 10)
-    fired = [tracker.observe(start + timedelta(minutes=15 * i), anomalous=True) for i in range(8)]
-    assert fired == [True] + [False] * 7
-    assert not tracker.observe(start + timedelta(hours=3, minutes=30), anomalous=False)
-    assert tracker.observe(start + timedelta(hours=5), anomalous=True)
-
-
-def test_tracker_resumes_from_its_stored_state() -> None:
-    """The daemon restarts with the last anomalous window: an incident in progress stays one."""
-    last = datetime(2026, 11, 4, 10, tzinfo=utc(2026, 1, 1).tzinfo)
-    tracker = IncidentTracker(cooldown=timedelta(hours=6), last_anomalous=last)
-    assert not tracker.observe(last + timedelta(hours=5), anomalous=True)
-    assert tracker.observe(last + timedelta(hours=11, minutes=15), anomalous=True)

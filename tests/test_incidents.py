@@ -9,12 +9,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from alerts.backtest import SeriesPoint, backtest
-from alerts.engine import detect_brand
-from listener.config import DetectionConfig
+from alerts.backtest import SeriesPoint, backtest, grouping_settings, replay, rule_settings
+from alerts.engine import detect_brand, policy_from_config
+from alerts.incidents import Message
+from listener.config import parse_config
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
-from tests.conftest import utc
+from tests.conftest import BASE_CONFIG, merge, utc
 from tests.test_engine import BASELINE, WINDOW, add_counts, policy, run
 
 PINNED = {"threshold": 0.9999, "baseline": timedelta(days=1)}
@@ -139,23 +140,69 @@ def test_restart_mid_incident_neither_repeats_nor_loses_messages(database_url: s
     second.engine.dispose()
 
 
-def test_daemon_opens_incidents_exactly_where_the_backtest_alerts(store: Store) -> None:
-    """The default policy agrees with `listener backtest` on when a new alert is sent."""
+def replayed_history() -> list[int]:
+    """A calm day; spikes at random gaps; the rest of that day and a whole day calm again (so the
+    detector sees a calm baseline); then a spike that escalates from warning to critical and keeps
+    rising past `repeat_interval`."""
     rng = random.Random(5)
     counts = list(BASELINE)
-    for _ in range(6):  # spikes at random gaps, some within the cooldown of the previous one
+    for _ in range(5):
         counts += [rng.choice([1, 2, 3]) for _ in range(rng.randint(2, 14))] + [rng.randint(15, 40)]
-    counts += [1, 2] * 10
+    counts += [1] * (-len(counts) % len(BASELINE))
+    return counts + BASELINE + [10, 50, 100, 200] + [1, 2] * 10
+
+
+def message_view(message: Message) -> tuple:
+    """(kind, window start, window end, observed, severity) of a replayed message, as the daemon
+    stores it (`alerts.engine._Dispatcher._alert`)."""
+    firing = message.firing
+    assert firing is not None, message
+    severity = (firing.detection.severity if message.kind != "resolved" else None) or message.incident.severity
+    return (message.kind, firing.start, firing.end, firing.detection.observed, severity)
+
+
+def test_backtest_sends_exactly_the_daemons_messages(store: Store) -> None:
+    """One stored history, through the daemon (passes of uneven size, as it runs them) and through
+    `listener backtest` over the same per-window counts, with the same config: the same firing,
+    repeat, escalation and resolved messages, for the same windows."""
+    config = parse_config(
+        merge(
+            BASE_CONFIG,
+            {
+                "notifiers": [{"name": "console", "type": "console"}],
+                "detection": {**PINNED, "critical_ratio": 20},
+                "alerting": {"resolve_after": "1h", "repeat_interval": "30m", "send_resolved": True},
+            },
+        ),
+        "test.toml",
+    )
+    counts = replayed_history()
     add_counts(store, "Acme", START, counts)
-    rule = DetectionConfig(cooldown=timedelta(hours=1), **PINNED)
-    sent = []
-    for end in range(len(BASELINE), len(counts) + 1, 7):  # several passes, as the daemon runs them
-        sent += [alert.window_start for alert in run(store, rule, START + end * WINDOW).alerts if alert.kind == "firing"]
-    sent += [alert.window_start for alert in run(store, rule, START + len(counts) * WINDOW).alerts if alert.kind == "firing"]
+    rng = random.Random(7)
+    end = len(BASELINE)
+    while end < len(counts):
+        end = min(len(counts), end + rng.randint(1, 20))
+        run(store, policy_from_config(config), START + end * WINDOW)
+    daemon = [
+        (alert.kind, alert.window_start, alert.window_end, alert.observed, alert.severity)
+        for alert in store.alerts("Acme", limit=1000)
+    ]
+
     points = [SeriesPoint((START + index * WINDOW).isoformat(), count) for index, count in enumerate(counts)]
-    expected = [START + index * WINDOW for index, row in enumerate(backtest(points, rule)) if row.alert]
-    assert len(expected) >= 2
-    assert sent == expected
+    replayed = [
+        message_view(message)
+        for window in replay(points, rule_settings(config, None), grouping_settings(config))
+        for message in window.messages
+    ]
+    kinds = [view[0] for view in replayed]
+    assert kinds.count("firing") >= 3 and kinds.count("resolved") >= 3
+    escalations = [view for before, view in zip(replayed, replayed[1:]) if view[0] == "repeat" and view[4] != before[4]]
+    assert escalations and len(escalations) < kinds.count("repeat")
+    assert sorted(daemon, key=lambda view: view[:2]) == sorted(replayed, key=lambda view: view[:2])
+    rows = list(backtest(points, rule_settings(config, None), grouping_settings(config)))
+    assert [START + index * WINDOW for index, row in enumerate(rows) if row.alert] == [
+        view[1] for view in replayed if view[0] == "firing"
+    ]
 
 
 def test_incidents_are_per_brand(store: Store) -> None:
