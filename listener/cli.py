@@ -2,7 +2,9 @@
 
 Every command that reads config takes `--config`; without it, `$LISTENER_CONFIG`, then
 `./listener.toml`, then `./config/demo.toml` are tried, so the quick-start demo needs no flags.
-Errors are one line naming what to fix, and a non-zero exit status; tracebacks only with -v.
+Because a file can be picked up without being named, every command logs one line saying which
+file it read (or that it used the shipped defaults). Errors are one line naming what to fix, and
+a non-zero exit status; tracebacks only with -v.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from listener.config import ConfigError, ListenerConfig, ModelConfig, load_config
+from listener.config import ConfigError, DetectionConfig, ListenerConfig, ModelConfig, load_config
 from listener.storage.database import StorageError, open_database
 from listener.storage.repository import Store
 
@@ -50,26 +52,35 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
-def _resolve_config_path(path: str | None) -> Path:
+def _resolve_config_path(path: str | None) -> tuple[Path, str]:
+    """The config file to read, and how it was chosen (for the line saying which one was read)."""
     if path:
-        return Path(path)
+        return Path(path), "--config"
     if env_path := os.environ.get("LISTENER_CONFIG"):
-        return Path(env_path)
+        return Path(env_path), "$LISTENER_CONFIG"
     for candidate in DEFAULT_CONFIGS:
         if Path(candidate).exists():
-            return Path(candidate)
+            return Path(candidate), "found in the current directory"
     raise click.UsageError(
         f"no config file given: pass --config FILE, set LISTENER_CONFIG, or create {DEFAULT_CONFIGS[0]}"
     )
 
 
-def _load(path: str | None) -> ListenerConfig:
-    config_path = _resolve_config_path(path)
+def _read(config_path: Path) -> ListenerConfig:
     try:
         return load_config(config_path)
     except ConfigError as error:
         click.echo(str(error), err=True)
         raise SystemExit(2) from None
+
+
+def _load(path: str | None) -> ListenerConfig:
+    """The config for a command, logging which file it came from: a `listener.toml` or the demo's
+    config picked up from the current directory must never be used silently."""
+    config_path, chosen_by = _resolve_config_path(path)
+    config = _read(config_path)
+    log.info("config: read %s (%s)", config_path, chosen_by)
+    return config
 
 
 config_option = click.option(
@@ -123,7 +134,7 @@ def check_config(file: str) -> None:
     """
     from listener.pipeline import build_notifiers
 
-    config = _load(file)
+    config = _read(Path(file))
     click.echo(
         f"{file}: OK ({len(config.brands)} brands, {len(config.sources)} sources, {len(config.notifiers)} notifiers)"
     )
@@ -238,6 +249,7 @@ def _model_config(config_path: str | None, model_name: str | None, batch_size: i
     try:
         base = _load(config_path).model
     except click.UsageError:
+        log.info("config: no config file found; using the shipped model settings")
         base = ModelConfig()  # classify works without any config file
     updates: dict[str, object] = {}
     if model_name:
@@ -296,33 +308,55 @@ def rescore(
 @click.option("--series", required=True, type=click.File("r", encoding="utf-8"), help="CSV with timestamp,value per interval.")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="Where to write (default stdout).")
 @click.option("--rule", "rule_name", metavar="NAME", help="Use this [[rules]] entry's settings (default: [detection]).")
+@click.option("--defaults", "shipped_defaults", is_flag=True, help="Ignore any config file: the shipped detection and alerting defaults.")
 @config_option
-def backtest(series: TextIO, output: TextIO, rule_name: str | None, config_path: str | None) -> None:
+def backtest(series: TextIO, output: TextIO, rule_name: str | None, shipped_defaults: bool, config_path: str | None) -> None:
     """Score a count series with the live detector; writes timestamp,anomaly_score,alert.
 
     One window per row, as long as the series' own spacing; `alert` is 1 where the daemon would
-    have sent a new alert. Uses the detection settings of --config when one is found, else the
-    defaults; prints a one-line summary to stderr.
+    have sent a new alert. Uses the [detection] and [alerting] settings of the config file found
+    as for every command (a ./config/demo.toml too: run from a checkout, pass --defaults), else
+    the shipped defaults; says which on stderr, then prints a one-line summary there.
     """
-    from alerts.backtest import SeriesError, read_series, rule_settings, summary, write_backtest
+    from alerts.backtest import SeriesError, grouping_settings, read_series, rule_settings, summary, write_backtest
     from alerts.backtest import backtest as run_backtest
-    from listener.config import DetectionConfig
 
+    if shipped_defaults and (config_path or rule_name):
+        raise click.UsageError("--defaults ignores every config file; it cannot be combined with --config or --rule")
+    config, settings = _backtest_config(config_path, shipped_defaults, rule_name)
+    click.echo(f"backtest: using {settings}", err=True)
     try:
-        config = _load(config_path)
-    except click.UsageError:
-        config = None
-    try:
-        rule = rule_settings(config, rule_name) if config is not None else DetectionConfig()
         if config is None and rule_name is not None:
             raise SeriesError(f"--rule {rule_name}: no config file found to read rules from")
+        rule = rule_settings(config, rule_name) if config is not None else DetectionConfig()
         points = read_series(series, getattr(series, "name", "<input>"))
-        rows = list(run_backtest(points, rule))
+        rows = list(run_backtest(points, rule, grouping_settings(config)))
     except SeriesError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     write_backtest(rows, output)
     click.echo(f"backtest: {summary(rows, points)}", err=True)
+
+
+def _backtest_config(
+    config_path: str | None, shipped_defaults: bool, rule_name: str | None
+) -> tuple[ListenerConfig | None, str]:
+    """The config a backtest reads (None: the shipped defaults) and how to say so in one line.
+
+    A checkout holds config/demo.toml, whose threshold suits the demo, not a brand's history; a
+    backtest run from there must say it is using it, and how to get the shipped defaults instead.
+    """
+    if shipped_defaults:
+        return None, "the shipped detection and alerting defaults (--defaults)"
+    try:
+        found, chosen_by = _resolve_config_path(config_path)
+    except click.UsageError:
+        return None, "the shipped detection and alerting defaults (no config file found)"
+    detection = f"rule {rule_name!r}" if rule_name else "[detection]"
+    settings = f"{detection} and [alerting] from {found}"
+    if chosen_by != "--config":
+        settings += f" ({chosen_by}; pass --defaults for the shipped defaults)"
+    return _read(found), settings
 
 
 @main.group()

@@ -25,6 +25,7 @@ from alerts.detect import evaluate, history_windows
 from listener.cli import main
 from listener.config import DetectionConfig
 from listener.storage.repository import Store
+from tests.cli_helpers import BRANDS_AND_DEMO_SOURCE
 from tests.conftest import utc
 from tests.test_detect import daily_means, poisson_series
 from tests.test_engine import add_counts
@@ -182,3 +183,67 @@ def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
         "line 5: 2026-09-07 01:00:00 is 0:30:00 after the row before, but the series' spacing is 0:15:00; "
         "write one row per window (0 for a window without mentions)"
     ) in result.stderr
+
+
+LOUD_DEMO_CONFIG = BRANDS_AND_DEMO_SOURCE + "\n[detection]\nthreshold = 0.5\nmin_count = 1\nmin_ratio = 1\nseasonal = false\nbaseline = \"1h\"\n"
+"""A config/demo.toml far more sensitive than the shipped defaults, as the demo's is."""
+
+
+def backtest_in(directory, series, *arguments: str):
+    """`listener backtest --series SERIES` run from `directory`: (exit code, stderr, CSV lines)."""
+    output = directory / "out.csv"
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(output), *arguments])
+    return result.exit_code, result.stderr, output.read_text().splitlines() if output.exists() else []
+
+
+def test_backtest_from_a_checkout_says_it_uses_the_demo_config(tmp_path, monkeypatch) -> None:
+    """Run where a config/demo.toml lies, the backtest names it on stderr and how to avoid it;
+    --defaults ignores it and gives exactly what no config at all gives."""
+    series = tmp_path / "series.csv"
+    series.write_text(csv_of([2, 3, 2, 1, 3, 2, 2, 3, 2, 2, 9, 2, 3, 2, 8, 2]))
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    empty, checkout = tmp_path / "empty", tmp_path / "checkout"
+    (checkout / "config").mkdir(parents=True)
+    empty.mkdir()
+    (checkout / "config" / "demo.toml").write_text(LOUD_DEMO_CONFIG)
+
+    monkeypatch.chdir(empty)
+    code, stderr, shipped = backtest_in(empty, series)
+    assert code == 0 and "backtest: using the shipped detection and alerting defaults (no config file found)" in stderr
+
+    monkeypatch.chdir(checkout)
+    code, stderr, demo = backtest_in(checkout, series)
+    assert code == 0 and (
+        "backtest: using [detection] and [alerting] from config/demo.toml "
+        "(found in the current directory; pass --defaults for the shipped defaults)"
+    ) in stderr
+    assert demo != shipped  # the demo's settings were really used
+
+    code, stderr, defaults = backtest_in(checkout, series, "--defaults")
+    assert code == 0 and "backtest: using the shipped detection and alerting defaults (--defaults)" in stderr
+    assert "demo.toml" not in stderr
+    assert defaults == shipped
+
+
+def test_backtest_names_a_config_given_by_option_or_environment(tmp_path, monkeypatch) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text(csv_of([2, 3, 2, 1, 3, 2]))
+    config = tmp_path / "brand.toml"
+    config.write_text(LOUD_DEMO_CONFIG + '\n[[rules]]\nname = "loud"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    code, stderr, _ = backtest_in(tmp_path, series, "--config", str(config), "--rule", "loud")
+    assert code == 0 and f"backtest: using rule 'loud' and [alerting] from {config}\n" in stderr
+    monkeypatch.setenv("LISTENER_CONFIG", str(config))
+    code, stderr, _ = backtest_in(tmp_path, series)
+    assert code == 0 and (
+        f"backtest: using [detection] and [alerting] from {config} ($LISTENER_CONFIG; pass --defaults for the shipped defaults)"
+    ) in stderr
+
+
+def test_backtest_defaults_cannot_be_combined_with_a_config_or_rule(tmp_path) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text(csv_of([2, 3, 2]))
+    for extra in (["--config", "x.toml"], ["--rule", "loud"]):
+        code, stderr, _ = backtest_in(tmp_path, series, "--defaults", *extra)
+        assert code == 2 and "--defaults ignores every config file; it cannot be combined with --config or --rule" in stderr

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -109,3 +113,37 @@ def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -
         assert result.exit_code == 2, result.output
         assert "error: cannot open the database postgresql+psycopg://listener:***@127.0.0.1:1/listener" in result.output
         assert "s3cret" not in result.output
+
+
+def test_a_command_logs_which_config_file_it_read(tmp_path: Path, monkeypatch, caplog) -> None:
+    """Named with --config, through $LISTENER_CONFIG, or picked up from the current directory:
+    one log line says which file the command read and how it was chosen."""
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    caplog.set_level(logging.INFO, logger="listener")
+    monkeypatch.chdir(tmp_path)
+
+    def logged(*arguments: str) -> list[str]:
+        caplog.clear()
+        result = CliRunner().invoke(main, ["history", "--brand", "Acme", *arguments])
+        assert result.exit_code == 0, result.output
+        return [record.getMessage() for record in caplog.records if record.getMessage().startswith("config:")]
+
+    monkeypatch.setenv("LISTENER_CONFIG", str(config))
+    assert logged("--config", str(config)) == [f"config: read {config} (--config)"]
+    assert logged() == [f"config: read {config} ($LISTENER_CONFIG)"]
+    monkeypatch.delenv("LISTENER_CONFIG")
+    assert logged() == ["config: read listener.toml (found in the current directory)"]
+
+
+def test_the_config_line_goes_to_stderr_and_leaves_stdout_clean(tmp_path: Path) -> None:
+    """As a user runs it: `history --format json` still pipes into jq."""
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "listener", "history", "--config", str(config), "--brand", "Acme", "--format", "json"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )  # fmt: skip
+    assert len(json.loads(result.stdout)) == 3
+    assert f"config: read {config} (--config)" in result.stderr
