@@ -18,9 +18,9 @@ is a ratio within [0.5, 2], and rows outside it are flagged OUT.
     python bench/simulate.py [--window 5|15|60] [--seed N] [--quick] [--scenario NAME ...]
                              [--config FILE] [--false-alarms RATE]
 
-About 1.5 minutes at 15-minute windows on one free core (`--quick`: 20 s); 60-minute windows take
-a third of that, 5-minute windows three times as long (their backtest judges three times the rows
-against three times the history).
+At 15-minute windows: about 65 s of CPU, 2.5 minutes on busy shared cores (`--quick`: 20 s of CPU,
+45 s busy). 60-minute windows take a third of that; 5-minute windows over three times as long
+(three times the rows, each against three times the history), so use `--quick` with them.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--window", type=int, choices=(5, 15, 60), default=15, help="window length in minutes (default 15, the daemon's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every series (default 0); same seed, same table")
-    parser.add_argument("--quick", action="store_true", help="one incident and one quiet series a scenario (~20 s), for a smoke check")
+    parser.add_argument("--quick", action="store_true", help="one incident and one quiet series a scenario (~20 s of CPU), for a smoke check")
     parser.add_argument("--scenario", nargs="+", metavar="NAME", help="only these scenarios (default all)")
     parser.add_argument("--config", type=Path, help="take [detection] from this config file (default: the shipped defaults)")
     parser.add_argument("--false-alarms", metavar="RATE", help="expected false-alarm rate, e.g. 1/month, 2/week, 1/day")
