@@ -3,6 +3,13 @@
 Each public method is one transaction. The few that must be atomic together are one method:
 `store_batch` commits mentions with their cursor, `record_alert` commits an alert with its outbox
 rows, so a crash between two steps can never lose a mention or an alert delivery.
+
+Writers run at once (each collect job in its own thread, the process job in another, `listener
+rescore` in another process), and several writes read before they write: a new brand link copies
+its mention's label, a rollup delta reads what a mention contributed. Those reads must see the
+state the write commits over, so on SQLite a write transaction (`self._sessions.begin()`) takes
+the database's write lock before its first read (`BEGIN IMMEDIATE`), and on PostgreSQL every write
+that changes a mention's labels or links first locks the mention row (`RollupDelta.subtract`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from typing import Any, Iterable, Literal, Sequence
 
 from sqlalchemy import ColumnElement, Engine, Integer, case, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, sessionmaker
 
 from listener.clock import utcnow
 from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
@@ -129,6 +137,9 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        """`self._sessions()` reads; `self._sessions.begin()` writes, holding SQLite's write lock throughout."""
+        if engine.dialect.name == "sqlite":
+            event.listen(self._sessions, "after_begin", _lock_sqlite_for_write)
 
     # -- mentions ---------------------------------------------------------------------------
 
@@ -739,6 +750,19 @@ class Store:
             )
             for row, alert in rows
         ]
+
+
+def _lock_sqlite_for_write(_session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    """Start a write transaction with SQLite's write lock, before its first read.
+
+    The sqlite3 driver otherwise begins a transaction only at the first INSERT, UPDATE or DELETE,
+    so the reads before it run outside the transaction and another writer can commit in between:
+    a brand link then copied a label that had just changed (issue 11), and a rollup delta
+    subtracted a state that was no longer there. Reads (`self._sessions()`, autobegun) stay
+    unlocked: in WAL mode they never wait for a writer.
+    """
+    if transaction.origin is SessionTransactionOrigin.BEGIN:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _dedupe(mentions: Sequence[Mention]) -> list[Mention]:
