@@ -31,6 +31,7 @@ from listener.storage.schema import (
     CursorRow,
     DetectorStateRow,
     IncidentRow,
+    JudgingStallRow,
     MentionBrandRow,
     MentionRow,
     OutboxRow,
@@ -114,6 +115,16 @@ class QueuedMessage:
     alert: Alert
     notifiers: tuple[str, ...] = ()
     suppressed: str | None = None
+
+
+@dataclass(frozen=True)
+class JudgingStall:
+    """A brand judged without some of its mentions, because they stayed unscored past `source_wait`."""
+
+    brand: str
+    oldest_unscored: datetime
+    since: datetime
+    """Daemon-clock time at which detection went on without them."""
 
 
 @dataclass(frozen=True)
@@ -390,13 +401,72 @@ class Store:
             rollup.add(session, touched)
             rollup.apply(session)
 
-    def oldest_unscored(self, brand: str) -> datetime | None:
+    def oldest_unscored(self, brand: str, since: datetime | None = None) -> datetime | None:
+        """Creation time of `brand`'s oldest unscored mention (created at or after `since`, if given)."""
+        conditions = [MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)]
+        if since is not None:
+            conditions.append(MentionBrandRow.created_at >= since)
         with self._sessions() as session:
-            return session.scalar(
-                select(func.min(MentionBrandRow.created_at)).where(
-                    MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
-                )
+            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(*conditions))
+
+    def relabel_scored_links(self, brand: str) -> int:
+        """Copy their mention's label onto `brand`'s unlabelled links of scored mentions; returns
+        how many links changed.
+
+        Such links are what the race of issue 11 left behind in databases written before it was
+        fixed: their mention counts as scored, so scoring never comes back to them."""
+        with self._sessions.begin() as session:
+            unlabelled = select(MentionBrandRow.mention_id).where(
+                MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
             )
+            candidates = session.scalars(unlabelled).all()
+            if not candidates:
+                return 0
+            rollup = RollupDelta()
+            rollup.subtract(session, candidates)
+            label = select(MentionRow.sentiment_label).where(MentionRow.id == MentionBrandRow.mention_id).scalar_subquery()
+            changed = session.execute(
+                update(MentionBrandRow)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.sentiment_label.is_(None),
+                    MentionBrandRow.mention_id.in_(candidates),
+                    label.is_not(None),
+                )
+                .values(sentiment_label=label)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            rollup.add(session, candidates)
+            rollup.apply(session)
+            return changed
+
+    # -- judging stalls (alerts/engine.py's guard) ------------------------------------------
+
+    def judging_stalls(self) -> list[JudgingStall]:
+        with self._sessions() as session:
+            rows = session.scalars(select(JudgingStallRow).order_by(JudgingStallRow.brand)).all()
+        return [JudgingStall(row.brand, row.oldest_unscored, row.since) for row in rows]
+
+    def start_judging_stall(self, brand: str, oldest_unscored: datetime, since: datetime) -> bool:
+        """Record that `brand` is judged without its oldest unscored mentions; False if it already was."""
+        with self._sessions.begin() as session:
+            if session.get(JudgingStallRow, brand) is not None:
+                return False
+            session.add(JudgingStallRow(brand=brand, oldest_unscored=oldest_unscored, since=since))
+            return True
+
+    def end_judging_stall(self, brand: str) -> JudgingStall | None:
+        """Forget `brand`'s stall; returns it, or None if there was none (checked by a read first:
+        this runs on every detection pass, and a write would take SQLite's write lock each time)."""
+        with self._sessions() as session:
+            if session.get(JudgingStallRow, brand) is None:
+                return None
+        with self._sessions.begin() as session:
+            row = session.get(JudgingStallRow, brand)
+            if row is None:
+                return None
+            session.delete(row)
+            return JudgingStall(row.brand, row.oldest_unscored, row.since)
 
     # -- aggregates -------------------------------------------------------------------------
 
