@@ -95,15 +95,46 @@ def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime,
     Every source must have polled past a window's end plus the lateness allowance (platforms
     index posts with a delay), and every mention before it must be scored. A source that has not
     polled successfully for `source_wait` is no longer waited for: an outage of one platform must
-    not silence alerts from the others.
+    not silence alerts from the others. Nor is a mention still unscored `source_wait` after it was
+    written: one stuck mention must not silence a brand's alerts for good (see `_unscored_to_wait_for`).
     """
     waited_for_since = now - rule.source_wait
     watermark = now
     for collected in store.collected_until(brand, sources).values():
         watermark = min(watermark, max(collected or waited_for_since, waited_for_since))
     watermark -= rule.lateness
-    oldest_unscored = store.oldest_unscored(brand)
+    oldest_unscored = _unscored_to_wait_for(store, brand, waited_for_since, now)
     return watermark if oldest_unscored is None else min(watermark, oldest_unscored)
+
+
+def _unscored_to_wait_for(store: Store, brand: str, waited_for_since: datetime, now: datetime) -> datetime | None:
+    """Creation time of the oldest unscored mention of `brand` that judging still waits for.
+
+    Scoring runs every process pass, so a mention unscored for longer than `source_wait` is stuck,
+    not late (issue 11: a brand link lost its label in a race and the brand was never judged
+    again, silently). Its windows are judged with what is scored, and the stall is recorded,
+    logged once when it starts and once when it ends, and shown by /healthz and the dashboard.
+    Links that lost the label of their scored mention are repaired on the way.
+    """
+    oldest = store.oldest_unscored(brand)
+    if oldest is not None and oldest < waited_for_since and (relabelled := store.relabel_scored_links(brand)):
+        log.warning("%s: %d mention links had lost their scored mention's label; copied it over", brand, relabelled)
+        oldest = store.oldest_unscored(brand)
+    if oldest is not None and oldest < waited_for_since:
+        if store.start_judging_stall(brand, oldest, now):
+            log.warning(
+                "%s: a mention from %s UTC is still unscored after [detection] source_wait; judging goes on "
+                "without unscored mentions older than that (is the process job failing? see earlier errors)",
+                brand, f"{oldest:%Y-%m-%d %H:%M}",
+            )
+        return store.oldest_unscored(brand, since=waited_for_since)
+    if (stall := store.end_judging_stall(brand)) is not None:
+        log.warning(
+            "%s: every mention older than [detection] source_wait is scored again; judging waits for "
+            "unscored mentions again (it had gone on without them since %s UTC)",
+            brand, f"{stall.since:%Y-%m-%d %H:%M}",
+        )
+    return oldest
 
 
 def detect_brand(

@@ -171,7 +171,7 @@ class DetectionConfig(StrictModel):
         default=timedelta(minutes=5), description="Judge a window only once every source polled this long after it closed."
     )
     source_wait: Duration = Field(
-        default=timedelta(minutes=30), description="Stop waiting for a source that has not polled for this long."
+        default=timedelta(minutes=30), description="Stop waiting for a source that has not polled, or a mention not scored, for this long."
     )
     top_mentions: int = Field(5, ge=0, le=50)
 

@@ -134,9 +134,9 @@ def test_window_waits_for_lateness_and_for_scoring(store: Store) -> None:
     # The last window [01:45, 02:00) closes at 02:00 but is judged only after the lateness (5 min).
     assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=2, minutes=4), []).windows == 7
     assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=2, minutes=5), []).windows == 1
-    # An unscored mention holds back its window and every later one.
+    # An unscored mention holds back its window and every later one (for up to source_wait, 30 min).
     store.store_batch("demo", "Acme", [Mention("demo", "late", "Acme late", START + timedelta(hours=2, minutes=20))], {})
-    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=4), []).windows == 1
+    assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=2, minutes=45), []).windows == 1
     (row_id, _), = store.unscored(10)
     store.save_scores([(row_id, Sentiment("neutral", 0.0, 0.9))], "test")
     assert detect_brand(store, "Acme", RULE_CONFIG, START + timedelta(hours=4), []).windows == 6

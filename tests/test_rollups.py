@@ -1,15 +1,19 @@
-"""Rollups stay equal to the raw mentions through stores, scores, edits and deletes, on every database."""
+"""Rollups stay equal to the raw mentions through stores, scores, edits and deletes, transactions that
+die half-way and writers that run at once, on every database."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 
 from listener.models import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
@@ -310,25 +314,152 @@ def _reset(engine: Engine) -> None:
     emptied(engine)
 
 
+class SimulatedCrash(Exception):
+    """Raised in place of a statement: the transaction dies there, as in a kill -9 mid-write."""
+
+
+@contextmanager
+def crashing_at(engine: Engine, statement_number: int | None) -> Iterator[None]:
+    """The `statement_number`-th statement this thread executes on `engine` raises instead of running."""
+    if statement_number is None:
+        yield
+        return
+    thread = threading.get_ident()
+    executed = 0
+
+    def crash(*_: Any) -> None:
+        nonlocal executed
+        if threading.get_ident() == thread:
+            executed += 1
+            if executed == statement_number:
+                raise SimulatedCrash(f"crashed before statement {statement_number}")
+
+    event.listen(engine, "before_cursor_execute", crash)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", crash)
+
+
+def apply_operation(store: Store, op: tuple[Any, ...], crash_at: int | None) -> None:
+    """One store, score or delete of the property tests, dying at statement `crash_at` if given."""
+    ids = ids_by_external(store)
+    with crashing_at(store.engine, crash_at):
+        try:
+            if op[0] == "store":
+                _, brand, items = op
+                batch = [
+                    mention(external_id, text, minutes, source=_source(external_id), language=language, reach=reach)
+                    for external_id, text, minutes, language, reach in items
+                ]
+                store.store_batch("demo", brand, batch, {})
+            elif op[0] == "score":
+                scores = [(ids[eid], Sentiment(label, value, 0.9)) for eid, label, value in op[1] if eid in ids]
+                store.save_scores(scores, "m")
+            else:
+                store.delete_mentions([ids[eid] for eid in op[1] if eid in ids])
+        except SimulatedCrash:
+            pass
+
+
+step = st.tuples(operation, st.one_of(st.none(), st.none(), st.integers(1, 12)))
+"""An operation and, one time in three or so, the statement at which its transaction dies."""
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(operations=st.lists(operation, min_size=1, max_size=8))
-def test_rollups_equal_raw_aggregate_after_random_writes(store: Store, operations: list[tuple[Any, ...]]) -> None:
+@given(steps=st.lists(step, min_size=1, max_size=8))
+def test_rollups_equal_raw_aggregate_after_random_writes_and_crashes(store: Store, steps: list[tuple[Any, int | None]]) -> None:
     _reset(store.engine)
-    for op in operations:
-        ids = ids_by_external(store)
-        if op[0] == "store":
-            _, brand, items = op
-            batch = [
-                mention(external_id, text, minutes, source=_source(external_id), language=language, reach=reach)
-                for external_id, text, minutes, language, reach in items
-            ]
-            store.store_batch("demo", brand, batch, {})
-        elif op[0] == "score":
-            scores = [(ids[eid], Sentiment(label, value, 0.9)) for eid, label, value in op[1] if eid in ids]
-            store.save_scores(scores, "m")
-        else:
-            store.delete_mentions([ids[eid] for eid in op[1] if eid in ids])
+    for op, crash_at in steps:
+        apply_operation(store, op, crash_at)
     assert_rollups_match_raw(store.engine)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    collecting=st.lists(step.filter(lambda item: item[0][0] != "score"), min_size=1, max_size=6),
+    scoring=st.lists(step.filter(lambda item: item[0][0] == "score"), min_size=1, max_size=6),
+)
+def test_rollups_equal_raw_aggregate_when_scoring_runs_beside_collecting(
+    store: Store, collecting: list[tuple[Any, int | None]], scoring: list[tuple[Any, int | None]]
+) -> None:
+    """The daemon's collect job (stores, deletes) and process job (scores) in two threads on one
+    database file, each on its own connection, in whatever interleaving the threads fall into."""
+    _reset(store.engine)
+    store.store_batch("demo", "Acme", [mention(eid, source=_source(eid)) for eid in EXTERNAL_IDS[:3]], {})
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(steps: list[tuple[Any, int | None]]) -> None:
+        try:
+            start.wait()
+            for op, crash_at in steps:
+                apply_operation(store, op, crash_at)
+        except BaseException as error:  # noqa: BLE001 - reported by the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(steps,)) for steps in (collecting, scoring)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert_rollups_match_raw(store.engine)
+
+
+KILLED_WRITER = """
+import sys, threading
+from sqlalchemy import event
+from listener.models import Sentiment
+from listener.storage.database import create_db_engine
+from listener.storage.repository import Store
+from tests.test_rollups import ids_by_external, mention
+
+url, operation, pause_at = sys.argv[1:]
+store = Store(create_db_engine(url))
+
+@event.listens_for(store.engine, "before_cursor_execute")
+def pause(_connection, _cursor, statement, *_):
+    if statement.startswith(pause_at):
+        print("paused", flush=True)
+        threading.Event().wait()  # until the test kills this process
+
+if operation == "store":
+    store.store_batch("demo", "Globex", [mention("1", "acme and globex"), mention("9", minutes=90)], {})
+else:
+    store.save_scores([(mention_id, Sentiment("negative", -0.5, 0.9)) for mention_id in ids_by_external(store).values()], "m")
+"""
+
+
+@pytest.mark.parametrize(
+    "operation, pause_at",
+    [("store", "INSERT INTO mention_brands"), ("store", "INSERT INTO sentiment_rollups"), ("score", "UPDATE mention_brands")],
+)
+def test_rollups_equal_rows_after_a_writer_is_killed_mid_transaction(
+    store: Store, database_url: str, operation: str, pause_at: str
+) -> None:
+    """kill -9 in the middle of a store or a score: the mentions and their rollups go together."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store.store_batch("demo", "Acme", [mention("1", "acme and globex"), mention("2", minutes=30)], {})
+    before = rollup_rows(store.engine)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, database_url, operation, pause_at],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "paused\n"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert rollup_rows(store.engine) == before
+    assert_rollups_match_raw(store.engine)
+    store.save_scores([(mention_id, Sentiment("positive", 0.5, 0.9)) for mention_id in ids_by_external(store).values()], "m")
+    assert_rollups_match_raw(store.engine)  # the next writer is not blocked by what the killed one left
 
 
 def test_cli_rebuild_rollups_restores_emptied_rollups(tmp_path: Any) -> None:

@@ -68,7 +68,7 @@ def test_api_needs_credentials(client: TestClient, path: str) -> None:
 
 
 def test_only_healthz_is_public(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "stalled_brands": []}
     page = client.get("/?brand=Globex&sentiment=negative", follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=/%3Fbrand%3DGlobex%26sentiment%3Dnegative"
@@ -199,7 +199,7 @@ def test_background_server_serves_on_a_loopback_port(make_config, sqlite_store: 
     server = BackgroundServer(make_config(web=web_settings()), sqlite_store, port=0).start()
     try:
         assert server.wait_started()
-        assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+        assert httpx.get(server.url + "/healthz").json() == {"status": "ok", "stalled_brands": []}
         assert httpx.get(server.url + "/api/v1/brands").status_code == 401
     finally:
         server.stop()

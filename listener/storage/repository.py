@@ -3,6 +3,13 @@
 Each public method is one transaction. The few that must be atomic together are one method:
 `store_batch` commits mentions with their cursor, `record_alert` commits an alert with its outbox
 rows, so a crash between two steps can never lose a mention or an alert delivery.
+
+Writers run at once (each collect job in its own thread, the process job in another, `listener
+rescore` in another process), and several writes read before they write: a new brand link copies
+its mention's label, a rollup delta reads what a mention contributed. Those reads must see the
+state the write commits over, so on SQLite a write transaction (`self._sessions.begin()`) takes
+the database's write lock before its first read (`BEGIN IMMEDIATE`), and on PostgreSQL every write
+that changes a mention's labels or links first locks the mention row (`RollupDelta.subtract`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from typing import Any, Iterable, Literal, Sequence
 
 from sqlalchemy import ColumnElement, Engine, Integer, case, cast, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, sessionmaker
 
 from listener.clock import utcnow
 from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
@@ -23,6 +31,7 @@ from listener.storage.schema import (
     CursorRow,
     DetectorStateRow,
     IncidentRow,
+    JudgingStallRow,
     MentionBrandRow,
     MentionRow,
     OutboxRow,
@@ -109,6 +118,16 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True)
+class JudgingStall:
+    """A brand judged without some of its mentions, because they stayed unscored past `source_wait`."""
+
+    brand: str
+    oldest_unscored: datetime
+    since: datetime
+    """Daemon-clock time at which detection went on without them."""
+
+
+@dataclass(frozen=True)
 class Silence:
     id: int
     brand: str | None
@@ -129,6 +148,9 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        """`self._sessions()` reads; `self._sessions.begin()` writes, holding SQLite's write lock throughout."""
+        if engine.dialect.name == "sqlite":
+            event.listen(self._sessions, "after_begin", _lock_sqlite_for_write)
 
     # -- mentions ---------------------------------------------------------------------------
 
@@ -379,13 +401,72 @@ class Store:
             rollup.add(session, touched)
             rollup.apply(session)
 
-    def oldest_unscored(self, brand: str) -> datetime | None:
+    def oldest_unscored(self, brand: str, since: datetime | None = None) -> datetime | None:
+        """Creation time of `brand`'s oldest unscored mention (created at or after `since`, if given)."""
+        conditions = [MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)]
+        if since is not None:
+            conditions.append(MentionBrandRow.created_at >= since)
         with self._sessions() as session:
-            return session.scalar(
-                select(func.min(MentionBrandRow.created_at)).where(
-                    MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
-                )
+            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(*conditions))
+
+    def relabel_scored_links(self, brand: str) -> int:
+        """Copy their mention's label onto `brand`'s unlabelled links of scored mentions; returns
+        how many links changed.
+
+        Such links are what the race of issue 11 left behind in databases written before it was
+        fixed: their mention counts as scored, so scoring never comes back to them."""
+        with self._sessions.begin() as session:
+            unlabelled = select(MentionBrandRow.mention_id).where(
+                MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
             )
+            candidates = session.scalars(unlabelled).all()
+            if not candidates:
+                return 0
+            rollup = RollupDelta()
+            rollup.subtract(session, candidates)
+            label = select(MentionRow.sentiment_label).where(MentionRow.id == MentionBrandRow.mention_id).scalar_subquery()
+            changed = session.execute(
+                update(MentionBrandRow)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.sentiment_label.is_(None),
+                    MentionBrandRow.mention_id.in_(candidates),
+                    label.is_not(None),
+                )
+                .values(sentiment_label=label)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            rollup.add(session, candidates)
+            rollup.apply(session)
+            return changed
+
+    # -- judging stalls (alerts/engine.py's guard) ------------------------------------------
+
+    def judging_stalls(self) -> list[JudgingStall]:
+        with self._sessions() as session:
+            rows = session.scalars(select(JudgingStallRow).order_by(JudgingStallRow.brand)).all()
+        return [JudgingStall(row.brand, row.oldest_unscored, row.since) for row in rows]
+
+    def start_judging_stall(self, brand: str, oldest_unscored: datetime, since: datetime) -> bool:
+        """Record that `brand` is judged without its oldest unscored mentions; False if it already was."""
+        with self._sessions.begin() as session:
+            if session.get(JudgingStallRow, brand) is not None:
+                return False
+            session.add(JudgingStallRow(brand=brand, oldest_unscored=oldest_unscored, since=since))
+            return True
+
+    def end_judging_stall(self, brand: str) -> JudgingStall | None:
+        """Forget `brand`'s stall; returns it, or None if there was none (checked by a read first:
+        this runs on every detection pass, and a write would take SQLite's write lock each time)."""
+        with self._sessions() as session:
+            if session.get(JudgingStallRow, brand) is None:
+                return None
+        with self._sessions.begin() as session:
+            row = session.get(JudgingStallRow, brand)
+            if row is None:
+                return None
+            session.delete(row)
+            return JudgingStall(row.brand, row.oldest_unscored, row.since)
 
     # -- aggregates -------------------------------------------------------------------------
 
@@ -739,6 +820,19 @@ class Store:
             )
             for row, alert in rows
         ]
+
+
+def _lock_sqlite_for_write(_session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    """Start a write transaction with SQLite's write lock, before its first read.
+
+    The sqlite3 driver otherwise begins a transaction only at the first INSERT, UPDATE or DELETE,
+    so the reads before it run outside the transaction and another writer can commit in between:
+    a brand link then copied a label that had just changed (issue 11), and a rollup delta
+    subtracted a state that was no longer there. Reads (`self._sessions()`, autobegun) stay
+    unlocked: in WAL mode they never wait for a writer.
+    """
+    if transaction.origin is SessionTransactionOrigin.BEGIN:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _dedupe(mentions: Sequence[Mention]) -> list[Mention]:

@@ -7,9 +7,14 @@ rollups can never disagree with the mentions after a crash.
 
 The upkeep is a delta, not a recount: `RollupDelta.subtract` reads what the touched mentions
 contribute before the write, `add` after it, and `apply` upserts the difference
-(`INSERT ... ON CONFLICT DO UPDATE`, atomic on SQLite and PostgreSQL). On PostgreSQL the first read
-locks the mention rows (`FOR UPDATE`), so two writers touching one mention (a re-score racing an
-edit) serialise instead of both subtracting the same old state.
+(`INSERT ... ON CONFLICT DO UPDATE`, atomic on SQLite and PostgreSQL). The delta is only right if
+nobody changes the touched mentions between `subtract` and the commit, and if `subtract` reads the
+latest committed state. On SQLite the write transaction holds the database's write lock from its
+start (`Store`). On PostgreSQL `subtract` first locks the mention rows (`FOR UPDATE`) in a statement
+of its own and only then reads their contributions: under READ COMMITTED each statement sees what
+was committed when it started, so a read that had waited for the lock inside the same statement
+would still miss the links and labels the lock holder committed (a brand link added while a score
+was being saved was then never subtracted, and counted twice).
 
 Buckets are UTC: an hour row holds mentions created in [hour, hour + 1h); a day, week (starting
 Monday) or calendar month is the sum of its hours. Day rows (`sentiment_rollups_daily`) hold those
@@ -96,15 +101,17 @@ class RollupDelta:
         self._changes: dict[RollupKey, list[Any]] = defaultdict(lambda: [0, 0, 0.0])
 
     def subtract(self, session: Session, mention_ids: Iterable[int]) -> None:
-        """Take out what these mentions contribute now (call before changing or deleting them)."""
-        self._collect(session, mention_ids, -1, lock=True)
+        """Lock these mentions and take out what they contribute now (call before changing or
+        deleting them, before reading anything else about them in this transaction)."""
+        ids = sorted(set(mention_ids))
+        _lock_mentions(session, ids)
+        self._collect(session, ids, -1)
 
     def add(self, session: Session, mention_ids: Iterable[int]) -> None:
         """Put back what these mentions contribute now (call after the change, before commit)."""
-        self._collect(session, mention_ids, +1, lock=False)
+        self._collect(session, sorted(set(mention_ids)), +1)
 
-    def _collect(self, session: Session, mention_ids: Iterable[int], sign: int, lock: bool) -> None:
-        ids = sorted(set(mention_ids))
+    def _collect(self, session: Session, ids: Sequence[int], sign: int) -> None:
         for offset in range(0, len(ids), _CHUNK):
             query = (
                 select(
@@ -120,8 +127,6 @@ class RollupDelta:
                 .where(MentionBrandRow.mention_id.in_(ids[offset : offset + _CHUNK]))
                 .order_by(MentionBrandRow.mention_id)
             )
-            if lock:
-                query = query.with_for_update(of=MentionRow)  # ignored by SQLite, whose writers are serial anyway
             for brand, created_at, source, language, label, reach, score in session.execute(query):
                 change = self._changes[(brand, hour_of(created_at), source, language or UNKNOWN_LANGUAGE, label or UNSCORED)]
                 change[0] += sign
@@ -160,6 +165,15 @@ class RollupDelta:
                     ),
                     emptied,
                 )
+
+
+def _lock_mentions(session: Session, ids: Sequence[int]) -> None:
+    """Lock the mention rows (in id order, so two writers cannot deadlock) until the commit;
+    ignored by SQLite, whose write transactions already hold the whole database."""
+    for offset in range(0, len(ids), _CHUNK):
+        session.execute(
+            select(MentionRow.id).where(MentionRow.id.in_(ids[offset : offset + _CHUNK])).order_by(MentionRow.id).with_for_update()
+        ).all()
 
 
 def _project(key: RollupKey, key_columns: Sequence[str]) -> tuple[Any, ...]:

@@ -254,6 +254,22 @@ class HourlySentimentTotalRow(Base):
     score_sum: Mapped[float] = mapped_column(Float)
 
 
+class JudgingStallRow(Base):
+    """A brand whose detection stopped waiting for an unscored mention older than `source_wait`.
+
+    Written by the daemon when the stall starts and deleted when it ends, so the log says each once
+    and the dashboard, in whatever process it runs, shows what the daemon decided (the daemon's
+    clock may be a replayed one that the dashboard cannot know)."""
+
+    __tablename__ = "judging_stalls"
+
+    brand: Mapped[str] = mapped_column(String(100), primary_key=True)
+    oldest_unscored: Mapped[datetime] = mapped_column(UTCDateTime)
+    """Creation time of the oldest mention still unscored when the stall started."""
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    """Daemon-clock time at which detection went on without it."""
+
+
 class DailySentimentTotalRow(Base):
     """Per brand, UTC day and sentiment only: the unfiltered overview (a brand's year by day,
     week or month) sums four rows a day here instead of one per source and language."""

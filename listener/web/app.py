@@ -89,10 +89,13 @@ def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
         return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    def healthz() -> dict[str, Any]:
+        """`status` answers whether the database is reachable, as before; `stalled_brands` lists the
+        brands the daemon judges without some of their mentions (unscored past source_wait), so a
+        monitor can page on a brand whose alerts would otherwise fail silently."""
         with store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        return {"status": "ok", "stalled_brands": [stall.brand for stall in store.judging_stalls()]}
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

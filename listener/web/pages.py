@@ -127,6 +127,7 @@ def overview(
         "export_query": _export_query(selected, bucket),
         "since_value": _input_value(selected.since),
         "until_value": _input_value(selected.until),
+        "judging_stalls": request.app.state.store.judging_stalls(),
     }
     return TEMPLATES.TemplateResponse(request, "overview.html", context)
 
