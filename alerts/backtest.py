@@ -183,10 +183,10 @@ def write_backtest(rows: Iterable[BacktestRow], stream: TextIO) -> None:
         writer.writerow([row.timestamp, f"{row.anomaly_score:.15g}", row.alert])
 
 
-def grouping_settings(config: ListenerConfig | None) -> GroupingPolicy:
+def grouping_settings(config: ListenerConfig | None) -> GroupingPolicy | None:
     """How a backtest groups windows into incidents: the daemon's `[alerting]` of `config`, or
-    without a config the shipped defaults."""
-    return grouping_from_config(config) if config is not None else default_policy(DetectionConfig()).grouping
+    without a config None, for `replay` to group as the daemon does with `[detection]` alone."""
+    return grouping_from_config(config) if config is not None else None
 
 
 def rule_settings(config: ListenerConfig, rule_name: str | None) -> DetectionConfig:

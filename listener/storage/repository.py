@@ -445,7 +445,7 @@ class Store:
     def judging_stalls(self) -> list[JudgingStall]:
         with self._sessions() as session:
             rows = session.scalars(select(JudgingStallRow).order_by(JudgingStallRow.brand)).all()
-        return [JudgingStall(row.brand, row.oldest_unscored, row.since) for row in rows]
+        return [_judging_stall(row) for row in rows]
 
     def start_judging_stall(self, brand: str, oldest_unscored: datetime, since: datetime) -> bool:
         """Record that `brand` is judged without its oldest unscored mentions; False if it already was."""
@@ -466,7 +466,7 @@ class Store:
             if row is None:
                 return None
             session.delete(row)
-            return JudgingStall(row.brand, row.oldest_unscored, row.since)
+            return _judging_stall(row)
 
     # -- aggregates -------------------------------------------------------------------------
 
@@ -997,6 +997,10 @@ def _incident(row: IncidentRow) -> IncidentState:
         receivers=tuple(row.receivers),
         resolved_at=row.resolved_at,
     )
+
+
+def _judging_stall(row: JudgingStallRow) -> JudgingStall:
+    return JudgingStall(row.brand, row.oldest_unscored, row.since)
 
 
 def _silence(row: SilenceRow) -> Silence:
