@@ -3,7 +3,8 @@
 Row i is judged only against rows before it, with the detector the daemon calls, and every
 judged row is fed, as a `Firing`, to the daemon's own `IncidentBook` under the `GroupingPolicy`
 the daemon builds from the same config. `alert` is 1 exactly on the rows where the daemon sends a
-new alert (a `firing` message); `replay` also gives the repeats, escalations and resolutions.
+new alert (a `firing` message, or an `escalation` to critical); `replay` also gives the repeats
+and resolutions.
 The backtest assumes every message reaches someone: silences, quiet hours and routes decide who
 gets a message, not which messages the incidents call for.
 """
@@ -19,7 +20,7 @@ from typing import TextIO
 
 import numpy as np
 
-from alerts.detect import Detection, evaluate, history_windows, judge, season_of, seasonal_baselines
+from alerts.detect import judge_count_so_far, judge_series
 from alerts.engine import default_policy, grouping_from_config
 from alerts.incidents import Firing, GroupingPolicy, IncidentBook, Message
 from alerts.rules import default_rule
@@ -29,6 +30,8 @@ from listener.storage.repository import WindowCount
 SERIES = "series"
 """The brand name the series' incidents are kept under (a series is one brand's counts)."""
 RECEIVER = "backtest"
+PAGES = ("firing", "escalation")
+"""The messages that call someone in: a new incident, or one that became critical."""
 
 
 @dataclass(frozen=True)
@@ -112,47 +115,54 @@ def backtest(
 def replay(
     points: Sequence[SeriesPoint], rule: DetectionConfig, grouping: GroupingPolicy | None = None
 ) -> Iterator[ReplayedWindow]:
-    """Judge every row against the rows before it, windows being the series' own spacing, and
-    feed it to the daemon's incident book as one pass of one window.
+    """Judge the series as the daemon would, window by window, feeding its incident book.
+
+    The daemon's windows are `rule.window`; rows spaced more finely that divide it are summed
+    into windows (starting at the first row), and each row is judged as the count so far of
+    its open window, as the daemon judges an open window after each poll: an alert goes out on
+    the row whose mentions make the window anomalous. A quiet open window is not a quiet window,
+    so only a window's last row can resolve an incident. Rows spaced as widely as `rule.window`
+    or more are windows of their own.
 
     `grouping` defaults to what the daemon uses with `[detection]` alone (`resolve_after` is its
-    cooldown). Passes of one window give the daemon's messages, since the book's messages do not
-    depend on how windows are batched into passes.
+    cooldown). The book's messages do not depend on how windows are batched into passes, so
+    feeding it a window at a time gives the daemon's messages.
     """
     times = [_parse_time(point.timestamp) for point in points]
     interval = series_interval(times)
     _require_regular(points, times, interval)
+    window = daemon_window(rule, interval)
+    rows_per_window = window // interval
     policy = grouping or default_policy(rule).grouping
-    # The daemon's default rule, with windows as long as the series' spacing: a firing's end (and
-    # so the repeat interval) is counted in the series' windows.
-    series_rule = default_rule(rule.model_copy(update={"window": interval}))
+    # The daemon's default rule, with the windows judged here: a firing's end (and so the repeat
+    # interval) is counted in them.
+    series_rule = default_rule(rule.model_copy(update={"window": window}))
     book = IncidentBook(SERIES, policy)
-    for point, moment, detection in zip(points, times, _judge_series(points, rule, interval)):
-        count = detection.observed
-        firing = Firing(series_rule, WindowCount(moment, count, count, 0, 0), detection)
-        sent = (*_send(book, book.observe(firing), policy), *_send(book, book.resolve_due(moment), policy))
-        alert = int(any(message.kind == "firing" for message in sent))
-        yield ReplayedWindow(BacktestRow(point.timestamp, detection.score, alert), sent)
-
-
-def _judge_series(points: Sequence[SeriesPoint], rule: DetectionConfig, interval: timedelta) -> Iterator[Detection]:
-    """Each row's verdict on exactly the history the daemon would pass to `evaluate` for it.
-
-    The seasonal expected counts of the whole series are computed once (a window's depends only
-    on the windows before it, so this changes no verdict, only the speed).
-    """
     values = np.array([point.value for point in points], dtype=float)
-    length = history_windows(rule, interval)
-    season = season_of(rule, interval)
-    baselines = seasonal_baselines(values, season) if season is not None else None
-    for index, point in enumerate(points):
-        start = max(0, index - length)
-        history = values[start:index]
-        observed = round(point.value)
-        if baselines is not None and season is not None and len(history) >= season.period + season.slack:
-            yield judge(history, baselines[start : index + 1], observed, rule, interval, history_length=len(history))
-        else:
-            yield evaluate(history, observed, rule, window=interval)
+    starts = range(0, len(points), rows_per_window)
+    totals = np.add.reduceat(values, list(starts)) if len(points) else values
+    for first, verdict in zip(starts, judge_series(totals, rule, window)):
+        rows = range(first, min(first + rows_per_window, len(points)))
+        so_far = np.cumsum(values[first : rows.stop])
+        for index, count in zip(rows, so_far):
+            closed = index - first == rows_per_window - 1
+            detection = verdict if closed else judge_count_so_far(verdict, round(count), rule)
+            firing = Firing(series_rule, WindowCount(times[first], detection.observed, detection.observed, 0, 0), detection)
+            sent: tuple[Message, ...] = ()
+            if closed or detection.anomalous:
+                sent = tuple(_send(book, book.observe(firing), policy))
+            if closed:
+                sent += tuple(_send(book, book.resolve_due(times[first]), policy))
+            alert = int(any(message.kind in PAGES for message in sent))
+            yield ReplayedWindow(BacktestRow(points[index].timestamp, detection.score, alert), sent)
+
+
+def daemon_window(rule: DetectionConfig, interval: timedelta) -> timedelta:
+    """The windows the daemon would judge rows of this spacing in: `rule.window` when the rows
+    are finer and divide it, else the rows' own spacing."""
+    if interval < rule.window and rule.window % interval == timedelta(0):
+        return rule.window
+    return interval
 
 
 def _send(book: IncidentBook, messages: Sequence[Message], policy: GroupingPolicy) -> Iterator[Message]:

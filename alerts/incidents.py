@@ -4,8 +4,10 @@ Firing windows of one brand (by default; `group_by` can add rule, metric, source
 one incident while they keep coming no more than `resolve_after` apart. An incident gets:
 
 - one `firing` message when it opens, however many rules, metrics or sources fire with it;
-- a `repeat` with the current numbers while it keeps firing, every `repeat_interval`, and at
-  once when it escalates from warning to critical;
+- an `escalation` at once when it goes from warning to critical: a bigger spike inside an open
+  incident is news to whoever is on call, so it is sent like a new alert (and `listener
+  backtest` marks it as one);
+- a `repeat` with the current numbers while it keeps firing, every `repeat_interval`;
 - one `resolved` message once no window has fired for `resolve_after`, dated to the first quiet
   window judged from `last_firing + resolve_after` on (the moment it became resolved), with that
   window's numbers, however the windows were batched into passes.
@@ -143,9 +145,10 @@ class IncidentBook:
             self._resolving.pop(group, None)  # it fired again: the quiet stretch starts over
             if not incident.receivers:
                 messages.append(Message("firing", incident, firing, retry=True))
+            elif escalated:
+                messages.append(Message("escalation", incident, firing))
             elif (
-                escalated
-                or incident.last_message_at is None
+                incident.last_message_at is None
                 or firing.end - incident.last_message_at >= self.policy.repeat_interval
             ):
                 messages.append(Message("repeat", incident, firing))

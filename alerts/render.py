@@ -114,6 +114,8 @@ def alert_title(alert: Alert) -> str:
     test = "[TEST] " if alert.rule == TEST_RULE else ""
     if alert.kind == "resolved":
         return f"{test}[RESOLVED] Negative spike for {brand} is over: {numbers}"
+    if alert.kind == "escalation":
+        return f"{test}[{alert.severity.upper()}] Escalated: negative spike for {brand}: {numbers}"
     if alert.kind == "repeat":
         return f"{test}[{alert.severity.upper()}] Still going: negative spike for {brand}: {numbers}"
     return f"{test}[{alert.severity.upper()}] Negative spike for {brand}: {numbers}"

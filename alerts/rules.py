@@ -79,7 +79,7 @@ def default_rule(detection: DetectionConfig) -> Rule:
 def rule_from_config(entry: RuleConfig, detection: DetectionConfig) -> Rule:
     overrides = {
         name: getattr(entry, name)
-        for name in ("window", "baseline", "min_baseline_windows", "min_count", "min_ratio", "threshold", "critical_ratio")
+        for name in ("window", "baseline", "min_baseline_windows", "min_count", "min_ratio", "false_alarms", "critical_ratio")
         if getattr(entry, name) is not None
     }
     return Rule(

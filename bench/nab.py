@@ -6,7 +6,12 @@ Runs `listener backtest`'s own code path (`alerts.backtest.backtest`) over every
 the reference scorer `SHARED/tools/nab_score.py`. Nothing is tuned per series: what is measured
 here is what a user gets.
 
-    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N]
+    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso]
+
+It then runs the procedure the shipped defaults come from, leave-one-series-out: for each
+series, the candidate settings (`CANDIDATES`) that score best on the other four are scored on
+it, beside the published detectors' scores on that series. The held-out mean is the figure that
+says what a brand the detector never saw gets; the in-sample score above is not.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import re
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -24,8 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.backtest import SeriesPoint, backtest, read_series, write_backtest
 from listener.config import DetectionConfig, load_config
+from listener.settings_types import parse_duration
 
 DETECTOR = "social-listener"
+NAB_ROW = timedelta(minutes=5)
+CANDIDATES = [{"false_alarms": rate} for rate in ("1/quarter", "1/month", "2/month", "1/week")]
+"""The settings leave-one-series-out chooses among: the one an on-call lead sets, four false-alarm
+rates a pager can live with. Everything else keeps its default, each with its own reason
+(`cooldown`: one incident per brand per day; `alerts.detect.TAIL_SHARE`: enough tail points in
+a new brand's first days)."""
 
 
 def load_scorer(shared: Path) -> ModuleType:
@@ -49,6 +62,61 @@ def published_scores(data_dir: Path) -> dict[str, float]:
         if match:
             scores[match.group(1)] = float(match.group(2))
     return scores
+
+
+def published_per_series(data_dir: Path) -> dict[str, dict[str, float]]:
+    """Per detector, its standard score on each series alone (PUBLISHED.md's per-series table)."""
+    path = data_dir / "PUBLISHED.md"
+    if not path.is_file():
+        return {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header: list[str] = []
+    table: dict[str, dict[str, float]] = {}
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells and cells[0] == "detector" and len(cells) > 2:
+            header = cells[1:]
+        elif header and len(cells) == len(header) + 1 and re.fullmatch(r"[\w.-]+", cells[0]):
+            try:
+                table[cells[0]] = dict(zip(header, map(float, cells[1:])))
+            except ValueError:
+                continue
+    return table
+
+
+def series_scores(scorer: ModuleType, corpus: list, alerts: dict[str, list[float]]) -> dict[str, dict]:
+    """Each series' raw NAB standard score and its null and perfect scores (to pool or normalise)."""
+    cost = scorer.PROFILES["standard"]
+    scored = {}
+    for data_file in corpus:
+        result = scorer.score_file(data_file, alerts[data_file.basename], 0.5, cost)
+        null, perfect = scorer.baselines([data_file], cost)
+        scored[data_file.basename] = {**result, "null": null, "perfect": perfect}
+    return scored
+
+
+def pooled(scorer: ModuleType, scored: dict[str, dict], names: list[str]) -> float:
+    """The normalised standard score of these series taken together, as NAB scores a corpus."""
+    return scorer.normalise(*(sum(scored[name][key] for name in names) for key in ("score", "null", "perfect")))
+
+
+def leave_one_out(
+    scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int
+) -> list[tuple[str, dict[str, str], float]]:
+    """For each series: the candidate that scores best pooled over the other four, and its score
+    on the held-out one (normalised alone, as PUBLISHED.md scores each series)."""
+    names = [data_file.basename for data_file in corpus]
+    by_candidate = []
+    for candidate in CANDIDATES:
+        rule = DetectionConfig.model_validate({**base.model_dump(), **candidate})
+        alerts, _ = run_backtests(data_dir, names, rule, None, rows_per_window)
+        by_candidate.append((candidate, series_scores(scorer, corpus, alerts)))
+    folds = []
+    for held_out in names:
+        training = [name for name in names if name != held_out]
+        candidate, scored = max(by_candidate, key=lambda entry: pooled(scorer, entry[1], training))
+        folds.append((held_out, candidate, pooled(scorer, scored, [held_out])))
+    return folds
 
 
 def run_backtests(
@@ -89,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="also keep the per-series backtest CSVs in this folder")
     parser.add_argument("--rows-per-window", type=int, default=1, metavar="N",
                         help="sum N consecutive 5-minute rows into one window (3: the daemon's 15 minutes)")
+    parser.add_argument("--window", type=parse_duration, metavar="DURATION",
+                        help="the daemon's window (default: N rows of 5 minutes, so each summed row is one window); "
+                             "e.g. --rows-per-window 1 --window 15m scores the shipped defaults on the raw series")
+    parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out table")
     args = parser.parse_args(argv)
 
     data_dir = args.shared / "data" / "nab_tweets"
@@ -98,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
               "that holds data/nab_tweets and tools/nab_score.py", file=sys.stderr)
         return 2
     rule = load_config(args.config).detection if args.config else DetectionConfig()
+    rule = rule.model_copy(update={"window": args.window or args.rows_per_window * NAB_ROW})
     scorer = load_scorer(args.shared)
     names = sorted(json.loads((data_dir / "windows.json").read_text()))
 
@@ -111,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     cost = scorer.PROFILES["standard"]
 
     settings = f"[detection] of {args.config}" if args.config else "the shipped defaults"
-    span = "one window per row" if args.rows_per_window == 1 else f"windows of {args.rows_per_window} rows"
+    span = f"{'rows' if args.rows_per_window == 1 else f'sums of {args.rows_per_window} rows'} in windows of {rule.window}"
     print(f"NAB standard profile: the alert column of `listener backtest` with {settings}, {span}\n")
     print(f"{'series':<12} {'windows hit':>11} {'alerts outside':>14} {'raw':>8} {'score':>7} {'windows/s':>9}")
     for data_file, per_file in zip(corpus, result["per_file"]):
@@ -129,7 +202,29 @@ def main(argv: list[str] | None = None) -> int:
     print("standard score on these five series (published detectors at their own NAB thresholds)")
     for name, score in sorted(table.items(), key=lambda item: -item[1]):
         print(f"  {name:<20} {score:7.2f}")
+    if not args.no_loso:
+        print_leave_one_out(scorer, corpus, data_dir, rule, args.rows_per_window, result["score"])
     return 0
+
+
+def print_leave_one_out(
+    scorer: ModuleType, corpus: list, data_dir: Path, rule: DetectionConfig, rows_per_window: int, in_sample: float
+) -> None:
+    folds = leave_one_out(scorer, corpus, data_dir, rule, rows_per_window)
+    published = published_per_series(data_dir)
+    leaders = sorted(published, key=lambda name: -sum(published[name].values()))[:3]
+    print(f"\nleave-one-series-out: settings chosen on the other four among {len(CANDIDATES)} candidates "
+          f"({', '.join(CANDIDATES[0])}), scored on the fifth alone")
+    print(f"{'held out':<10} {'chosen':<22} {'score':>7}  " + "  ".join(f"{name:>10}" for name in leaders))
+    for held_out, candidate, score in folds:
+        name = held_out.removeprefix("Twitter_volume_").removesuffix(".csv")
+        chosen = ", ".join(map(str, candidate.values()))
+        print(f"{name:<10} {chosen:<22} {score:7.2f}  " + "  ".join(f"{published[leader].get(name, float('nan')):>10.2f}" for leader in leaders))
+    held_out_mean = sum(score for _, _, score in folds) / len(folds)
+    means = "  ".join(f"{sum(published[leader].values()) / len(published[leader]):>10.2f}" for leader in leaders)
+    print(f"{'mean':<10} {'':<22} {held_out_mean:7.2f}  {means}")
+    print(f"in-sample (these settings, all five pooled) {in_sample:.2f}; held-out mean {held_out_mean:.2f}; "
+          f"gap {in_sample - held_out_mean:+.2f}")
 
 
 if __name__ == "__main__":

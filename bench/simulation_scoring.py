@@ -17,13 +17,13 @@ know more precisely when inside it the count rose.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from listener.config import DetectionConfig
 from simulation import GroundTruth, Incident
 
 GRACE = timedelta(hours=1)
@@ -35,8 +35,6 @@ STEP_AFTERMATH = timedelta(days=7)
 CAUSE_REACH = {"gap": GAP_AFTERMATH, "burst": timedelta(0), "holiday": timedelta(days=1), "shift": timedelta(days=7)}
 """How long after a disturbance a false alarm is still put down to it."""
 MONTH = timedelta(days=30)
-RATE_UNITS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": MONTH}
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(day|week|month)s?\s*$")
 
 
 def judge_alert(alert_start: datetime, window: timedelta, truth: GroundTruth) -> Incident | str:
@@ -134,19 +132,6 @@ def score_series(alert_starts: Iterable[datetime], window: timedelta, truth: Gro
     return tally
 
 
-def parse_rate_per_month(text: str) -> float:
-    """`"2/week"` -> 8.57: an expected false-alarm rate as alarms per 30-day month."""
-    match = _RATE.match(text)
-    if match is None:
-        raise ValueError(f"false-alarm rate {text!r} is not N/unit with unit day, week or month, e.g. 1/month or 2/week")
-    return float(match.group(1)) * (MONTH / RATE_UNITS[match.group(2)])
-
-
-def configured_rate_per_month(rule: object) -> float | None:
-    """The false-alarm rate the rule asks for, per month; None while `DetectionConfig` has no `false_alarms`.
-
-    Isolated here because the setting is about to replace the raw tail-probability threshold
-    (issue 11): until then there is no configured rate to compare the realised one with.
-    """
-    setting = getattr(rule, "false_alarms", None)
-    return None if setting is None else parse_rate_per_month(str(setting))
+def configured_rate_per_month(rule: DetectionConfig) -> float:
+    """The false-alarm rate the rule asks for, per month of `MONTH` (the unit the realised rate is counted in)."""
+    return rule.false_alarms.per_day * MONTH.days

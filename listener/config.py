@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from listener.query import Node, QuerySyntaxError, from_terms, normalise, parse, search_terms
-from listener.settings_types import Duration, Secret
+from listener.settings_types import Duration, Rate, Secret
 
 
 class StrictModel(BaseModel):
@@ -144,6 +144,30 @@ class ModelConfig(StrictModel):
         return check_language_codes(codes)
 
 
+REPLACED_SETTINGS = {
+    "threshold": "the tail probability a window had to beat",
+    "rise_quantile": "the share of the baseline's rises a window had to beat",
+}
+
+
+def refuse_replaced_settings(data: Any) -> Any:
+    """Refuse `threshold` and `rise_quantile`, saying how to convert, instead of a bare "extra field".
+
+    Both were raw probabilities nobody could relate to pages; `false_alarms` says how often chance
+    alone may page, whatever the window length (issue 11).
+    """
+    if isinstance(data, dict):
+        replaced = [name for name in REPLACED_SETTINGS if name in data]
+        if replaced:
+            raise ValueError(
+                f"{' and '.join(replaced)} {'were' if len(replaced) > 1 else 'was'} replaced by false_alarms, the alerts "
+                "per brand and rule that chance alone may raise (default \"1/month\"); delete "
+                f"{' and '.join(replaced)}, and if alerts came too often or too rarely set e.g. false_alarms = \"1/week\" "
+                "(more alerts) or \"1/quarter\" (fewer)"
+            )
+    return data
+
+
 class DetectionConfig(StrictModel):
     """Negative-spike detection, per brand, over fixed windows of mention time."""
 
@@ -154,18 +178,17 @@ class DetectionConfig(StrictModel):
     min_baseline_windows: int = Field(8, ge=1, description="No alert until this many windows of history exist.")
     min_count: int = Field(5, ge=1, description="Never alert on fewer negative mentions than this in one window.")
     min_ratio: float = Field(2.0, ge=1.0, description="Observed must be at least this multiple of expected.")
-    threshold: float = Field(
-        0.999999999999, gt=0, lt=1, description="Anomaly score (1 - chance of a count this high) at or above which a window alerts."
+    false_alarms: Rate = Field(
+        default="1/month",
+        validate_default=True,
+        description="Alerts per brand and rule that may come from chance alone, e.g. 1/month, 2/week, 1/day.",
     )
     critical_ratio: float = Field(5.0, ge=1.0, description="Observed/expected at or above which severity is critical.")
     seasonal: bool = Field(
         True, description="Expect what the same time of day brought on the baseline's earlier days (else its median)."
     )
-    rise_quantile: float = Field(
-        0.995, ge=0, le=1, description="A window must rise over its expected count more than this share of the baseline's windows did."
-    )
     cooldown: Duration = Field(
-        default=timedelta(hours=6), description="Anomalous windows less than this apart are one incident (one alert)."
+        default=timedelta(hours=24), description="Anomalous windows less than this apart are one incident (one alert)."
     )
     lateness: Duration = Field(
         default=timedelta(minutes=5), description="Judge a window only once every source polled this long after it closed."
@@ -174,6 +197,11 @@ class DetectionConfig(StrictModel):
         default=timedelta(minutes=30), description="Stop waiting for a source that has not polled, or a mention not scored, for this long."
     )
     top_mentions: int = Field(5, ge=0, le=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_replaced(cls, data: Any) -> Any:
+        return refuse_replaced_settings(data)
 
 
 class NotifierConfig(BaseModel):
@@ -228,13 +256,18 @@ class RuleConfig(StrictModel):
     min_baseline_windows: int | None = Field(None, ge=1)
     min_count: int | None = Field(None, ge=1, description="Fewest mentions counted by the metric to alert on.")
     min_ratio: float | None = Field(None, ge=1.0)
-    threshold: float | None = Field(None, gt=0, lt=1)
+    false_alarms: Rate | None = None
     critical_ratio: float | None = Field(None, ge=1.0)
     split_by: list[Literal["source", "language"]] = Field(
         default_factory=list, description="Judge each source and/or language on its own."
     )
     quiet_hours: str | None = Field(None, description="Local HH:MM-HH:MM with no new notifications.")
     timezone: str = Field("UTC", description="IANA time zone of quiet_hours.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_replaced(cls, data: Any) -> Any:
+        return refuse_replaced_settings(data)
 
     @field_validator("quiet_hours")
     @classmethod

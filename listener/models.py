@@ -64,7 +64,7 @@ class StoredMention:
     model: str | None = None
 
 
-AlertKind = Literal["firing", "repeat", "resolved"]
+AlertKind = Literal["firing", "escalation", "repeat", "resolved"]
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,40 @@ def _validate_secret_ref(value: object) -> SecretRef:
 
 
 Secret = Annotated[SecretRef, PlainValidator(_validate_secret_ref), PlainSerializer(str, return_type=str)]
+
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(hour|day|week|month|quarter|year)\s*$")
+_UNIT_DAYS = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+
+
+class AlarmRate(str):
+    """How often something may happen by chance, written `N/unit` (`1/month`, `2/week`).
+
+    Kept as the text the user wrote (config is shown back as written); `per_day` is the number
+    the detector uses.
+    """
+
+    @property
+    def per_day(self) -> float:
+        match = _RATE.match(self)
+        assert match is not None
+        return float(match.group(1)) / _UNIT_DAYS[match.group(2)]
+
+    def per_window(self, window: timedelta) -> float:
+        """The chance that a window of this length is a false alarm."""
+        return self.per_day * (window / timedelta(days=1))
+
+
+def _validate_rate(value: object) -> AlarmRate:
+    match = _RATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"invalid rate {value!r}: write e.g. \"1/month\", \"2/week\" or \"1/day\" (hour, day, week, month, quarter or year)")
+    rate = AlarmRate(value.strip())
+    if rate.per_day <= 0:
+        raise ValueError(f"rate {value!r} must be above zero")
+    if rate.per_day > 24:
+        raise ValueError(f"rate {value!r} is more than one an hour; an alert that often is not an alert")
+    return rate
+
+
+Rate = Annotated[AlarmRate, PlainValidator(_validate_rate), PlainSerializer(str, return_type=str)]

@@ -31,7 +31,7 @@ from tests.test_detect import daily_means, poisson_series
 from tests.test_engine import add_counts
 
 RULE = DetectionConfig()
-SHORT = DetectionConfig(baseline="2d", threshold=0.9999, cooldown="2h")
+SHORT = DetectionConfig(baseline="2d", false_alarms="1/week", cooldown="2h")
 """Two days of baseline, so a few days of 15-minute windows exercise the seasonal path."""
 START = utc(2026, 9, 7)
 WINDOW = timedelta(minutes=15)
@@ -106,10 +106,17 @@ def test_window_length_follows_the_series_spacing() -> None:
     assert [i for i, row in enumerate(rows) if row.alert] == [quiet_night]
 
 
+def three_days_with_a_spike(spike: int) -> list[int]:
+    """Three days of 15-minute counts cycling 2, 3, 4, 3, with 60 at row `spike`: the shipped
+    defaults need a day of history, then a day of surprises measured against it."""
+    values = [(2, 3, 4, 3)[index % 4] for index in range(3 * 96)]
+    values[spike] = 60
+    return values
+
+
 def test_backtest_cli_writes_one_row_per_input_row(tmp_path, monkeypatch) -> None:
     series = tmp_path / "series.csv"
-    rows = [f"2026-11-02 00:{m:02d}:00,{v}" for m, v in zip(range(0, 60, 5), [3, 2, 4, 3, 2, 3, 3, 2, 4, 3, 60, 3])]
-    series.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    series.write_text(csv_of(three_days_with_a_spike(280)))
     output = tmp_path / "scores.csv"
     monkeypatch.chdir(tmp_path)  # no config file around: the shipped defaults apply
     monkeypatch.delenv("LISTENER_CONFIG", raising=False)
@@ -117,10 +124,10 @@ def test_backtest_cli_writes_one_row_per_input_row(tmp_path, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     lines = output.read_text().splitlines()
     assert lines[0] == "timestamp,anomaly_score,alert"
-    assert len(lines) == 13
+    assert len(lines) == 3 * 96 + 1
     scores = [float(line.split(",")[1]) for line in lines[1:]]
     assert all(0.0 <= score <= 1.0 for score in scores)
-    assert lines[11].endswith(",1") and scores[10] == max(scores)
+    assert lines[281].endswith(",1") and scores[280] == max(scores)
     assert sum(line.endswith(",1") for line in lines[1:]) == 1
 
 
@@ -154,22 +161,22 @@ def test_scores_are_finite_and_bounded_on_real_shaped_data() -> None:
 
 
 def test_backtest_can_use_one_rules_settings(make_config) -> None:
-    config = make_config(rules=[{"name": "loud", "threshold": 0.99, "baseline": "2d"}])
+    config = make_config(rules=[{"name": "loud", "false_alarms": "1/day", "baseline": "2d"}])
     assert rule_settings(config, None) == config.detection
     loud = rule_settings(config, "loud")
-    assert loud.threshold == 0.99 and loud.baseline == timedelta(days=2)
+    assert loud.false_alarms == "1/day" and loud.baseline == timedelta(days=2)
     with pytest.raises(SeriesError, match="no enabled rule named 'quiet' in the config \\(known: loud\\)"):
         rule_settings(config, "quiet")
 
 
 def test_backtest_cli_summarises_on_stderr(tmp_path, monkeypatch) -> None:
     series = tmp_path / "series.csv"
-    series.write_text(csv_of([2, 3, 2, 1, 3, 2, 2, 3, 2, 2, 80, 2]))
+    series.write_text(csv_of(three_days_with_a_spike(280)))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LISTENER_CONFIG", raising=False)
     result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
-    assert "backtest: 12 windows of 0:15:00, 1 alert: 2026-09-07 02:30:00" in result.stderr
+    assert "backtest: 288 windows of 0:15:00, 1 alert: 2026-09-09 22:00:00" in result.stderr
 
 
 def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
@@ -185,7 +192,7 @@ def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
     ) in result.stderr
 
 
-LOUD_DEMO_CONFIG = BRANDS_AND_DEMO_SOURCE + "\n[detection]\nthreshold = 0.5\nmin_count = 1\nmin_ratio = 1\nseasonal = false\nbaseline = \"1h\"\n"
+LOUD_DEMO_CONFIG = BRANDS_AND_DEMO_SOURCE + "\n[detection]\nfalse_alarms = \"1/hour\"\nmin_count = 1\nmin_ratio = 1\nseasonal = false\nbaseline = \"1h\"\n"
 """A config/demo.toml far more sensitive than the shipped defaults, as the demo's is."""
 
 

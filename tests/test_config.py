@@ -49,7 +49,9 @@ BROKEN_CONFIGS = {
         "notifiers[0].webhook_url: must be an environment variable reference such as ${SLACK_WEBHOOK_URL}",
     ),
     "negative_min_count": (VALID + "\n[detection]\nmin_count = 0\n", "detection.min_count: Input should be greater than or equal to 1"),
-    "threshold_out_of_range": (VALID + "\n[detection]\nthreshold = 1.5\n", "detection.threshold: Input should be less than 1"),
+    "threshold_replaced": (VALID + "\n[detection]\nthreshold = 0.999\n", "threshold was replaced by false_alarms"),
+    "rate_unreadable": (VALID + "\n[detection]\nfalse_alarms = \"often\"\n", "detection.false_alarms: invalid rate 'often'"),
+    "rate_too_high": (VALID + "\n[detection]\nfalse_alarms = \"2/hour\"\n", "more than one an hour"),
     "unknown_notifier_type": (
         VALID + '\n[[notifiers]]\nname = "p"\ntype = "pager"\n',
         "notifiers[0].type: unknown notifier type 'pager'",

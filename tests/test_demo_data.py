@@ -252,7 +252,7 @@ def test_alert_engine_fires_once_for_acme_and_never_for_globex() -> None:
     """The project's detector, fed the intended labels, sees one incident: the Acme outage."""
     backtest = pytest.importorskip("alerts.backtest")
     config = pytest.importorskip("listener.config")
-    rule = config.DetectionConfig(threshold=0.9999)  # config/demo.toml
+    rule = config.load_config(str(REPO / "config" / "demo.toml")).detection
     for name, series in negative_series().items():
         points = [backtest.SeriesPoint(window_start(index).isoformat(), count) for index, count in enumerate(series)]
         alerts = [window_start(index) for index, row in enumerate(backtest.backtest(points, rule)) if row.alert]

@@ -26,14 +26,14 @@ def test_without_rules_detection_is_the_single_default_rule(make_config) -> None
 
 def test_a_rule_overrides_detection_and_inherits_the_rest(make_config) -> None:
     config = make_config(
-        detection={"min_count": 7, "threshold": 0.999},
+        detection={"min_count": 7, "false_alarms": "1/day"},
         rules=[
             {"name": "share", "metric": "negative_share", "min_count": 3, "window": "1h", "brands": ["Acme"]},
             {"name": "off", "enabled": False},
         ],
     )
     (rule,) = rules_from_config(config)
-    assert (rule.detection.min_count, rule.detection.window, rule.detection.threshold) == (3, timedelta(hours=1), 0.999)
+    assert (rule.detection.min_count, rule.detection.window, rule.detection.false_alarms) == (3, timedelta(hours=1), "1/day")
     assert rule.applies_to("Acme") and not rule.applies_to("Globex")
 
 
@@ -83,8 +83,8 @@ def test_quiet_hours_record_a_new_incident_and_deliver_it_when_they_end(store: S
 def test_negative_share_ignores_busy_days_with_the_usual_mix(store: Store) -> None:
     rules = policy(
         rules=[
-            {"name": "volume", "metric": "negative_volume", "threshold": 0.9999},
-            {"name": "share", "metric": "negative_share", "threshold": 0.9999},
+            {"name": "volume", "metric": "negative_volume", "false_alarms": "1/day"},
+            {"name": "share", "metric": "negative_share", "false_alarms": "1/day"},
         ],
         alerting={"group_by": ["brand", "rule"]},
     )
@@ -107,9 +107,9 @@ def test_negative_share_ignores_busy_days_with_the_usual_mix(store: Store) -> No
 def test_split_by_source_catches_a_spike_the_total_hides(store: Store) -> None:
     add_counts(store, "Acme", START, [9, 11] * 48 + [10, 10], source="demo", tag="big")
     add_counts(store, "Acme", START, [0, 1] * 48 + [12, 1], source="forum", tag="small")
-    whole = run(store, policy(rules=[{"name": "total", "threshold": 0.9999}]), SPIKE + 2 * WINDOW).alerts
+    whole = run(store, policy(rules=[{"name": "total", "false_alarms": "1/year"}]), SPIKE + 2 * WINDOW).alerts
     assert whole == []  # 22 negative mentions where 10 or 11 are usual
-    split = policy(rules=[{"name": "by-source", "split_by": ["source"], "threshold": 0.9999}])
+    split = policy(rules=[{"name": "by-source", "split_by": ["source"], "false_alarms": "1/year"}])
     (alert,) = run(store, split, SPIKE + 2 * WINDOW).alerts
     assert alert.rule == "by-source[source=forum]" and alert.observed == 12
     assert alert.top_mentions and {mention.source for mention in alert.top_mentions} == {"forum"}
@@ -125,7 +125,7 @@ def test_volume_rule_counts_every_mention(store: Store) -> None:
 
 def test_default_detection_config_still_accepted_by_the_engine(store: Store) -> None:
     add_counts(store, "Acme", START, BASELINE + [20])
-    (alert,) = run(store, DetectionConfig(threshold=0.9999), SPIKE + WINDOW).alerts
+    (alert,) = run(store, DetectionConfig(false_alarms="1/day", seasonal=False, baseline="1d"), SPIKE + WINDOW).alerts
     assert alert.rule == "negative_spike" and alert.kind == "firing"
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from listener.config import DetectionConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -29,7 +30,6 @@ from simulation import (  # noqa: E402
 )
 from simulation_scoring import (  # noqa: E402
     configured_rate_per_month,
-    parse_rate_per_month,
     score_series,
 )
 
@@ -151,10 +151,6 @@ def test_quiet_series_false_alarms_become_a_monthly_rate() -> None:
     assert tally.quiet_rate_per_month == pytest.approx(2.0)
 
 
-def test_configured_rate_is_read_from_false_alarms_when_the_setting_exists() -> None:
-    assert configured_rate_per_month(SimpleNamespace(threshold=0.999)) is None
-    assert configured_rate_per_month(SimpleNamespace(false_alarms="2/week")) == pytest.approx(60 / 7)
-    assert parse_rate_per_month("1/month") == 1.0
-    assert parse_rate_per_month("1/day") == 30.0
-    with pytest.raises(ValueError, match="N/unit"):
-        parse_rate_per_month("monthly")
+def test_configured_rate_is_read_from_false_alarms() -> None:
+    assert configured_rate_per_month(DetectionConfig(false_alarms="2/week")) == pytest.approx(60 / 7)
+    assert configured_rate_per_month(DetectionConfig(false_alarms="1/day")) == pytest.approx(30.0)

@@ -171,8 +171,9 @@ class SlackBotNotifier:
         payload = slack_payload(alert, threaded=thread is not None or alert.kind == "firing")
         extra: dict[str, object] = {}
         if thread is not None:
-            # A resolution is also shown in the channel, so nobody keeps working on a finished incident.
-            extra = {"thread_ts": thread, "reply_broadcast": alert.kind == "resolved"}
+            # An escalation or a resolution is also shown in the channel: one calls more people in, the
+            # other tells them to stop working on a finished incident.
+            extra = {"thread_ts": thread, "reply_broadcast": alert.kind in ("escalation", "resolved")}
         return self._client.chat_postMessage(channel=self.channel, **payload, **extra)
 
     def _api_error(self, response: object) -> RetryableError | PermanentError:
