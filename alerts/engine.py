@@ -2,7 +2,9 @@
 firing windows into incident messages, and queue each one for its receivers.
 
 A window is judged once, after it has closed, the allowed lateness has passed and every mention
-in it has been scored. One pass over a brand is stored in one transaction (every rule's progress,
+in it has been scored. Before that, a count rule's windows still filling are judged on their
+counts so far after every poll, and one already anomalous opens its incident at once
+(`alerts/early.py`). One pass over a brand is stored in one transaction (every rule's progress,
 the incidents' state, the messages and their outbox rows), so a restart resumes at the next
 window and never sends a message twice or loses one.
 
@@ -15,16 +17,18 @@ routes choose its receivers (`alerts/routing.py`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Sequence
 
-from alerts.detect import Detection, baseline_windows
+from alerts.detect import Detection
+from alerts.early import judge_early, observe_early
 from alerts.evidence import build_evidence
 from alerts.incidents import SEVERITY_RANK, Firing, GroupingPolicy, IncidentBook, Message
 from alerts.routing import receivers_for
-from alerts.rules import Rule, default_rule, judge, rules_from_config
+from alerts.rules import Rule, default_rule, rules_from_config
 from alerts.silences import ActiveSilence, active_silences, silenced_by
+from alerts.windows import align, judge_windows
 from listener.clock import utcnow
 from listener.config import DetectionConfig, ListenerConfig, RouteConfig, SilenceConfig
 from listener.models import Alert, AlertEvidence
@@ -33,12 +37,6 @@ from listener.storage.repository import DetectorState, QueuedMessage, Store, Win
 log = logging.getLogger(__name__)
 
 RULE = "negative_spike"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def align(moment: datetime, window: timedelta, origin: datetime = EPOCH) -> datetime:
-    """Start of the window containing `moment`; windows are aligned on `origin` (the Unix epoch)."""
-    return origin + ((moment - origin) // window) * window
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,8 @@ def detect_brand(
     *,
     wall_now: datetime | None = None,
 ) -> DetectionSummary:
-    """Judge the closed windows of `brand` not judged yet; store and queue the messages due.
+    """Judge the closed windows of `brand` not judged yet, then the ones still filling
+    (`alerts/early.py`); store and queue the messages due, in one transaction.
 
     `now` is the daemon clock (mention time, replayed in the demo); `wall_now`, the real time
     silences are matched against, defaults to the system clock. `notifiers` are the enabled ones.
@@ -164,6 +163,7 @@ def detect_brand(
     # history is its baseline, not a backlog of old spikes to page anyone about.
     watched_since = max((state.evaluated_until for state in stored_states.values() if state), default=None)
     firings: list[tuple[datetime, int, Firing]] = []
+    early: list[tuple[datetime, int, Firing]] = []
     states: dict[str, DetectorState] = {}
     judged_through: list[datetime] = []
     windows = 0
@@ -173,7 +173,7 @@ def detect_brand(
         start = _align_up(state.evaluated_until if state else (watched_since or data_start), rule.window)
         end = align(judged, rule.window)
         if end > start:
-            rule_firings = _judge_rule(store, brand, rule, data_start, start, end)
+            rule_firings = judge_windows(store, brand, rule, data_start, start, end)
             firings.extend((firing.start, order, firing) for firing in rule_firings)
             anomalous = [firing.start for firing in rule_firings if firing.detection.anomalous]
             last_anomalous = max(anomalous) if anomalous else (state.incident_last_anomalous if state else None)
@@ -181,18 +181,22 @@ def detect_brand(
             windows += int((end - start) / rule.window)
         if state is not None:
             judged_through.append(state.evaluated_until - rule.window)
-    if not states:
+        early_firings = judge_early(store, brand, rule, data_start, max(start, end), now, policy.detection)
+        early.extend((firing.start, order, firing) for firing in early_firings)
+    if not states and not early:
         return DetectionSummary(0)
 
     book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
     dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or utcnow()))
-    # In time order; within one window the most severe first, so that two rules firing together
-    # open one incident at their highest severity instead of opening it and escalating at once.
-    for _, _, firing in sorted(firings, key=lambda item: (item[0], -_rank(item[2]), item[1], item[2].split)):
+    for firing in _in_order(firings):
         for message in book.observe(firing):
             dispatcher.dispatch(book, message)
-    for message in book.resolve_due(min(judged_through)):
+    for message in book.resolve_due(min(judged_through)) if judged_through else ():
         dispatcher.dispatch(book, message)
+    # After the resolutions, so that a spike right after an incident ended opens a new one at once.
+    for firing in _in_order(early):
+        for message in observe_early(book, firing):
+            dispatcher.dispatch(book, message)
     stored = store.record_alerting(brand, states, book.changed, dispatcher.queued)
     suppressed = {queued.alert.key: queued.suppressed for queued in dispatcher.queued}
     for alert in stored:
@@ -210,24 +214,10 @@ def _rank(firing: Firing) -> int:
     return SEVERITY_RANK.get(firing.detection.severity or "", 0)
 
 
-def _judge_rule(
-    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
-) -> list[Firing]:
-    """Judge `rule`'s windows in [start, end) of every split, each against its own history."""
-    history_length = baseline_windows(rule.detection)
-    history_start = max(data_start, start - history_length * rule.window)
-    if rule.split_by:
-        series = store.window_counts_split(brand, history_start, end, rule.window, rule.split_by)
-    else:
-        series = {(): store.window_counts(brand, history_start, end, rule.window)}
-    first_judged = int((start - history_start) / rule.window)
-    firings = []
-    for split_values, counts in series.items():
-        split = tuple(zip(rule.split_by, split_values))
-        for index in range(first_judged, len(counts)):
-            detection = judge(rule, counts[max(0, index - history_length) : index], counts[index])
-            firings.append(Firing(rule, counts[index], detection, split))
-    return firings
+def _in_order(firings: list[tuple[datetime, int, Firing]]) -> list[Firing]:
+    """In time order; within one window the most severe first, so that two rules firing together
+    open one incident at their highest severity instead of opening it and escalating at once."""
+    return [firing for _, _, firing in sorted(firings, key=lambda item: (item[0], -_rank(item[2]), item[1], item[2].split))]
 
 
 class _Dispatcher:
@@ -304,11 +294,13 @@ class _Dispatcher:
 
 
 def _evidence(store: Store, brand: str, firing: Firing, brand_terms: Sequence[str]) -> AlertEvidence:
-    """The chart series, the terms that drove the spike, and where it came from."""
-    return build_evidence(
+    """The chart series, the terms that drove the spike, where it came from, and whether the
+    window was still filling when it was judged."""
+    evidence = build_evidence(
         store, brand, firing.start, firing.end, firing.rule.metric,
         brand_terms=brand_terms, baseline=firing.rule.detection.baseline,
     )  # fmt: skip
+    return replace(evidence, counted_until=firing.counted_until)
 
 
 COUNTED = {
@@ -327,6 +319,11 @@ def _log_message(alert: Alert, suppressed: str | None) -> None:
     if suppressed is not None:
         log.info("%s %s (%s) recorded, not delivered: %s", alert.kind, alert.brand, alert.rule, suppressed)
     elif alert.kind == "firing":
-        log.warning("ALERT %s: %s (score %.5f, %s)", alert.brand, numbers, alert.score, alert.severity)
+        log.warning("ALERT %s%s: %s (score %.5f, %s)", alert.brand, _so_far(alert), numbers, alert.score, alert.severity)
     else:
-        log.info("%s %s: %s (incident %s)", alert.kind.upper(), alert.brand, numbers, alert.incident_key)
+        log.info("%s %s%s: %s (incident %s)", alert.kind.upper(), alert.brand, _so_far(alert), numbers, alert.incident_key)
+
+
+def _so_far(alert: Alert) -> str:
+    counted_until = alert.evidence.counted_until if alert.evidence else None
+    return "" if counted_until is None else f" (early: counted so far, until {counted_until:%H:%M} UTC)"

@@ -42,6 +42,9 @@ class Firing:
     detection: Detection
     split: tuple[tuple[str, str], ...] = ()
     """(dimension, value) pairs of a split rule, e.g. (("source", "reddit"),)."""
+    counted_until: datetime | None = None
+    """Set when the window was judged before it was complete (`alerts/early.py`): its count is
+    the mentions collected and scored up to this daemon-clock time, and can only grow."""
 
     @property
     def start(self) -> datetime:

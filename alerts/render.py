@@ -86,7 +86,11 @@ def _utc(moment: datetime) -> datetime:
 def format_window(alert: Alert) -> str:
     start, end = _utc(alert.window_start), _utc(alert.window_end)
     end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%Y-%m-%d %H:%M")
-    return f"{start.strftime('%Y-%m-%d %H:%M')}–{end_text} UTC"
+    text = f"{start.strftime('%Y-%m-%d %H:%M')}–{end_text} UTC"
+    counted_until = alert.evidence.counted_until if alert.evidence else None
+    if counted_until is not None:  # an early alert: the window was judged while it was filling
+        text += f" (still open: counted so far, until {_utc(counted_until):%H:%M} UTC)"
+    return text
 
 
 def format_ratio(alert: Alert) -> str:

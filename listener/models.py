@@ -89,6 +89,9 @@ class AlertEvidence:
     sources: tuple[tuple[str, int], ...] = ()
     """(source, negative mentions in the alert window), largest first."""
     languages: tuple[tuple[str, int], ...] = ()
+    counted_until: datetime | None = None
+    """Set when the alert window was judged before it was complete (an early alert): the numbers
+    are the mentions counted up to this time, and the window may still be filling."""
 
 
 @dataclass(frozen=True)

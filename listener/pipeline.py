@@ -185,6 +185,12 @@ class Pipeline:
         return report
 
     def _score_pending(self, report: ProcessReport) -> None:
+        """Score pending mentions in batches, oldest first, until a batch comes back short.
+
+        A short batch means the backlog is scored: mentions that polls store meanwhile wait for
+        the next pass (the scheduler asks for one at once), instead of keeping a busy brand's
+        stream from ever reaching detection and delaying the alert it may carry.
+        """
         batch_size = max(self.config.model.batch_size * 8, 64)
         while not self.stopping.is_set():
             pending = self.store.mentions_to_score(batch_size)
@@ -208,6 +214,8 @@ class Pipeline:
                 labels["neutral"],
                 labels["positive"],
             )
+            if len(pending) < batch_size:
+                break
 
 
 def clean_mention(mention: Mention, source_name: str) -> Mention:

@@ -1,8 +1,10 @@
-"""Runs each source on its own interval and the processing job beside them, with APScheduler.
+"""Runs each source on its own interval with APScheduler, and the processing job beside them.
 
 Every source job runs in its own worker thread, so a slow or hung platform delays only itself.
 A failing source backs off exponentially (capped, jittered, honouring a platform's Retry-After)
-and its outage and recovery are each logged once rather than on every poll.
+and its outage and recovery are each logged once rather than on every poll. A poll that stored
+mentions asks for processing at once (`listener/process_loop.py`), so that they are scored and
+judged while a spike is happening rather than up to `process_interval` later.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from listener.clock import utcnow
 from listener.digest import schedule_digests
 from listener.pipeline import CollectFailed, Pipeline
+from listener.process_loop import ProcessLoop
 from listener.sources import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -51,13 +54,11 @@ class Scheduler:
         # Sources share a pool with a thread each; processing has a thread of its own, so the
         # model always runs on the same thread (one set of allocator arenas, not one per thread).
         self._scheduler = BackgroundScheduler(
-            executors={
-                "default": ThreadPoolExecutor(max_workers=max(1, len(pipeline.collectors))),
-                "process": ThreadPoolExecutor(max_workers=1),
-            },
+            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(pipeline.collectors)))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone="UTC",
         )
+        self._process = ProcessLoop(lambda: self.run_process(), pipeline.config.process_interval)
 
     def run_source(self, name: str) -> None:
         health = self.health[name]
@@ -65,7 +66,7 @@ class Scheduler:
             return
         source = self.pipeline.source_config(name)
         try:
-            self.pipeline.collect(name)
+            new_by_brand = self.pipeline.collect(name)
         except Exception as error:
             health.failures += 1
             retry_after = _retry_after(error)
@@ -81,6 +82,8 @@ class Scheduler:
         if health.failures:
             log.warning("source %s recovered after %d failed polls", name, health.failures)
         health.failures, health.resume_at = 0, 0.0
+        if any(new_by_brand.values()):
+            self._process.request()
 
     def run_process(self) -> None:
         try:
@@ -95,17 +98,15 @@ class Scheduler:
                 self.run_source, "interval", args=[name], id=f"source:{name}", name=f"source {name}",
                 seconds=interval.total_seconds(), next_run_time=utcnow(),
             )
-        self._scheduler.add_job(
-            self.run_process, "interval", id="process", name="process", executor="process",
-            seconds=self.pipeline.config.process_interval.total_seconds(), next_run_time=utcnow(),
-        )
         schedule_digests(self._scheduler, self.pipeline.config, self.pipeline.store.engine, self.pipeline.clock.now)
         self._scheduler.start()
+        self._process.start()
 
     def shutdown(self) -> None:
         """Stop scheduling and wait for running jobs to finish the batch in hand."""
         self.pipeline.stopping.set()
         self._scheduler.shutdown(wait=True)
+        self._process.stop()
 
 
 def _retry_after(error: BaseException) -> float | None:

@@ -1,9 +1,11 @@
-"""Scheduling: sources run independently, failures back off and are logged with the source name."""
+"""Scheduling: sources run independently, failures back off and are logged with the source name,
+and a poll that stored mentions is processed at once, one pass at a time."""
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from datetime import timedelta
 
@@ -11,8 +13,9 @@ import pytest
 
 from listener.clock import ManualClock
 from listener.config import BrandConfig
-from listener.models import Mention
+from listener.models import Mention, Sentiment
 from listener.pipeline import Pipeline
+from listener.process_loop import ProcessLoop
 from listener.scheduler import Scheduler, next_backoff
 from listener.sources import FetchResult, SourceUnavailable
 from tests.conftest import utc
@@ -131,3 +134,98 @@ def test_mentions_are_stored_under_the_configured_source_name(pipeline: Pipeline
     pipeline.collect("fast")
     ids = [row_id for row_id, _ in pipeline.store.unscored(10)]
     assert {mention.source for mention in pipeline.store.mentions_by_id(ids)} == {"fast"}
+
+
+class GatedCollector(CountingCollector):
+    """Returns its mention only once `release` is set, so the test decides when it is stored."""
+
+    def __init__(self, release: threading.Event):
+        super().__init__()
+        self.release = release
+
+    def fetch(self, brand: BrandConfig, cursor):  # type: ignore[no-untyped-def]
+        assert self.release.wait(DEADLINE), "the scheduler never ran its first processing pass"
+        return super().fetch(brand, cursor)
+
+
+DEADLINE = 60.0
+"""Seconds a test waits for the scheduler's threads: generous, as the machine may be busy."""
+
+
+def test_a_poll_that_stored_mentions_is_processed_at_once(make_config, tmp_path) -> None:
+    # Both intervals are an hour: only the poll itself can cause the second processing pass.
+    config = make_config(
+        storage={"url": f"sqlite:///{tmp_path / 'db.sqlite'}"},
+        sources=[{"name": "fast", "type": "demo", "interval": "1h"}],
+        process_interval="1h",
+    )
+    pipeline = Pipeline(config, clock=ManualClock(utc(2026, 11, 2)), notifiers={})
+    first_pass, second_pass = threading.Event(), threading.Event()
+    pipeline.collectors["fast"] = GatedCollector(release=first_pass)
+    scheduler = Scheduler(pipeline)
+    unscored_by_pass: list[int] = []
+
+    def run_process() -> None:
+        unscored_by_pass.append(len(pipeline.store.unscored(10)))
+        (second_pass if first_pass.is_set() else first_pass).set()
+
+    scheduler.run_process = run_process  # type: ignore[method-assign]
+    scheduler.start()
+    try:
+        assert second_pass.wait(DEADLINE), "the stored poll did not trigger processing"
+    finally:
+        scheduler.shutdown()
+    assert unscored_by_pass[:2] == [0, 2]  # nothing at start; then Acme's and Globex's new mention
+
+
+def test_processing_requests_during_a_pass_coalesce_into_one_more_pass() -> None:
+    running, release, second_done = threading.Event(), threading.Event(), threading.Event()
+    passes: list[int] = []
+    active: list[int] = []
+
+    def run() -> None:
+        active.append(1)
+        assert len(active) == 1, "two processing passes ran at once"
+        passes.append(len(passes))
+        if len(passes) == 1:
+            running.set()
+            assert release.wait(DEADLINE)
+        else:
+            second_done.set()
+        active.pop()
+
+    loop = ProcessLoop(run, timedelta(hours=1))
+    loop.start()
+    try:
+        assert running.wait(DEADLINE)
+        for _ in range(5):  # five polls store mentions while the first pass is busy
+            loop.request()
+        release.set()
+        assert second_done.wait(DEADLINE)
+    finally:
+        loop.stop()
+    assert passes == [0, 1]
+
+
+def test_scoring_stops_at_a_short_batch_so_detection_follows_the_poll(pipeline: Pipeline) -> None:
+    class PollDuringScoring:
+        """Scores everything neutral; while scoring the first batch, a poll stores one more mention."""
+
+        version = "test"
+
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+
+        def classify(self, texts):  # type: ignore[no-untyped-def]
+            self.batches.append(len(texts))
+            if len(self.batches) == 1:
+                pipeline.collect("fast")
+            return [Sentiment("neutral", 0.0, 0.9) for _ in texts]
+
+    pipeline.collectors.update(fast=CountingCollector(), slow=CountingCollector())
+    pipeline.collect("slow")
+    classifier = PollDuringScoring()
+    pipeline._classifier = classifier
+    report = pipeline.process()
+    assert classifier.batches == [2] and report.scored == 2
+    assert len(pipeline.store.unscored(10)) == 2  # the poll's mentions wait for the pass it triggers

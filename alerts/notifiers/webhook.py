@@ -100,6 +100,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
             ],
             "sources": [{"name": name, "count": count} for name, count in evidence.sources],
             "languages": [{"code": clean_text(code), "count": count} for code, count in evidence.languages],
+            "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
         },
         "top_mentions": [
             {

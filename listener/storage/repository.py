@@ -968,6 +968,7 @@ def _evidence_json(evidence: AlertEvidence) -> dict[str, Any]:
         "driving_terms": [[term.term, term.spike_count, term.baseline_rate] for term in evidence.driving_terms],
         "sources": [list(item) for item in evidence.sources],
         "languages": [list(item) for item in evidence.languages],
+        "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
     }
 
 
@@ -979,6 +980,7 @@ def _evidence_from_json(data: dict[str, Any]) -> AlertEvidence:
         driving_terms=tuple(TermGrowth(str(t), int(c), float(r)) for t, c, r in data.get("driving_terms", [])),
         sources=tuple((str(name), int(count)) for name, count in data.get("sources", [])),
         languages=tuple((str(name), int(count)) for name, count in data.get("languages", [])),
+        counted_until=datetime.fromisoformat(data["counted_until"]) if data.get("counted_until") else None,
     )
 
 

@@ -1,0 +1,185 @@
+"""Alert latency of the live daemon: from the mention that makes a window anomalous becoming
+available to the collector, to the Slack request arriving.
+
+Each run starts the real daemon (`listener.daemon.run_daemon`: APScheduler, the process loop,
+SQLite in a scratch folder, the shipped model, the system clock) with one demo source replaying a
+file: two hours of calm mentions, all in the past and collected by the first poll, then a spike of
+negative mentions stamped a few seconds apart in the near future. The demo source releases a
+mention when the clock passes its time, so its timestamp is the moment it becomes available.
+Slack points at a loopback HTTP server that notes when each request arrives.
+
+Which spike mention made the count anomalous is worked out after the run, on what the daemon
+stored: the alert window's negatives (as the model labelled them) in time order, and the first
+count that the rule's own `judge` calls anomalous against the window's history. Prints each run,
+the median and max, and the target: one collection interval plus 5 s.
+
+    python bench/latency.py [--runs 5] [--interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from alerts.detect import baseline_windows  # noqa: E402
+from alerts.rules import default_rule, judge  # noqa: E402
+from alerts.windows import align  # noqa: E402
+from classifiers import SentimentClassifier, load_classifier  # noqa: E402
+from listener.config import ModelConfig, parse_config  # noqa: E402
+from listener.daemon import run_daemon  # noqa: E402
+from listener.pipeline import Pipeline  # noqa: E402
+from listener.storage.repository import Store, WindowCount  # noqa: E402
+
+WINDOW = timedelta(minutes=1)
+"""Short windows keep a run short; latency does not depend on the window's length."""
+HISTORY = timedelta(hours=2)
+LEAD = timedelta(seconds=25)
+"""Time for the daemon to start and score the history before the spike window begins."""
+SPIKE_EVERY = timedelta(seconds=1.5)
+SPIKE_LENGTH = 30
+CALM = ("acme release notes for version {n} are out", "love the new acme dashboard, great work {n}")
+NEGATIVE = "acme is down again, every request fails with 502 errors. terrible service #{n}"
+SLACK_WAIT = 120.0
+
+
+class SlackServer:
+    """A loopback Slack webhook that records when each request arrived (wall-clock seconds)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.received = threading.Event()
+        arrivals, received = self.arrivals, self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                arrivals.append(time.time())
+                received.set()
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/XXXX"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_replay(path: Path, now: datetime) -> datetime:
+    """Calm history up to `now`, then the spike; returns the spike window's start."""
+    records = []
+    minute = align(now - HISTORY, WINDOW)
+    number = 0
+    while minute < now:
+        texts = [CALM[0], CALM[1]] + ([NEGATIVE] if number % 3 == 0 else [])
+        for offset, text in enumerate(texts):
+            records.append((minute + timedelta(seconds=5 + 15 * offset), text.format(n=number)))
+        minute += WINDOW
+        number += 1
+    spike = align(now + LEAD, WINDOW) + WINDOW
+    for index in range(SPIKE_LENGTH):
+        records.append((spike + timedelta(seconds=2) + index * SPIKE_EVERY, NEGATIVE.format(n=f"s{index}")))
+    with path.open("w", encoding="utf-8") as replay:
+        for index, (created, text) in enumerate(records):
+            replay.write(json.dumps({"id": f"r{index}", "created_at": created.isoformat(), "text": text, "language": "en"}) + "\n")
+    return spike
+
+
+def config_for(scratch: Path, replay: Path, interval: float) -> Any:
+    return parse_config(
+        {
+            "storage": {"url": f"sqlite:///{scratch / 'latency.db'}"},
+            "brands": [{"name": "Acme", "keywords": ["acme"]}],
+            "sources": [{"name": "replay", "type": "demo", "interval": f"{interval}s", "data": str(replay)}],
+            "detection": {"window": "1m", "baseline": "1h"},
+            "notifiers": [{"name": "team-slack", "type": "slack", "webhook_url": "${SLACK_WEBHOOK_URL}"}],
+            "web": {"enabled": False},
+        },
+        "bench/latency.py",
+    )
+
+
+def crossing_time(store: Store, config: Any) -> tuple[datetime, int, int]:
+    """When the mention that made the first alert's window anomalous was made available, its
+    place among the window's negatives, and the count the alert was sent with."""
+    alert = next(alert for alert in store.alerts("Acme") if alert.kind == "firing")
+    rule = default_rule(config.detection)
+    first = store.first_mention_time("Acme")
+    assert first is not None
+    history_start = max(align(first, WINDOW), alert.window_start - baseline_windows(rule.detection) * WINDOW)
+    history = store.window_counts("Acme", history_start, alert.window_start, WINDOW)
+    negatives = sorted(created for created, _ in store.negative_texts("Acme", alert.window_start, alert.window_end, 1000))
+    for count, created in enumerate(negatives, start=1):
+        if judge(rule, history, WindowCount(alert.window_start, count, count, 0, 0)).anomalous:
+            return created.replace(tzinfo=created.tzinfo or UTC), count, alert.observed
+    raise RuntimeError("the alert window's stored negatives are not anomalous: was it judged on another history?")
+
+
+def one_run(classifier: SentimentClassifier, interval: float) -> tuple[float, int, int]:
+    slack = SlackServer()
+    os.environ["SLACK_WEBHOOK_URL"] = slack.url
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        replay = scratch / "replay.jsonl"
+        write_replay(replay, datetime.now(UTC))
+        config = config_for(scratch, replay, interval)
+        pipeline = Pipeline(config, classifier=classifier)
+        stop = threading.Event()
+        daemon = threading.Thread(target=run_daemon, args=(config, pipeline, stop), daemon=True)
+        daemon.start()
+        try:
+            if not slack.received.wait(LEAD.total_seconds() + SLACK_WAIT):
+                raise RuntimeError("no Slack request arrived: the spike was not alerted on")
+        finally:
+            stop.set()
+            daemon.join()
+            slack.close()
+        available, place, observed = crossing_time(pipeline.store, config)
+        pipeline.store.engine.dispose()
+    return slack.arrivals[0] - available.timestamp(), place, observed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=5.0, help="the source's collection interval in seconds")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)-8s %(name)s: %(message)s")
+    classifier = load_classifier(ModelConfig())
+    target = args.interval + 5.0
+    latencies = []
+    for run in range(1, args.runs + 1):
+        latency, place, observed = one_run(classifier, args.interval)
+        latencies.append(latency)
+        print(f"run {run}: {latency:5.2f} s (negative #{place} made the window anomalous; alert sent with {observed})", flush=True)
+    median, worst = statistics.median(latencies), max(latencies)
+    print(f"latency over {args.runs} runs: median {median:.2f} s, max {worst:.2f} s; target under {target:g} s "
+          f"(collection interval {args.interval:g} s + 5 s): {'met' if worst < target else 'NOT met'}")
+    return 0 if worst < target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
