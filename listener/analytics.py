@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from listener.clock import utcnow
-from listener.limits import DEFAULT_MAX_FUTURE, EARLIEST
+from listener.limits import DEFAULT_MAX_FUTURE, EARLIEST, TIME_RANGE
 from listener.models import SENTIMENT_LABELS
 from listener.storage.repository import Store, labelled_count
 from listener.storage.rollups import rollup_series
@@ -28,6 +28,8 @@ from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
 Bucket = Literal["hour", "day", "week", "month"]
 BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 MAX_PAGE = 1000
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a cursor may name (BIGINT); SQLite and PostgreSQL refuse to compare with more."""
 MAX_BUCKETS = 20_000
 """A series longer than this is refused: 2 years by hour, 50 by day; nobody reads more bars."""
 BUCKET_WIDTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=28)}
@@ -317,14 +319,18 @@ class Analytics:
         return MentionPage(records, next_cursor)
 
     def iter_mentions(self, mention_filter: MentionFilter, chunk: int = MAX_PAGE) -> Iterator[MentionRecord]:
-        """Every matching mention, newest first, read a page at a time (for exports)."""
-        cursor: str | None = None
+        """Every matching mention, newest first, read a page at a time (for exports).
+
+        The first page is read before this returns: a filter the database cannot answer fails the
+        request with its error, not a streamed export that has already answered 200 and stops."""
+        return self._pages(mention_filter, chunk, self.mentions(mention_filter, chunk))
+
+    def _pages(self, mention_filter: MentionFilter, chunk: int, page: MentionPage) -> Iterator[MentionRecord]:
         while True:
-            page = self.mentions(mention_filter, chunk, cursor)
             yield from page.mentions
             if page.next_cursor is None:
                 return
-            cursor = page.next_cursor
+            page = self.mentions(mention_filter, chunk, page.next_cursor)
 
     def top_authors(
         self, mention_filter: MentionFilter, by: Literal["reach", "negative"] = "reach", limit: int = 10
@@ -470,12 +476,18 @@ def encode_cursor(created_at: datetime, mention_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (time, id) a page ended at. Anything else, a forged id past BIGINT or a time no
+    mention can have included, is the client's mistake: a 422, not a database error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, mention_id = raw.split("|")
-        return datetime.fromisoformat(moment), int(mention_id)
+        text_time, text_id = raw.split("|")
+        moment, mention_id = datetime.fromisoformat(text_time), int(text_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged") from None
+    start, end = TIME_RANGE
+    if moment.tzinfo is None or not start <= moment < end or not 1 <= mention_id <= MAX_ROW_ID:
+        raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged")
+    return moment, mention_id
 
 
 def _most_common(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
