@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from listener.clock import utcnow
-from listener.limits import DEFAULT_MAX_FUTURE, EARLIEST, TIME_RANGE
+from listener.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
 from listener.models import SENTIMENT_LABELS
 from listener.storage.repository import Store, labelled_count
 from listener.storage.rollups import rollup_series
@@ -484,8 +484,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment, mention_id = datetime.fromisoformat(text_time), int(text_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged") from None
-    start, end = TIME_RANGE
-    if moment.tzinfo is None or not start <= moment < end or not 1 <= mention_id <= MAX_ROW_ID:
+    if not in_time_range(moment) or not 1 <= mention_id <= MAX_ROW_ID:
         raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged")
     return moment, mention_id
 

@@ -67,13 +67,17 @@ def id_problem(external_id: str) -> str | None:
     return None
 
 
+def in_time_range(moment: datetime) -> bool:
+    """Whether `moment` is aware and in TIME_RANGE: a time storage keeps and queries accept."""
+    return moment.tzinfo is not None and TIME_RANGE[0] <= moment < TIME_RANGE[1]
+
+
 def time_problem(moment: datetime) -> str | None:
     """Why storage cannot keep a mention dated `moment`, or None when it can."""
     if moment.tzinfo is None:
         return f"date {moment.isoformat()} has no time zone"
-    start, end = TIME_RANGE
-    if not start <= moment < end:
-        return f"dated {moment.isoformat()}, outside {start.year}-{end.year}"
+    if not in_time_range(moment):
+        return f"dated {moment.isoformat()}, outside {TIME_RANGE[0].year}-{TIME_RANGE[1].year}"
     return None
 
 

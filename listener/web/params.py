@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from listener.analytics import Bucket, MentionFilter, QueryError
 from listener.config import ListenerConfig
-from listener.limits import TIME_RANGE
+from listener.limits import TIME_RANGE, in_time_range
 from listener.models import SENTIMENT_LABELS
 from listener.text import BROKEN_CHARACTERS
 
@@ -29,8 +29,8 @@ def _in_time_range(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    start, end = TIME_RANGE
-    if not start <= moment < end:
+    if not in_time_range(moment):
+        start, end = TIME_RANGE
         raise ValueError(f"must be from {start:%Y-%m-%d} to before {end:%Y-%m-%d}")
     return moment.astimezone(UTC)
 
