@@ -13,11 +13,13 @@ import binascii
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from listener.clock import utcnow
+from listener.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
 from listener.models import SENTIMENT_LABELS
 from listener.storage.repository import Store, labelled_count
 from listener.storage.rollups import rollup_series
@@ -26,6 +28,8 @@ from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
 Bucket = Literal["hour", "day", "week", "month"]
 BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 MAX_PAGE = 1000
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a cursor may name (BIGINT); SQLite and PostgreSQL refuse to compare with more."""
 MAX_BUCKETS = 20_000
 """A series longer than this is refused: 2 years by hour, 50 by day; nobody reads more bars."""
 BUCKET_WIDTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=28)}
@@ -166,17 +170,33 @@ class AlertRecord:
 
 
 class Analytics:
-    """Read-only queries over a Store's database. Thread-safe: one short session per call."""
+    """Read-only queries over a Store's database. Thread-safe: one short session per call.
 
-    def __init__(self, store: Store):
+    Where a query's range is not given, it is taken from the data: only from mentions whose time
+    can be true (from 1990 to `max_future` past `now`), so that one stored mention dated 2999 or
+    1975 (collected before ingestion refused them, or written into the database by hand) cannot
+    stretch every default range over centuries.
+    """
+
+    def __init__(self, store: Store, max_future: timedelta = DEFAULT_MAX_FUTURE, now: Callable[[], datetime] = utcnow):
         self.engine = store.engine
+        self._max_future = max_future
+        self._now = now
+
+    def _bounds(self, mention_filter: MentionFilter) -> Select:
+        """The first and last filtered mention among those whose time can be true."""
+        created = _created_at(mention_filter)
+        query = _filtered(select(func.min(created), func.max(created)), mention_filter)
+        return query.where(created >= EARLIEST, created <= self._now() + self._max_future)
 
     # -- time series --------------------------------------------------------------------------
 
     def series(self, mention_filter: MentionFilter, bucket: Bucket = "hour", rollups: bool = True) -> list[SeriesRow]:
         """Mentions per sentiment per bucket, zero-filled over whole buckets.
 
-        Without `since`/`until` the series runs from the first to the last matching mention.
+        Without `since`/`until` the series runs from the first to the last matching mention, but
+        without `since` over MAX_BUCKETS buckets at most: the latest ones. A `since` further back
+        than MAX_BUCKETS buckets is refused.
         `rollups=False` counts the mentions themselves even where rollups could answer (bench/dashboard.py).
         """
         if bucket not in BUCKETS:
@@ -184,12 +204,15 @@ class Analytics:
         with Session(self.engine) as session:
             start, end = mention_filter.since, mention_filter.until
             if start is None or end is None:
-                first, last = session.execute(_bounds(mention_filter)).one()
+                first, last = session.execute(self._bounds(mention_filter)).one()
                 if first is None:
                     return []
                 start = start or first
                 end = end or last + timedelta(microseconds=1)
             start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
+            longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
+            if end - start > longest and mention_filter.since is None:
+                start = bucket_ceil(end - longest, bucket)
             if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
                 raise QueryError(
                     f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
@@ -221,7 +244,7 @@ class Analytics:
     def span(self, mention_filter: MentionFilter) -> timedelta | None:
         """How much time the filtered mentions cover; None when there are none."""
         with Session(self.engine) as session:
-            first, last = session.execute(_bounds(mention_filter)).one()
+            first, last = session.execute(self._bounds(mention_filter)).one()
         if first is None:
             return None
         return (mention_filter.until or last) - (mention_filter.since or first)
@@ -241,8 +264,8 @@ class Analytics:
         with Session(self.engine) as session:
             anchor = mention_filter.until
             if anchor is None:
-                last = session.execute(_bounds(replace(mention_filter, since=None))).one()[1]
-                anchor = bucket_next(bucket_floor(last or datetime.now(UTC), "day"), "day")
+                last = session.execute(self._bounds(replace(mention_filter, since=None))).one()[1]
+                anchor = bucket_next(bucket_floor(last or self._now(), "day"), "day")
             periods = []
             for end in (anchor, anchor - length):
                 scoped = replace(mention_filter, since=end - length, until=end)
@@ -296,14 +319,18 @@ class Analytics:
         return MentionPage(records, next_cursor)
 
     def iter_mentions(self, mention_filter: MentionFilter, chunk: int = MAX_PAGE) -> Iterator[MentionRecord]:
-        """Every matching mention, newest first, read a page at a time (for exports)."""
-        cursor: str | None = None
+        """Every matching mention, newest first, read a page at a time (for exports).
+
+        The first page is read before this returns: a filter the database cannot answer fails the
+        request with its error, not a streamed export that has already answered 200 and stops."""
+        return self._pages(mention_filter, chunk, self.mentions(mention_filter, chunk))
+
+    def _pages(self, mention_filter: MentionFilter, chunk: int, page: MentionPage) -> Iterator[MentionRecord]:
         while True:
-            page = self.mentions(mention_filter, chunk, cursor)
             yield from page.mentions
             if page.next_cursor is None:
                 return
-            cursor = page.next_cursor
+            page = self.mentions(mention_filter, chunk, page.next_cursor)
 
     def top_authors(
         self, mention_filter: MentionFilter, by: Literal["reach", "negative"] = "reach", limit: int = 10
@@ -449,12 +476,17 @@ def encode_cursor(created_at: datetime, mention_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (time, id) a page ended at. Anything else, a forged id past BIGINT or a time no
+    mention can have included, is the client's mistake: a 422, not a database error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, mention_id = raw.split("|")
-        return datetime.fromisoformat(moment), int(mention_id)
+        text_time, text_id = raw.split("|")
+        moment, mention_id = datetime.fromisoformat(text_time), int(text_id)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged") from None
+    if not in_time_range(moment) or not 1 <= mention_id <= MAX_ROW_ID:
+        raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged")
+    return moment, mention_id
 
 
 def _most_common(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
@@ -471,11 +503,6 @@ def _created_at(mention_filter: MentionFilter) -> Any:
 
 def _label(mention_filter: MentionFilter) -> Any:
     return MentionRow.sentiment_label if mention_filter.needs_mention_columns else MentionBrandRow.sentiment_label
-
-
-def _bounds(mention_filter: MentionFilter) -> Select:
-    created = _created_at(mention_filter)
-    return _filtered(select(func.min(created), func.max(created)), mention_filter)
 
 
 def _filtered(query: Select, mention_filter: MentionFilter, join_always: bool = False) -> Select:

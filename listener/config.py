@@ -37,6 +37,10 @@ class ClockConfig(StrictModel):
     mode: Literal["system", "replay"] = "system"
     start: datetime | None = Field(None, description="Replay start (UTC); defaults to the demo data's start.")
     speed: float = Field(1.0, gt=0, description="Replayed seconds per wall-clock second.")
+    max_future: Duration = Field(
+        default=timedelta(days=1),
+        description="Mentions dated more than this after the clock are refused as implausible.",
+    )
 
     @field_validator("start")
     @classmethod

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cached_property
 
 from alerts.engine import detect_brand, policy_from_config
@@ -22,6 +23,7 @@ from classifiers import SentimentClassifier, load_classifier
 from listener.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.config import ListenerConfig, SourceConfig
 from listener.language import LanguageDetector, build_detector, detect_missing_languages
+from listener.limits import implausible_time
 from listener.matching import mentions_brand
 from listener.models import Alert, Mention
 from listener.sources import COLLECTORS, Collector, SourceContext
@@ -113,7 +115,7 @@ class Pipeline:
     def _build_collector(self, source: SourceConfig) -> Collector:
         collector_type = COLLECTORS.get(source.type)
         settings = collector_type.settings_model.model_validate(source.settings)
-        return collector_type.build(SourceContext(source.name, settings, self.clock))
+        return collector_type.build(SourceContext(source.name, settings, self.clock, self.config.clock.max_future))
 
     def sources_for(self, brand: str) -> list[str]:
         """The enabled sources that search for `brand`."""
@@ -147,8 +149,9 @@ class Pipeline:
             # Stored under the configured source name, so two instances of one source type (two
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
-            matching = [mention for mention in cleaned if mentions_brand(brand, mention.text, mention.language)]
-            dropped = len(result.mentions) - len(matching)
+            plausible = self._plausible(cleaned, polled_at)
+            matching = [mention for mention in plausible if mentions_brand(brand, mention.text, mention.language)]
+            dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
             )
@@ -165,6 +168,20 @@ class Pipeline:
         if failures:
             raise CollectFailed(source_name, failures) from failures[0][1]
         return new_by_brand
+
+    def _plausible(self, mentions: list[Mention], now: datetime) -> list[Mention]:
+        """The mentions whose time can be true; the others are logged and skipped.
+
+        One mention dated 2999 would stretch every "first to last mention" range to a millennium,
+        and one dated before the web is as wrong; neither can be put right by waiting."""
+        kept = []
+        for mention in mentions:
+            problem = implausible_time(mention.created_at, now, self.config.clock.max_future)
+            if problem:
+                log.warning("%s: skipped mention %r: %s", mention.source, mention.external_id[:80], problem)
+            else:
+                kept.append(mention)
+        return kept
 
     # -- process ----------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ import unicodedata
 MAX_TEXT_LENGTH = 10_000
 TRUNCATION_MARKER = "… [truncated]"
 
-_NUL_AND_SURROGATES = re.compile("[\x00\ud800-\udfff]")
+BROKEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+"""NUL and lone surrogates: what no stored or queried text may hold."""
 
 
 def clean_text(text: str, max_length: int = MAX_TEXT_LENGTH) -> str:
@@ -24,7 +25,7 @@ def clean_text(text: str, max_length: int = MAX_TEXT_LENGTH) -> str:
     A valid surrogate pair never reaches here as two code points (Python decodes it to one), so
     every surrogate left is broken and is dropped rather than replaced.
     """
-    cleaned = unicodedata.normalize("NFC", _NUL_AND_SURROGATES.sub("", text))
+    cleaned = unicodedata.normalize("NFC", BROKEN_CHARACTERS.sub("", text))
     if len(cleaned) <= max_length:
         return cleaned
     return cleaned[: max_length - len(TRUNCATION_MARKER)].rstrip() + TRUNCATION_MARKER

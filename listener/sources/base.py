@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from listener.clock import Clock
 from listener.config import BrandConfig
+from listener.limits import DEFAULT_MAX_FUTURE
 from listener.models import Mention
 
 Cursor = dict[str, Any]
@@ -78,11 +80,16 @@ class Collector(Protocol):
 
 @dataclass(frozen=True)
 class SourceContext:
-    """What a collector is built with: its instance name, validated settings and the clock."""
+    """What a collector is built with: its instance name, validated settings and the clock.
+
+    `max_future` (`[clock] max_future`) is how far past the clock a mention may be dated; the
+    pipeline refuses later ones from every source, and a collector that can say more about where
+    a record came from (a file and line) may refuse them itself first."""
 
     name: str
     settings: Any
     clock: Clock
+    max_future: timedelta = DEFAULT_MAX_FUTURE
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,15 @@ per file, the byte offset after the last complete record, the line number, and a
 file's first line and of the bytes just before the offset. A file that grew is read on from the
 offset; a file that was replaced or truncated is read again from the start (storage keeps one
 copy per id), so a restart neither duplicates nor misses rows. A line still being written (no
-newline yet) waits for the next poll. Rows that cannot be read are logged with their line number
-and skipped.
+newline yet) waits for the next poll.
+
+A row that cannot become a mention is logged with its file and line and skipped, and the rows
+around it are stored: one bad row must never block a file. That covers rows that cannot be read
+(a stray quote, a binary line, a field over the csv module's 128 KiB limit) and rows whose values
+storage could not keep or that cannot be true (`listener.limits`: an id too long or with a NUL
+byte or a lone surrogate, a date outside 1970-2200 or in the future; counts too large are
+clamped). UTF-16 files (with a byte-order mark, as Excel's "Unicode text" writes them) are read as
+UTF-8 transcoded in memory; offsets then count bytes of the transcoded text.
 """
 
 from __future__ import annotations
@@ -18,15 +25,18 @@ import io
 import json
 import logging
 import re
+from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, BinaryIO, Iterator, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
+from listener.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
 from listener.models import Mention
 from listener.sources.base import (
     Collector,
@@ -102,10 +112,20 @@ class RowError(ValueError):
     """A record that cannot become a mention; logged with its file and line, then skipped."""
 
 
+ROW_ERRORS = (ValueError, TypeError, ArithmeticError, RecursionError, csv.Error)
+"""What reading one row may raise (RowError among them): the row is skipped, never the file.
+ArithmeticError: numbers past what floats, ints or dates hold; RecursionError: JSON nested
+thousands deep."""
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 class FileImportCollector:
     def __init__(self, context: SourceContext):
         self._settings: FileImportSettings = context.settings
         self._source = context.name
+        self._clock = context.clock
+        self._max_future = context.max_future
         self._zone = ZoneInfo(self._settings.timezone)
         self._mappings: dict[tuple[str, ...], dict[str, str]] = {}
 
@@ -156,7 +176,7 @@ class FileImportCollector:
         return "csv" if path.suffix.lower() in (".csv", ".tsv", ".txt") else "jsonl"
 
     def _read(self, path: Path, position: dict[str, Any] | None, budget: int) -> tuple[list[Mention], dict[str, Any]]:
-        with path.open("rb") as handle:
+        with _open(path) as handle:
             head = handle.readline(4096)
             position = position if position and self._still_same_file(handle, head, position) else None
             if position is None:
@@ -209,7 +229,7 @@ class FileImportCollector:
                     if not complete:  # still being written: read it whole next poll
                         break
                     self._skip(path, number, error)
-                except (RowError, ValueError, TypeError) as error:
+                except ROW_ERRORS as error:
                     self._skip(path, number, error)
             offset, line = end, number
         return mentions, self._position(handle, head, offset, line)
@@ -230,43 +250,28 @@ class FileImportCollector:
         header_end, header_line, columns, names, dialect = header
         offset, line = max(int(position["offset"]), header_end), max(int(position["line"]), header_line)
         mentions: list[Mention] = []
-        pending: list[tuple[int, int, bytes, bool]] = []
-        lines = self._lines(handle, offset, line)
-        for number, end, raw, complete in lines:
+        for record in _csv_records(self._lines(handle, offset, line), len(names), dialect):
             if len(mentions) >= budget:
                 break
-            pending.append((number, end, raw, complete))
-            chunk = _utf8(b"".join(item[2] for item in pending))
-            if chunk.count('"') % 2 == 1:  # inside a quoted field that spans lines
-                if not complete:
-                    break  # ...and the file ends there: the row is still being written
-                if len(pending) < MAX_FIELD_LINES:
-                    continue
-                # Not a long field but a stray quote: that line is lost, the ones after it are not.
-                self._skip(path, pending[0][0], RowError("unbalanced quote"))
-                numbered = [(n, row) for n, _, text, _ in pending[1:] for row in csv.reader([_utf8(text)], dialect)]
-            else:
-                rows = list(csv.reader(io.StringIO(chunk, newline=""), dialect))
-                if not complete and (not rows or len(rows[-1]) < len(names)):
-                    break  # a last row without its newline and short of fields: still being written
-                numbered = [(pending[0][0], row) for row in rows]
-            pending = []
-            offset, line = end, number
-            for first, row in numbered:
+            offset, line = record.end, record.last_line
+            if record.problem is not None:
+                self._skip(path, record.first_line, record.problem)
+                continue
+            for row in record.rows:
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) != len(names):
-                    self._skip(path, first, RowError(f"{len(row)} fields where the header has {len(names)}"))
+                    self._skip(path, record.first_line, RowError(f"{len(row)} fields where the header has {len(names)}"))
                     continue
                 try:
                     mentions.append(self._mention({_key(name): value for name, value in zip(names, row)}, columns))
-                except (RowError, ValueError, TypeError) as error:
-                    self._skip(path, first, error)
+                except ROW_ERRORS as error:
+                    self._skip(path, record.first_line, error)
         return mentions, self._position(handle, head, offset, line)
 
     def _header(self, path: Path) -> tuple[int, int, dict[str, str], list[str], type[csv.Dialect]] | None:
         """Where the header row ends, its line, the field -> column mapping, the names, the dialect."""
-        with path.open("rb") as handle:
+        with _open(path) as handle:
             offset = 0
             for number in range(1, HEADER_SEARCH_LINES + 1):
                 raw = handle.readline()
@@ -275,7 +280,10 @@ class FileImportCollector:
                 offset += len(raw)
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
                 dialect = _dialect(text, path)
-                names = next(csv.reader([text], dialect), [])
+                try:
+                    names = next(csv.reader([text], dialect), [])
+                except csv.Error:  # a report line above the header that is no CSV at all
+                    continue
                 columns = self._mapping(names)
                 if "date" in columns and ("text" in columns or "title" in columns):
                     return offset, number, columns, names, dialect
@@ -322,9 +330,15 @@ class FileImportCollector:
         if raw_date in (None, ""):
             raise RowError("no date (looked for columns " + ", ".join(COLUMN_ALIASES["date"]) + ")")
         created_at = self._time(raw_date)
+        problem = implausible_time(created_at, self._clock.now(), self._max_future)
+        if problem:
+            raise RowError(problem)
         author = _text(value("author")) or None
         url = _text(value("url")) or None
-        external_id = _text(value("id")) or url or "sha:" + content_digest(created_at.isoformat(), author, text)
+        external_id = _text(value("id")) or _url_id(url) or "sha:" + content_digest(created_at.isoformat(), author, text)
+        problem = id_problem(external_id)
+        if problem:
+            raise RowError(problem)
         language = _text(value("language")).lower() or None
         return Mention(
             source=self._source,
@@ -332,7 +346,7 @@ class FileImportCollector:
             text=text,
             created_at=created_at,
             author=author,
-            author_reach=_count(value("reach")),
+            author_reach=_count(value("reach"), MAX_REACH),
             url=url,
             language=language,
             likes=_count(value("likes")) or 0,
@@ -344,7 +358,10 @@ class FileImportCollector:
         is_number = isinstance(raw, (int, float)) and not isinstance(raw, bool)
         if is_number or (isinstance(raw, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", raw)):
             seconds = float(raw)
-            return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+            try:
+                return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+            except (OverflowError, OSError, ValueError):  # inf, nan, or past year 9999
+                raise RowError(f"date {raw!r} is out of range") from None
         if not isinstance(raw, str):
             raise RowError(f"date {raw!r} is not text or a number")
         try:
@@ -358,7 +375,101 @@ class FileImportCollector:
                 raise RowError(f"unreadable date {raw!r}") from error
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self._zone)
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # year 1 east of UTC, year 9999 west of it
+            raise RowError(f"date {raw!r} is out of range") from None
+
+
+Line = tuple[int, int, bytes, bool]
+"""(line number, offset after the line, raw line, complete?)"""
+
+
+@dataclass(frozen=True)
+class CsvRecord:
+    """One CSV record, or lines that could not be read as one (`problem`), and where they end."""
+
+    first_line: int
+    last_line: int
+    end: int
+    rows: list[list[str]]
+    problem: Exception | None = None
+
+
+def _csv_records(lines: Iterator[Line], width: int, dialect: type[csv.Dialect]) -> Iterator[CsvRecord]:
+    """The records of `lines` in order, stopping before one still being written.
+
+    A quote opens a field that may span lines, so lines are gathered until the quotes balance. A
+    quote that never closes is a stray one (`5" screen`, a binary line), not a long field, when
+    MAX_FIELD_LINES lines pass without it closing, or when the file ends inside it while a later
+    line is a whole row by itself: then its line is skipped and the lines after it are read again,
+    so the next valid row is not lost. Without that evidence a file ending inside a quote is a row
+    still being written, and waits for the next poll.
+    """
+    pending: list[Line] = []
+    replay: deque[Line] = deque()
+    while True:
+        item = replay.popleft() if replay else next(lines, None)
+        if item is None:
+            if pending and _stray_quote(pending, width, dialect):
+                yield _unbalanced(pending[0])
+                replay.extend(pending[1:])
+                pending = []
+                continue
+            return
+        pending.append(item)
+        complete = item[3]
+        chunk = _utf8(b"".join(raw for _, _, raw, _ in pending))
+        if chunk.count('"') % 2 == 1:  # inside a quoted field that spans lines
+            if not complete:
+                return  # ...and the file ends there: the row is still being written
+            if len(pending) < MAX_FIELD_LINES:
+                continue
+            yield _unbalanced(pending[0])
+            replay.extendleft(reversed(pending[1:]))
+            pending = []
+            continue
+        first_line, (last_line, end, _, _) = pending[0][0], pending[-1]
+        pending = []
+        try:
+            rows = list(csv.reader(io.StringIO(chunk, newline=""), dialect))
+        except csv.Error as error:  # a field over the csv module's size limit
+            yield CsvRecord(first_line, last_line, end, [], RowError(f"unreadable CSV: {error}"))
+            continue
+        if not complete and (not rows or len(rows[-1]) < width):
+            return  # a last row without its newline and short of fields: still being written
+        yield CsvRecord(first_line, last_line, end, rows)
+
+
+def _stray_quote(pending: list[Line], width: int, dialect: type[csv.Dialect]) -> bool:
+    """Whether a line after the one opening the quote is a whole row of `width` fields by itself."""
+    for _, _, raw, _ in pending[1:]:
+        text = _utf8(raw)
+        if text.count('"') % 2:
+            continue
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        except csv.Error:
+            continue
+        if len(rows) == 1 and len(rows[0]) == width:
+            return True
+    return False
+
+
+def _unbalanced(line: Line) -> CsvRecord:
+    number, end, _, _ = line
+    return CsvRecord(number, number, end, [], RowError("unbalanced quote"))
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file's bytes as UTF-8: a UTF-16 file (known by its byte-order mark) is transcoded in memory."""
+    handle = path.open("rb")
+    if handle.read(2) not in UTF16_BOMS:
+        handle.seek(0)
+        return handle
+    with handle:
+        handle.seek(0)
+        return io.BytesIO(handle.read().decode("utf-16", errors="replace").encode("utf-8"))
 
 
 def _dialect(line: str, path: Path) -> type[csv.Dialect]:
@@ -384,17 +495,24 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _count(value: Any) -> int | None:
-    """Counts as exports write them: 1264, "1,264", "1 264", "" (unknown)."""
+def _count(value: Any, maximum: int = MAX_COUNT) -> int | None:
+    """Counts as exports write them: 1264, "1,264", "1 264", "" (unknown); clamped to 0..`maximum`."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return bounded_count(value, maximum)
     digits = re.sub(r"[\s,'_]", "", str(value))
     try:
-        return int(float(digits)) if digits else None
+        return bounded_count(float(digits), maximum) if digits else None
     except ValueError:
         return None
+
+
+def _url_id(url: str | None) -> str | None:
+    """A row without an id is known by its URL, or by the URL's digest when that is too long for an id."""
+    if url is None or len(url) <= MAX_ID_LENGTH:
+        return url
+    return "url:" + content_digest(url)
 
 
 def build(context: SourceContext) -> Collector:

@@ -14,6 +14,7 @@ that changes a mention's labels or links first locks the mention row (`RollupDel
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Literal, Sequence
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, sessionmaker
 
 from listener.clock import utcnow
+from listener.limits import storable
 from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
@@ -37,6 +39,8 @@ from listener.storage.schema import (
     OutboxRow,
     SilenceRow,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,12 +172,14 @@ class Store:
         source has delivered everything older, so windows before it can be judged.
 
         A mention seen before is not duplicated: its counts are refreshed, and if its text was
-        edited the sentiment is cleared so it is scored again.
+        edited the sentiment is cleared so it is scored again. Counts are clamped to what their
+        columns hold, and a mention the columns cannot hold at all (`listener.limits`) is logged and
+        left out: one such mention must not fail the batch, and with its cursor every later poll.
         """
         now = utcnow()
         new_count = 0
         with self._sessions.begin() as session:
-            batch = _dedupe(mentions)
+            batch = _storable(_dedupe(mentions))
             rollup = RollupDelta()
             rollup.subtract(session, existing_mention_ids(session, [(m.source, m.external_id) for m in batch]))
             stored_ids = []
@@ -838,6 +844,17 @@ def _lock_sqlite_for_write(_session: Session, transaction: SessionTransaction, c
 def _dedupe(mentions: Sequence[Mention]) -> list[Mention]:
     """Keep the last copy of each external id: platforms repeat items across result pages."""
     return list({mention.external_id: mention for mention in mentions}.values())
+
+
+def _storable(mentions: Sequence[Mention]) -> list[Mention]:
+    kept = []
+    for mention in mentions:
+        bounded, problem = storable(mention)
+        if bounded is None:
+            log.warning("%s: mention %r not stored: %s", mention.source, mention.external_id[:80], problem)
+        else:
+            kept.append(bounded)
+    return kept
 
 
 def _bucket_index(session: Session, column: Any, origin: datetime, seconds: float) -> Any:

@@ -53,7 +53,7 @@ def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
     )
     app.state.config = config
     app.state.store = store
-    app.state.analytics = Analytics(store)
+    app.state.analytics = Analytics(store, config.clock.max_future)
     app.state.auth = Authenticator(config.web)
     if not config.web.users and not config.web.api_tokens:
         log.warning("dashboard: no [web] users or api_tokens are configured, so nobody can log in")

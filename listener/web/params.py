@@ -1,27 +1,41 @@
 """Query parameters shared by the API, the exports and the dashboard, parsed into one MentionFilter.
 
 Empty values count as absent, so an HTML form's blank "any" fields need no special casing; a
-value that is present but wrong is a 422 naming the parameter and what it accepts.
+value that is present but wrong is a 422 naming the parameter and what it accepts, never a 500:
+times must lie in `TIME_RANGE` (year 1 or 9999 cannot be bucketed, a week before year 1 does not
+exist), and text may not hold NUL characters (PostgreSQL refuses them in any query).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query, Request
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from listener.analytics import Bucket, MentionFilter, QueryError
 from listener.config import ListenerConfig
+from listener.limits import TIME_RANGE, in_time_range
 from listener.models import SENTIMENT_LABELS
+from listener.text import BROKEN_CHARACTERS
 
 
 def _blank_is_none(value: object) -> object:
     return None if value == "" else value
 
 
-OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_is_none)]
+def _in_time_range(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not in_time_range(moment):
+        start, end = TIME_RANGE
+        raise ValueError(f"must be from {start:%Y-%m-%d} to before {end:%Y-%m-%d}")
+    return moment.astimezone(UTC)
+
+
+OptionalTime = Annotated[datetime | None, BeforeValidator(_blank_is_none), AfterValidator(_in_time_range)]
 
 
 def mention_filter(
@@ -35,6 +49,9 @@ def mention_filter(
     q: Annotated[str | None, Query(max_length=200, description="Text search, case-insensitive substring.")] = None,
 ) -> MentionFilter:
     config: ListenerConfig = request.app.state.config
+    for name, values in (("brand", [brand]), ("source", source), ("language", language), ("q", [q])):
+        if any(value and BROKEN_CHARACTERS.search(value) for value in values):
+            raise QueryError(f"{name}: contains a NUL character or broken text")
     brand = brand or None
     if brand is not None:
         try:
