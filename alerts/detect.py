@@ -15,8 +15,9 @@ Three questions, each answered from the brand's own history and nothing tuned pe
 3. **Is it surprising for this brand?** The model is never quite right: a news-driven brand
    is surprised most days. So the alarm level comes from the brand's own surprises over the
    baseline, the way SPOT (Siffer et al., KDD 2017) sets extreme-value thresholds: the top
-   `TAIL_SHARE` of them are fitted with an exponential tail, which is extrapolated to the chance
-   per window that `false_alarms` allows (`1/month` at 15-minute windows: 1 in 2,900). Surprises
+   `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is extrapolated to the
+   chance per window that `false_alarms` allows (`1/quarter` at 15-minute windows: 1 in
+   8,766). Surprises
    already above the level (past incidents) are left out and the tail is fitted once more, so an
    outage does not raise the bar for the next one. The level never drops below `-ln` of that
    chance, where the count model alone would put it.
@@ -57,6 +58,12 @@ TAIL_SHARE = 0.1
 points: a brand with a day or two of history (a new install) has 96 or 192 15-minute windows,
 and its tail needs ten points or more to be fitted at all. (5% scores 1 point higher on NAB's
 two-month series, and misses the demo's outage on its third day.)"""
+MIN_TAIL_FOR_SHAPE = 30
+"""Below 30 tail points the tail is taken as exponential: the shape's standard error (about
+1.15 / sqrt(points)) would exceed 0.2, as large as the shapes it is meant to find. A brand's
+first days (and a week of hourly windows) are judged with the exponential tail."""
+MAX_SHAPE = 0.5
+"""Heavier tails than this have infinite variance, where probability-weighted moments fail."""
 MAD_TO_SD = 1.4826
 MAX_SURPRISE = 700.0
 """-ln of the smallest positive double: a tail that underflows to 0 reads as this."""
@@ -191,39 +198,63 @@ def _verdict(
 def alarm_levels(surprises: np.ndarray, chance: float, need: int) -> np.ndarray:
     """Per row of `surprises` (NaN: not usable), the surprise a window must exceed to alarm.
 
-    An exponential tail fitted to the row's top `TAIL_SHARE` (above their quantile u, with scale
-    sigma) says P(surprise > u + y) = TAIL_SHARE * exp(-y / sigma); the level puts that at
-    `chance`. A first level takes sigma from the median excess of the top `TAIL_SHARE` (median =
-    sigma ln 2; counts are discrete, so many surprises tie with u and count as 0), which a past
-    outage's dozen huge surprises cannot move; surprises above it are dropped, and the level is
-    the fit of the mean excess of the rest. Rows with fewer than `need` usable
-    surprises get an infinite level.
+    The row's top `TAIL_SHARE` (above their quantile u) are fitted with a generalised Pareto
+    tail, P(surprise > u + y) = TAIL_SHARE * (1 + xi y / sigma)^(-1/xi), and the level puts that
+    at `chance`. Two passes: a first, exponential level takes sigma from the median excess of the
+    top `TAIL_SHARE` (median = sigma ln 2; counts are discrete, so many surprises tie with u and
+    count as 0), which a past outage's dozen huge surprises cannot move; surprises above it are
+    dropped, and the level is the fit of the rest. Rows with fewer than `need` usable surprises
+    get an infinite level.
     """
     floor = -math.log(chance)
-    level = _tail_level(surprises, chance, floor, robust=True)
+    level = _first_level(surprises, chance, floor)
     trimmed = np.where(surprises > level[:, None], np.nan, surprises)
-    level = _tail_level(trimmed, chance, floor, robust=False)
+    level = _tail_level(trimmed, chance, floor)
     enough = np.count_nonzero(~np.isnan(surprises), axis=1) >= need
     return np.where(enough, level, math.inf)
 
 
-def _tail_level(surprises: np.ndarray, chance: float, floor: float, robust: bool) -> np.ndarray:
-    ordered = np.sort(surprises, axis=1)  # NaN last
-    count = np.count_nonzero(~np.isnan(ordered), axis=1)
+def _tail_start(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """u: each row's (1 - TAIL_SHARE) quantile, of rows sorted with NaN last."""
     position = (1.0 - TAIL_SHARE) * np.maximum(count - 1, 0)
     low = np.floor(position).astype(int)
     high = np.minimum(low + 1, np.maximum(count - 1, 0))
     take = lambda index: np.take_along_axis(ordered, index[:, None], axis=1)[:, 0]  # noqa: E731
-    threshold = take(low) + (position - low) * (take(high) - take(low))
-    if robust:  # the median excess of the top TAIL_SHARE by rank, ties with u counting as 0
-        ranks = np.arange(ordered.shape[1])[None, :]
-        top = (ranks >= (count - np.ceil(TAIL_SHARE * count))[:, None]) & (ranks < count[:, None])
-        excess = np.where(top, np.maximum(ordered - threshold[:, None], 0.0), np.nan)
-        sigma = np.nan_to_num(_row_medians(excess), nan=0.0) / math.log(2)
-    else:  # the mean excess of the points above u
-        excess = np.where(ordered > threshold[:, None], ordered - threshold[:, None], np.nan)
-        sigma = np.nan_to_num(excess, nan=0.0).sum(axis=1) / np.maximum((~np.isnan(excess)).sum(axis=1), 1)
-    level = threshold + sigma * max(math.log(TAIL_SHARE / chance), 0.0)
+    return take(low) + (position - low) * (take(high) - take(low))
+
+
+def _first_level(surprises: np.ndarray, chance: float, floor: float) -> np.ndarray:
+    """An exponential tail with the median excess of the top `TAIL_SHARE` by rank."""
+    ordered = np.sort(surprises, axis=1)
+    count = np.count_nonzero(~np.isnan(ordered), axis=1)
+    start = _tail_start(ordered, count)
+    ranks = np.arange(ordered.shape[1])[None, :]
+    top = (ranks >= (count - np.ceil(TAIL_SHARE * count))[:, None]) & (ranks < count[:, None])
+    sigma = np.nan_to_num(_row_medians(np.where(top, np.maximum(ordered - start[:, None], 0.0), np.nan)), nan=0.0) / math.log(2)
+    level = start + sigma * max(math.log(TAIL_SHARE / chance), 0.0)
+    return np.maximum(np.nan_to_num(level, nan=floor), floor)
+
+
+def _tail_level(surprises: np.ndarray, chance: float, floor: float) -> np.ndarray:
+    """The generalised Pareto fit of the excesses over u, by probability-weighted moments
+    (Hosking and Wallis 1987): closed-form, vectorisable, and sound for shapes below 1/2."""
+    ordered = np.sort(surprises, axis=1)
+    count = np.count_nonzero(~np.isnan(ordered), axis=1)
+    start = _tail_start(ordered, count)
+    above = ordered > start[:, None]
+    tail = above.sum(axis=1)
+    excess = np.where(above, ordered - start[:, None], 0.0)
+    rank = np.cumsum(above, axis=1)  # 1 for the smallest excess
+    a0 = excess.sum(axis=1) / np.maximum(tail, 1)
+    a1 = (excess * (tail[:, None] - rank) / np.maximum(tail - 1, 1)[:, None]).sum(axis=1) / np.maximum(tail, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = 2.0 - a0 / (a0 - 2.0 * a1)
+    shape = np.where(tail >= MIN_TAIL_FOR_SHAPE, np.clip(np.nan_to_num(shape, nan=0.0), 0.0, MAX_SHAPE), 0.0)
+    sigma = a0 * (1.0 - shape)  # the mean excess of a generalised Pareto is sigma / (1 - xi)
+    ratio = TAIL_SHARE / chance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where(shape > 1e-9, np.expm1(shape * math.log(ratio)) / shape, math.log(ratio))
+    level = start + sigma * np.maximum(growth, 0.0)
     return np.maximum(np.nan_to_num(level, nan=floor), floor)
 
 
