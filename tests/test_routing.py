@@ -88,7 +88,7 @@ def test_escalation_and_resolution_follow_the_receivers(store: Store) -> None:
     # The warning goes to Slack, the escalation to email, and both hear that it is resolved.
     assert sent == [
         ("firing", "warning", "team-slack"),
-        ("repeat", "critical", "oncall-email"),
+        ("escalation", "critical", "oncall-email"),
         ("resolved", "critical", "team-slack"),
         ("resolved", "critical", "oncall-email"),
     ]
