@@ -489,10 +489,12 @@ def alerts_test(config_path: str | None, receiver: str) -> None:
 def alerts_route_test(config_path: str | None, brand: str, severity: str, rule: str | None, metric: str | None) -> None:
     """Print which routes an alert would match and which notifiers would get it.
 
-    Receivers are the configured, enabled notifiers; `check-config` says which are enabled now.
+    Receivers are the notifiers that can run now; each one that cannot (`enabled = false`, or its
+    secret's environment variable unset) is listed as skipped, with the reason.
     """
     from alerts.routing import explain_routes
     from alerts.rules import rules_from_config
+    from listener.pipeline import build_notifiers
 
     config = _load(config_path)
     try:
@@ -503,9 +505,11 @@ def alerts_route_test(config_path: str | None, brand: str, severity: str, rule: 
     chosen = rules.get(rule) if rule else next(iter(rules.values()), None)
     if chosen is None:
         raise click.BadParameter(f"rule {rule!r} is not in the config (known: {', '.join(rules)})", param_hint="--rule")
-    enabled = [notifier.name for notifier in config.notifiers if notifier.enabled]
-    for line in explain_routes(config.routes, brand, severity, chosen.name, metric or chosen.metric, enabled):
+    runnable, disabled = build_notifiers(config)
+    for line in explain_routes(config.routes, brand, severity, chosen.name, metric or chosen.metric, list(runnable)):
         click.echo(line)
+    for name, reason in disabled.items():
+        click.echo(f"skipped {name}: {reason}")
 
 
 @alerts.command("silence")
