@@ -100,3 +100,12 @@ def test_cli_alerts_list_names_the_kind_and_a_resolution_is_not_a_critical_alert
     resolved, firing = rows
     assert "resolved" in resolved and "critical" not in resolved
     assert "firing" in firing and "critical" in firing
+
+
+def test_digest_lists_a_resolution_as_resolved_not_as_a_critical_alert(store: Store) -> None:
+    from listener.digest_render import _alert_line
+    from listener.storage.digests import DigestStore
+
+    record(store, FIRING, ESCALATION, RESOLVED)
+    lines = [_alert_line(alert, None) for alert in DigestStore(store.engine).alerts_between("Acme", FIRING.window_start, RESOLVED.window_end)]
+    assert [line.split(" · ")[1] for line in lines] == ["critical", "escalated to critical", "resolved"]

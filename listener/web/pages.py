@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from alerts.evidence import brand_words
+from alerts.render import kind_label
 from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
@@ -33,6 +34,8 @@ from listener.web.params import mention_filter
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 )
+
+TEMPLATES.env.globals["kind_label"] = kind_label
 
 router = APIRouter(include_in_schema=False)
 
