@@ -107,5 +107,6 @@ def test_digest_lists_a_resolution_as_resolved_not_as_a_critical_alert(store: St
     from listener.storage.digests import DigestStore
 
     record(store, FIRING, ESCALATION, RESOLVED)
-    lines = [_alert_line(alert, None) for alert in DigestStore(store.engine).alerts_between("Acme", FIRING.window_start, RESOLVED.window_end)]
+    listed = DigestStore(store.engine).alerts_between("Acme", FIRING.window_start, RESOLVED.window_end)
+    lines = [_alert_line(alert, None) for alert in listed]
     assert [line.split(" · ")[1] for line in lines] == ["critical", "escalated to critical", "resolved"]
