@@ -14,6 +14,12 @@ from listener.storage.repository import DeliveryStatus
 STATUS_STYLES = {"pending": "yellow", "delivered": "green", "dead": "bold red"}
 
 
+def message_severity(kind: str, severity: str) -> str:
+    """Blank for a resolution: it carries the severity the incident had, and a `critical` beside it
+    reads as a new critical alert."""
+    return "" if kind == "resolved" else severity
+
+
 def deliveries_table(statuses: list[DeliveryStatus]) -> Table:
     table = Table(title="alert deliveries (newest first)")
     for column in (
@@ -27,7 +33,7 @@ def deliveries_table(statuses: list[DeliveryStatus]) -> Table:
             Text(status.brand),
             status.window_start.strftime("%Y-%m-%d %H:%M"),
             status.kind,
-            status.severity,
+            message_severity(status.kind, status.severity),
             f"{status.observed} vs {status.expected:.1f}",
             Text(status.notifier),
             Text(status.status, style=STATUS_STYLES.get(status.status, "")),

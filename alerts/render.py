@@ -111,6 +111,18 @@ def _metric_noun(alert: Alert) -> str:
     return METRIC_NOUNS.get(alert.metric, alert.metric.replace("_", " "))
 
 
+def kind_label(kind: str, severity: str) -> str:
+    """An alert message's kind and severity as listed in the dashboard and digests: a resolution
+    keeps the incident's severity, and `critical` beside it alone would read as a new alert."""
+    if kind == "resolved":
+        return "resolved"
+    if kind == "escalation":
+        return f"escalated to {severity}"
+    if kind == "repeat":
+        return f"still going ({severity})"
+    return severity
+
+
 def alert_title(alert: Alert) -> str:
     """One line for an email subject or a Slack header: state, severity and brand first, so they sort and scan."""
     brand = clean_text(alert.brand)

@@ -18,6 +18,7 @@ from typing import Sequence
 from rich.markup import escape
 from rich.table import Table
 
+from alerts.deliveries import message_severity
 from listener.config import DEFAULT_RULE, ListenerConfig, SilenceConfig
 from listener.models import Alert
 from listener.settings_types import parse_duration
@@ -127,6 +128,6 @@ def suppressed_table(suppressed: Sequence[tuple[Alert, str]]) -> Table:
     for alert, reason in suppressed:
         table.add_row(
             escape(alert.brand), alert.kind, escape(alert.rule), f"{alert.window_start:%Y-%m-%d %H:%M}",
-            alert.severity, f"{alert.observed} vs {alert.expected:.1f}", escape(reason),
+            message_severity(alert.kind, alert.severity), f"{alert.observed} vs {alert.expected:.1f}", escape(reason),
         )  # fmt: skip
     return table

@@ -161,6 +161,8 @@ class AlertRecord:
     severity: str
     score: float
     top_mention_ids: tuple[int, ...] = field(default_factory=tuple)
+    kind: str = "firing"
+    """firing, escalation, repeat or resolved: a resolution carries the severity the incident had."""
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
@@ -397,7 +399,7 @@ class Analytics:
         return [
             AlertRecord(
                 row.id, row.brand, row.window_start, row.window_end, row.observed, row.expected,
-                row.severity, row.score, tuple(row.top_mention_ids or ()),
+                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind,
             )
             for row in rows
         ]

@@ -24,7 +24,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from listener.config import ConfigError, DetectionConfig, ListenerConfig, ModelConfig, load_config
-from listener.storage.database import StorageError, open_database
+from listener.storage.database import StorageError, migrate_database, open_database
 from listener.storage.repository import Store
 
 DEFAULT_CONFIGS = ("listener.toml", "config/demo.toml")
@@ -136,7 +136,8 @@ def check_config(file: str) -> None:
 
     config = _read(Path(file))
     click.echo(
-        f"{file}: OK ({len(config.brands)} brands, {len(config.sources)} sources, {len(config.notifiers)} notifiers)"
+        f"{file}: OK ({_count(len(config.brands), 'brand')}, {_count(len(config.sources), 'source')}, "
+        f"{_count(len(config.notifiers), 'notifier')})"
     )
     enabled, disabled = build_notifiers(config)
     for entry in config.notifiers:
@@ -231,7 +232,7 @@ def web_hash_password(password_stdin: bool) -> None:
 def classify(
     config_path: str | None, model_name: str | None, input_file: TextIO | None, column: str | None, batch_size: int | None
 ) -> None:
-    """Score texts (one per line) and print one JSON object per line, in order."""
+    """Score texts (one per line; blank lines are skipped) and print one JSON object per text, in order."""
     from classifiers import load_classifier
 
     model = _model_config(config_path, model_name, batch_size)
@@ -243,6 +244,10 @@ def classify(
         for sentiment in classifier.classify(texts[offset : offset + chunk]):
             sys.stdout.write(json.dumps(sentiment.as_json()) + "\n")
         sys.stdout.flush()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _model_config(config_path: str | None, model_name: str | None, batch_size: int | None) -> ModelConfig:
@@ -262,7 +267,8 @@ def _model_config(config_path: str | None, model_name: str | None, batch_size: i
 def _read_texts(stream: TextIO, column: str | None) -> Iterable[str]:
     if column is None:
         for line in stream:
-            yield line.rstrip("\r\n")
+            if line.strip():  # a blank line is no text: scoring it would print a verdict on nothing
+                yield line.rstrip("\r\n")
         return
     reader = csv.DictReader(stream)
     if reader.fieldnames is None or column not in reader.fieldnames:
@@ -270,7 +276,8 @@ def _read_texts(stream: TextIO, column: str | None) -> Iterable[str]:
             f"column {column!r} not found (columns: {', '.join(reader.fieldnames or [])})", param_hint="--column"
         )
     for record in reader:
-        yield record[column] or ""
+        if (record[column] or "").strip():
+            yield record[column]
 
 
 @main.command()
@@ -298,7 +305,7 @@ def rescore(
         click.echo("interrupted: every finished batch is saved; run the same command again to continue", err=True)
         raise SystemExit(130) from None
     click.echo(
-        f"rescored {report.scored} mentions with {report.model} ({report.changed} changed label; "
+        f"rescored {_count(report.scored, 'mention')} with {report.model} ({report.changed} changed label; "
         f"{report.already_scored} already scored by it were skipped): {report.labels['negative']} negative, "
         f"{report.labels['neutral']} neutral, {report.labels['positive']} positive"
     )
@@ -390,8 +397,14 @@ def db() -> None:
 @config_option
 def db_upgrade(config_path: str | None) -> None:
     """Create or migrate the schema to the latest version (the daemon also does this on start)."""
-    open_database(_load(config_path).storage.url)
-    click.echo("database schema is up to date")
+    engine, before, after = migrate_database(_load(config_path).storage.url)
+    engine.dispose()
+    if before is None:
+        click.echo(f"created the database schema at revision {after}")
+    elif before != after:
+        click.echo(f"upgraded the database schema from revision {before} to {after}")
+    else:
+        click.echo(f"database schema is up to date (revision {after})")
 
 
 @db.command("rebuild-rollups")
@@ -489,10 +502,12 @@ def alerts_test(config_path: str | None, receiver: str) -> None:
 def alerts_route_test(config_path: str | None, brand: str, severity: str, rule: str | None, metric: str | None) -> None:
     """Print which routes an alert would match and which notifiers would get it.
 
-    Receivers are the configured, enabled notifiers; `check-config` says which are enabled now.
+    Receivers are the notifiers that can run now; each one that cannot (`enabled = false`, or its
+    secret's environment variable unset) is listed as skipped, with the reason.
     """
     from alerts.routing import explain_routes
     from alerts.rules import rules_from_config
+    from listener.pipeline import build_notifiers
 
     config = _load(config_path)
     try:
@@ -503,9 +518,11 @@ def alerts_route_test(config_path: str | None, brand: str, severity: str, rule: 
     chosen = rules.get(rule) if rule else next(iter(rules.values()), None)
     if chosen is None:
         raise click.BadParameter(f"rule {rule!r} is not in the config (known: {', '.join(rules)})", param_hint="--rule")
-    enabled = [notifier.name for notifier in config.notifiers if notifier.enabled]
-    for line in explain_routes(config.routes, brand, severity, chosen.name, metric or chosen.metric, enabled):
+    runnable, disabled = build_notifiers(config)
+    for line in explain_routes(config.routes, brand, severity, chosen.name, metric or chosen.metric, list(runnable)):
         click.echo(line)
+    for name, reason in disabled.items():
+        click.echo(f"skipped {name}: {reason}")
 
 
 @alerts.command("silence")

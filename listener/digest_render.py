@@ -17,6 +17,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerts.render import kind_label
 from listener.digest_report import DigestReport
 from listener.models import StoredMention
 from listener.storage.digests import PeriodAlert
@@ -168,7 +169,7 @@ def render_text(report: DigestReport) -> str:
 
 def _alert_line(alert: PeriodAlert, report: DigestReport) -> str:
     return (
-        f"{alert.window_start:%Y-%m-%d %H:%M}–{alert.window_end:%H:%M} UTC · {alert.severity} · "
+        f"{alert.window_start:%Y-%m-%d %H:%M}–{alert.window_end:%H:%M} UTC · {kind_label(alert.kind, alert.severity)} · "
         f"{alert.observed} vs {alert.expected:.1f} expected ({alert.rule})"
     )
 

@@ -68,10 +68,48 @@ def test_history_rejects_unknown_brand(tmp_path: Path) -> None:
     assert "brand 'Initech' is not in the config (known: Acme, Globex)" in result.output
 
 
-def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["db", "upgrade", "--config", str(write_config(tmp_path))])
-    assert result.exit_code == 0 and "up to date" in result.output
+def test_db_upgrade_says_it_created_the_schema_then_that_it_is_current(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    from listener.storage.database import MIGRATIONS
+
+    head = ",".join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads()))
+    config = str(write_config(tmp_path))
+    created = CliRunner().invoke(main, ["db", "upgrade", "--config", config])
+    assert created.exit_code == 0, created.output
+    assert created.output == f"created the database schema at revision {head}\n"
     assert (tmp_path / "cli.db").exists()
+    again = CliRunner().invoke(main, ["db", "upgrade", "--config", config])
+    assert again.output == f"database schema is up to date (revision {head})\n"
+
+
+def test_check_config_counts_in_the_singular_too(tmp_path: Path) -> None:
+    path = tmp_path / "one.toml"
+    path.write_text(
+        '[[brands]]\nname = "Acme"\nkeywords = ["acme"]\n[[sources]]\nname = "demo"\ntype = "demo"\n'
+        '[[notifiers]]\nname = "console"\ntype = "console"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check-config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{path}: OK (1 brand, 1 source, 1 notifier)" in result.output
+
+
+def test_classify_skips_blank_lines(tmp_path: Path, monkeypatch) -> None:
+    import classifiers
+
+    seen: list[str] = []
+
+    class Recording:
+        def classify(self, texts: list[str]) -> list[Sentiment]:
+            seen.extend(texts)
+            return [Sentiment("neutral", 0.0, 1.0) for _ in texts]
+
+    monkeypatch.setattr(classifiers, "load_classifier", lambda model: Recording())
+    result = CliRunner().invoke(main, ["classify"], input="acme is fine\n\n   \r\nacme is down\n\n")
+    assert result.exit_code == 0, result.output
+    assert seen == ["acme is fine", "acme is down"]
+    assert len(result.output.splitlines()) == 2
 
 
 def test_history_since_until_accept_minutes(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from tests.servers import (
     refused_port,
     smtp_server,
 )
-from tests.test_render import hostile_alert, make_alert, make_evidence, make_mention, parsed_tags
+from tests.test_render import WINDOW_START, hostile_alert, make_alert, make_evidence, make_mention, parsed_tags
 
 WEBHOOK_PATH = "/services/T000/B000/sekrit-webhook-token"
 SMTP_PASSWORD = "correct horse battery staple"
@@ -82,6 +82,45 @@ def test_console_appends_one_json_line_per_alert_and_prints_the_block(tmp_path, 
     out = capsys.readouterr().out
     assert "[CRITICAL] Negative spike for Acme" in out
     assert "[CRITICAL] Negative spike for Globex" in out
+
+
+def test_console_json_line_carries_title_kind_text_and_evidence_readable_with_jq(tmp_path) -> None:
+    """A JSON-lines alert log is read with `jq`, not joined against the database: everything the
+    message says is in the line, mention text JSON-escaped and kept to one physical line."""
+    path = tmp_path / "alerts.jsonl"
+    hostile = make_mention(
+        3, text='Acme "down"\u2028again\x85</script>{"key": 1}\nnext line', author="ev\u202eil", created_at=WINDOW_START
+    )
+    alert = make_alert(make_mention(1), hostile, evidence=make_evidence(), kind="escalation")
+    build_notifier("console", path=str(path)).send(alert)
+
+    raw = path.read_text(encoding="utf-8")
+    assert raw.count("\n") == 1 and len(raw.splitlines()) == 1  # U+2028 / NEL would split it for Python readers
+    record = json.loads(raw)
+    assert record["title"] == "[CRITICAL] Escalated: negative spike for Acme: 42 negative mentions (7.0x expected)"
+    assert (record["kind"], record["test"]) == ("escalation", False)
+    assert record["text"].startswith(record["title"] + "\n") and "Top negative mentions:" in record["text"]
+    assert record["evidence"]["driving_terms"] == [
+        {"term": "outage", "spike_count": 30, "baseline_rate": 0.1},
+        {"term": "#acmedown", "spike_count": 12, "baseline_rate": 0.0},
+    ]
+    assert record["evidence"]["observed_series"][-1] == 42.0
+    assert record["evidence"]["sources"] == [["twitter", 30], ["mastodon", 12]]
+    mention = record["top_mentions"][1]
+    assert mention["text"] == 'Acme "down" again </script>{"key": 1} next line'
+    assert (mention["author"], mention["created_at"]) == ("evil", "2026-11-04T10:00:00+00:00")
+
+
+def test_console_marks_the_test_alert_in_its_json_line(tmp_path, capsys) -> None:
+    from alerts.test_message import build_test_alert
+
+    path = tmp_path / "alerts.jsonl"
+    notifier = build_notifier("console", path=str(path))
+    notifier.send(build_test_alert("Acme"))
+    notifier.send(make_alert())
+    test_line, real_line = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    assert test_line["test"] is True and test_line["title"].startswith("[TEST] ")
+    assert real_line["test"] is False
 
 
 def test_console_can_print_to_stderr_only(capsys) -> None:

@@ -139,3 +139,45 @@ receivers = ["team-slack"]
     assert warning.output.splitlines()[-1] == "receivers: team-slack"
     unknown = CliRunner().invoke(main, ["alerts", "route-test", "--config", str(config), "--brand", "Acme", "--rule", "x"])
     assert unknown.exit_code == 2 and "rule 'x' is not in the config (known: negative_spike)" in unknown.output
+
+
+def test_cli_route_test_lists_only_enabled_receivers_and_says_why_others_are_skipped(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from listener.cli import main
+
+    monkeypatch.delenv("UX_TEST_SLACK_URL", raising=False)
+    config = tmp_path / "listener.toml"
+    config.write_text(
+        """
+[[brands]]
+name = "Acme"
+keywords = ["acme"]
+
+[[sources]]
+name = "demo"
+type = "demo"
+
+[[notifiers]]
+name = "console"
+type = "console"
+
+[[notifiers]]
+name = "team-slack"
+type = "slack"
+webhook_url = "${UX_TEST_SLACK_URL}"
+
+[[notifiers]]
+name = "muted"
+type = "console"
+enabled = false
+""",
+        encoding="utf-8",
+    )
+    run = CliRunner().invoke(main, ["alerts", "route-test", "--config", str(config), "--brand", "Acme"])
+    assert run.exit_code == 0, run.output
+    lines = run.output.splitlines()
+    assert lines[0] == "no route matches: default route, every enabled notifier (console)"
+    assert "receivers: console" in lines
+    assert "skipped team-slack: set UX_TEST_SLACK_URL to enable it (the Slack incoming-webhook URL)" in lines
+    assert "skipped muted: disabled in config (enabled = false)" in lines

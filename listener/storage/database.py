@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -61,15 +62,30 @@ class StorageError(Exception):
     """The database cannot be opened; the message names it (without its password) and the cause."""
 
 
+def schema_revision(engine: Engine) -> str | None:
+    """The migration revision the database is at (heads joined by commas); None before any."""
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
 def open_database(url: str) -> Engine:
     """An engine on `url` with the schema migrated to the latest version."""
+    return migrate_database(url)[0]
+
+
+def migrate_database(url: str) -> tuple[Engine, str | None, str]:
+    """Like open_database, and the revision before and after, so `listener db upgrade` can say
+    whether it created the schema, migrated it or found it current."""
     try:
         engine = create_db_engine(url)
+        before = schema_revision(engine)
         upgrade(engine)
+        after = schema_revision(engine) or ""
     except (ArgumentError, NoSuchModuleError) as error:
         raise StorageError(f"storage.url {url!r} is not a usable SQLAlchemy URL: {error}") from error
     except DBAPIError as error:
         shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
         cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise StorageError(f"cannot open the database {shown}: {cause} (check storage.url)") from error
-    return engine
+    return engine, before, after

@@ -29,6 +29,7 @@ class PeriodAlert:
     observed: int
     expected: float
     rule: str
+    kind: str = "firing"
 
 
 class DigestStore:
@@ -66,7 +67,7 @@ class DigestStore:
                 .order_by(AlertRow.window_start, AlertRow.id)
             ).all()
         return [
-            PeriodAlert(row.window_start, row.window_end, row.severity, row.observed, row.expected, row.rule)
+            PeriodAlert(row.window_start, row.window_end, row.severity, row.observed, row.expected, row.rule, row.kind)
             for row in rows
         ]
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from alerts.evidence import brand_words
 from listener.analytics import MAX_PAGE, Analytics, MentionFilter
 from listener.config import ListenerConfig
+from listener.models import AlertKind
 from listener.web.auth import require_api_user
 from listener.web.exports import (
     MENTION_COLUMNS,
@@ -82,8 +83,11 @@ class AlertOut(BaseModel):
     observed: int
     expected: float
     severity: str
+    """The incident's severity; for a `resolved` message, the one it had before it ended."""
     score: float
     top_mention_ids: list[int]
+    kind: AlertKind
+    """firing (a new incident), escalation (warning to critical), repeat (still going) or resolved (it ended)."""
 
 
 class AlertsOut(BaseModel):

@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from alerts.evidence import brand_words
-from listener.analytics import BUCKETS, Analytics, Bucket, MentionFilter, bucket_next
+from alerts.render import kind_label
+from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
     authenticator,
@@ -33,6 +34,8 @@ from listener.web.params import mention_filter
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 )
+
+TEMPLATES.env.globals["kind_label"] = kind_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,7 +108,7 @@ def overview(
         "series": [
             {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket))} for row in series
         ],
-        "alerts": [alert.as_json() for alert in alerts],
+        **_chart_alerts(alerts, series, bucket),
         "share_of_voice": queries.share_of_voice(selected, brand_names),
     }
     context = {
@@ -130,6 +133,24 @@ def overview(
         "judging_stalls": request.app.state.store.judging_stalls(),
     }
     return TEMPLATES.TemplateResponse(request, "overview.html", context)
+
+
+SPIKE_KINDS = ("firing", "escalation")
+
+
+def _chart_alerts(alerts: list[AlertRecord], series: list[Any], bucket: Bucket) -> dict[str, list[dict[str, object]]]:
+    """What the volume chart marks: `spikes`, the windows that opened or escalated an incident,
+    and `resolutions`, where one ended. A repeat is the same spike again and a resolution is no
+    spike at all (its window is quiet), so neither gets a spike marker; a resolution outside the
+    charted buckets is left out rather than stretching the time axis over empty days."""
+    spikes = [alert.as_json() for alert in alerts if alert.kind in SPIKE_KINDS]
+    resolutions: list[dict[str, object]] = []
+    if series:
+        first, end = series[0].bucket_start, bucket_next(series[-1].bucket_start, bucket)
+        resolutions = [
+            alert.as_json() for alert in alerts if alert.kind == "resolved" and first <= alert.window_start < end
+        ]
+    return {"spikes": spikes, "resolutions": resolutions}
 
 
 def _default_bucket(queries: Analytics, selected: MentionFilter) -> Bucket:

@@ -113,19 +113,29 @@ function volumeChart(data) {
     hovertemplate: "net %{y:+.2f}<extra>%{x}</extra>",
   });
   const maxTotal = Math.max(1, ...data.series.map((row) => row.mentions));
-  if (data.alerts.length) {
+  // Only a window that opened or escalated an incident is a spike; the page leaves repeats out.
+  if (data.spikes.length) {
     traces.push({
-      type: "scatter", mode: "markers", name: "alerts", x: data.alerts.map((alert) => midpoint(alert.window_start, alert.window_end)),
-      y: data.alerts.map(() => maxTotal * 1.08), meta: "alert",
+      type: "scatter", mode: "markers", name: "alerts", x: data.spikes.map((alert) => midpoint(alert.window_start, alert.window_end)),
+      y: data.spikes.map(() => maxTotal * 1.08), meta: "alert",
       marker: { symbol: "triangle-down", size: 14, color: COLORS.alert },
-      text: data.alerts.map((alert) => alert.severity + ": " + alert.observed + " negative vs " + alert.expected.toFixed(1) + " expected"),
+      text: data.spikes.map((alert) => (alert.kind === "escalation" ? "escalated to " : "") + alert.severity + ": "
+        + alert.observed + " negative vs " + alert.expected.toFixed(1) + " expected"),
       hovertemplate: "%{text}<extra>alert</extra>",
     });
   }
-  const shapes = data.alerts.map((alert) => ({
+  const shapes = data.spikes.map((alert) => ({
     type: "rect", xref: "x", yref: "paper", x0: plotTime(alert.window_start), x1: plotTime(alert.window_end), y0: 0, y1: 1,
     fillcolor: COLORS.alert, opacity: 0.25, line: { width: 0 },
   }));
+  // A resolution is where an incident ended, not a spike: a dashed line, no marker and no y value.
+  // The page only sends those inside the charted buckets, so they never widen the time axis.
+  for (const resolution of data.resolutions) {
+    shapes.push({
+      type: "line", xref: "x", yref: "paper", x0: plotTime(resolution.window_start), x1: plotTime(resolution.window_start),
+      y0: 0, y1: 1, line: { color: COLORS.positive, width: 2, dash: "dash" },
+    });
+  }
   const layout = {
     barmode: "stack", bargap: 0.1, margin: { t: 10, r: 60, b: 40, l: 50 }, height: 360, shapes: shapes,
     legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
@@ -143,7 +153,7 @@ function volumeChart(data) {
     if (!point) return;
     const kind = point.data.meta;
     if (kind === "alert") {
-      const alert = data.alerts[point.pointIndex];
+      const alert = data.spikes[point.pointIndex];
       drillDown(data, { since: alert.window_start, until: alert.window_end, sentiment: ["negative"] },
         "Negative mentions of the alert window " + alert.window_start);
       return;
