@@ -111,7 +111,11 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @config_option
-@click.option("--once", is_flag=True, help="Poll every source once, process, and exit (no scheduler).")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Poll every source once, process, print a one-line summary and exit (no scheduler); exit status 1 if a source failed.",
+)
 def run(config_path: str | None, once: bool) -> None:
     """Run the daemon in the foreground until SIGINT/SIGTERM."""
     from listener.daemon import run_daemon, run_once
@@ -120,7 +124,10 @@ def run(config_path: str | None, once: bool) -> None:
     config = _load(config_path)
     pipeline = Pipeline(config)
     if once:
-        run_once(pipeline)
+        report = run_once(pipeline)
+        click.echo(report.summary())
+        if report.failed_sources:
+            raise SystemExit(1)
     else:
         run_daemon(config, pipeline)
 

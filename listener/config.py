@@ -1,9 +1,13 @@
 """The one TOML configuration file, validated with pydantic.
 
-Validation runs in two passes. The first checks the file's overall shape; the second validates each
-source's and notifier's own settings against the model its plugin declares, so that adding a
-source type never means editing this module. Every error is reported as
-`FILE: field.path: problem`, all at once, so a user fixes a broken file in one go.
+Validation runs three checks, each whatever the others found: the file's overall shape; each
+source's and notifier's own settings against the model its plugin declares (so that adding a
+source type never means editing this module); and the names one section uses from another. Every
+problem is reported as `FILE: field.path: problem`, all at once, so a user fixes a broken file in
+one go.
+
+Relative paths (a SQLite `storage.url`, a source's file) are read against the config file's
+folder, so the daemon finds the same files whichever directory it is started from.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import tomllib
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from listener.query import Node, QuerySyntaxError, from_terms, normalise, parse, search_terms
-from listener.settings_types import Duration, Rate, Secret
+from listener.settings_types import Duration, Name, Rate, RelativeToConfig, Secret
 
 
 class StrictModel(BaseModel):
@@ -30,13 +36,51 @@ class StrictModel(BaseModel):
 class StorageConfig(StrictModel):
     url: str = Field("sqlite:///listener.db", description="Any SQLAlchemy URL; SQLite needs no set-up.")
 
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, url: str) -> str:
+        check_database_url(url)
+        return url
+
+
+def check_database_url(url: str) -> URL:
+    """Refuse, at load, a URL the daemon could only fail on later: unreadable, an unknown
+    database, a driver that is not installed. Messages never repeat the URL: it may hold a password."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        reason = "the port is not a number" if "int()" in str(error) else "it cannot be parsed"
+        raise ValueError(
+            f"not a database URL ({reason}): write e.g. sqlite:///listener.db or postgresql://user@host/db"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(
+            f"unknown database {parsed.drivername!r}: use sqlite:///FILE or postgresql://user@host/db"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        raise ValueError(f"the driver for {parsed.drivername!r} is not installed ({error})") from None
+    return parsed
+
+
+MAX_REPLAY_SPEED = 100_000.0
+"""A replayed day in under a second: faster, polls and processing could no longer keep up with the
+clock, and the replayed time runs past any date within minutes."""
+
 
 class ClockConfig(StrictModel):
     """Which time the daemon lives in: the real one, or a replayed one for demos and rehearsals."""
 
     mode: Literal["system", "replay"] = "system"
     start: datetime | None = Field(None, description="Replay start (UTC); defaults to the demo data's start.")
-    speed: float = Field(1.0, gt=0, description="Replayed seconds per wall-clock second.")
+    speed: float = Field(
+        1.0, gt=0, le=MAX_REPLAY_SPEED, allow_inf_nan=False, description="Replayed seconds per wall-clock second."
+    )
     max_future: Duration = Field(
         default=timedelta(days=1),
         description="Mentions dated more than this after the clock are refused as implausible.",
@@ -49,6 +93,12 @@ class ClockConfig(StrictModel):
             return value.replace(tzinfo=UTC)
         return value
 
+    @model_validator(mode="after")
+    def _replay_has_start(self) -> ClockConfig:
+        if self.mode == "replay" and self.start is None:
+            raise ValueError('start is required when mode = "replay", e.g. start = "2026-11-02T00:00:00Z"')
+        return self
+
 
 class BrandConfig(StrictModel):
     """A brand and what identifies a mention of it: a `query`, or the simpler list fields.
@@ -57,7 +107,7 @@ class BrandConfig(StrictModel):
     locally and which collectors compile to their platform's search syntax.
     """
 
-    name: str = Field(min_length=1)
+    name: Name
     query: str | None = Field(None, description="A query in the query language (see README); replaces keywords/phrases.")
     keywords: tuple[str, ...] = Field(default=(), description="Whole words, case-insensitive.")
     phrases: tuple[str, ...] = Field(default=(), description="Exact phrases, case-insensitive.")
@@ -109,7 +159,7 @@ class SourceConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    name: str = Field(min_length=1)
+    name: Name
     type: str = Field(min_length=1)
     interval: Duration = Field(default=timedelta(minutes=5), description="How often the source is polled.")
     enabled: bool = True
@@ -213,7 +263,7 @@ class NotifierConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    name: str = Field(min_length=1)
+    name: Name
     type: str = Field(min_length=1)
     enabled: bool = True
 
@@ -251,7 +301,7 @@ def parse_quiet_hours(text: str) -> tuple[time, time]:
 class RuleConfig(StrictModel):
     """One thing to watch per brand. Detection settings left out are taken from `[detection]`."""
 
-    name: str = Field(min_length=1)
+    name: Name
     metric: Metric = "negative_volume"
     brands: list[str] | None = Field(None, description="Brands this rule watches; default all.")
     enabled: bool = True
@@ -348,34 +398,6 @@ DEFAULT_RULE = "negative_spike"
 """The rule `[detection]` alone defines when no `[[rules]]` are configured."""
 
 
-def _check_alerting(config: ListenerConfig) -> None:
-    """Cross-references of rules, routes and silences: every name they use must exist."""
-    brands = [brand.name for brand in config.brands]
-    notifiers = [notifier.name for notifier in config.notifiers]
-    _require_unique("rules", [rule.name for rule in config.rules])
-    rules = [rule.name for rule in config.rules] or [DEFAULT_RULE]
-
-    def known(location: str, value: str, names: list[str], what: str) -> None:
-        if value not in names:
-            raise ValueError(f"{location}: {what} {value!r} is not defined (known: {', '.join(names) or 'none'})")
-
-    for index, rule in enumerate(config.rules):
-        for brand in rule.brands or []:
-            known(f"rules[{index}].brands", brand, brands, "brand")
-    for index, route in enumerate(config.routes):
-        for brand in route.brands:
-            known(f"routes[{index}].brands", brand, brands, "brand")
-        for rule_name in route.rules:
-            known(f"routes[{index}].rules", rule_name, rules, "rule")
-        for receiver in route.receivers:
-            known(f"routes[{index}].receivers", receiver, notifiers, "receiver")
-    for index, silence in enumerate(config.silences):
-        if silence.brand is not None:
-            known(f"silences[{index}].brand", silence.brand, brands, "brand")
-        if silence.rule is not None:
-            known(f"silences[{index}].rule", silence.rule, rules, "rule")
-
-
 class WebConfig(StrictModel):
     """The dashboard and JSON API (`listener serve`, and `listener run` unless disabled).
 
@@ -426,7 +448,7 @@ class DigestConfig(StrictModel):
     before the send day. Each (digest, brand, period) is sent once, however often the daemon restarts.
     """
 
-    name: str = Field(min_length=1)
+    name: Name
     brands: list[str] | None = Field(None, description="Brands to send a digest for; default all.")
     schedule: Literal["daily", "weekly"] = "daily"
     time: str = Field("08:00", description="Local HH:MM at which the digest goes out.")
@@ -474,23 +496,6 @@ class DigestConfig(StrictModel):
         return ClockTime(int(hour), int(minute))
 
 
-def _check_digests(config: ListenerConfig) -> None:
-    _require_unique("digests", [digest.name for digest in config.digests])
-    brands = [brand.name for brand in config.brands]
-    notifiers = {notifier.name: notifier for notifier in config.notifiers}
-    for index, digest in enumerate(config.digests):
-        for brand in digest.brands or []:
-            if brand not in brands:
-                raise ValueError(f"digests[{index}].brands: brand {brand!r} is not defined (known: {', '.join(brands)})")
-        notifier = notifiers.get(digest.notifier)
-        emails = [name for name, entry in notifiers.items() if entry.type == "email"]
-        if notifier is None or notifier.type != "email":
-            raise ValueError(
-                f"digests[{index}].notifier: {digest.notifier!r} is not an email notifier "
-                f"(email notifiers: {', '.join(emails) or 'none configured'})"
-            )
-
-
 class ListenerConfig(StrictModel):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
@@ -510,22 +515,6 @@ class ListenerConfig(StrictModel):
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> ListenerConfig:
-        _require_unique("brands", [brand.name for brand in self.brands])
-        _require_unique("sources", [source.name for source in self.sources])
-        _require_unique("notifiers", [notifier.name for notifier in self.notifiers])
-        known = [brand.name for brand in self.brands]
-        for index, source in enumerate(self.sources):
-            for brand in source.brands or []:
-                if brand not in known:
-                    raise ValueError(
-                        f"sources[{index}].brands: brand {brand!r} is not defined (known: {', '.join(known)})"
-                    )
-        _check_alerting(self)
-        _check_digests(self)
-        return self
-
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:
             if brand.name == name:
@@ -535,14 +524,6 @@ class ListenerConfig(StrictModel):
 
 def _is_env_reference(value: str) -> bool:
     return re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", value) is not None
-
-
-def _require_unique(section: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for index, name in enumerate(names):
-        if name in seen:
-            raise ValueError(f"{section}[{index}].name: duplicate name {name!r}")
-        seen.add(name)
 
 
 class ConfigError(Exception):
@@ -578,32 +559,204 @@ def _problems(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> lis
     return problems
 
 
-def parse_config(raw: dict[str, Any], path: Path | str = "<config>") -> ListenerConfig:
-    """Validate a parsed TOML document, including each plugin's own settings."""
+MAX_BASELINE = timedelta(days=90)
+"""The longest history a rule learns from: every pass reads all of it for every brand."""
+
+
+def _entries(raw: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
+    """The tables of an array-of-tables section, with their positions (anything else is the
+    schema check's to report)."""
+    entries = raw.get(section)
+    if not isinstance(entries, list):
+        return []
+    return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
+
+
+def _names(raw: dict[str, Any], section: str) -> list[str]:
+    """The names a section defines, valid entries or not: an entry with a mistake elsewhere is
+    reported for that mistake, not again as an undefined name wherever it is used."""
+    return [entry["name"] for _, entry in _entries(raw, section) if isinstance(entry.get("name"), str)]
+
+
+def _valid_entries(raw: dict[str, Any], section: str, model: type[BaseModel]) -> list[tuple[int, Any]]:
+    """The entries of a section that are valid on their own, to check what they refer to."""
+    valid = []
+    for index, entry in _entries(raw, section):
+        try:
+            valid.append((index, model.model_validate(entry)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _plugin_settings_problems(raw: dict[str, Any]) -> list[str]:
+    """Each source's and notifier's own settings, checked against its plugin's model."""
     from alerts.notifiers import notifier_settings_model
     from listener.sources import collector_settings_model
 
-    try:
-        config = ListenerConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(path, _problems(error)) from None
     problems: list[str] = []
-    sections: list[tuple[str, list[Any], Any]] = [
-        ("sources", list(config.sources), collector_settings_model),
-        ("notifiers", list(config.notifiers), notifier_settings_model),
+    sections: list[tuple[str, type[BaseModel], Any]] = [
+        ("sources", SourceConfig, collector_settings_model),
+        ("notifiers", NotifierConfig, notifier_settings_model),
     ]
-    for section, entries, settings_model_for in sections:
-        for index, entry in enumerate(entries):
+    for section, base_model, settings_model_for in sections:
+        for index, entry in _entries(raw, section):
+            if not isinstance(entry.get("type"), str) or not entry["type"]:
+                continue
             try:
-                settings_model = settings_model_for(entry.type)
+                settings_model = settings_model_for(entry["type"])
             except KeyError as unknown:
                 problems.append(f"{section}[{index}].type: {unknown.args[0]}")
                 continue
+            settings = {key: value for key, value in entry.items() if key not in base_model.model_fields}
             try:
-                settings_model.model_validate(entry.settings)
+                settings_model.model_validate(settings)
             except ValidationError as error:
                 problems.extend(_problems(error, (section, index)))
-    if problems:
+    return problems
+
+
+def _cross_reference_problems(raw: dict[str, Any]) -> list[str]:
+    """Names must be unique in their section, and every name one section uses from another must
+    be defined there (Alertmanager's receivers, in our sections)."""
+    problems: list[str] = []
+    for section in ("brands", "sources", "notifiers", "rules", "digests"):
+        seen: set[str] = set()
+        for index, entry in _entries(raw, section):
+            name = entry.get("name")
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                problems.append(f"{section}[{index}].name: duplicate name {name!r}")
+            seen.add(name)
+    brands = _names(raw, "brands")
+    notifiers = _names(raw, "notifiers")
+    rules = _names(raw, "rules") if _entries(raw, "rules") else [DEFAULT_RULE]
+
+    def require(location: str, value: str, names: list[str], what: str) -> None:
+        if value not in names:
+            problems.append(f"{location}: {what} {value!r} is not defined (known: {', '.join(names) or 'none'})")
+
+    for index, source in _valid_entries(raw, "sources", SourceConfig):
+        for brand in source.brands or []:
+            require(f"sources[{index}].brands", brand, brands, "brand")
+    for index, rule in _valid_entries(raw, "rules", RuleConfig):
+        for brand in rule.brands or []:
+            require(f"rules[{index}].brands", brand, brands, "brand")
+    for index, route in _valid_entries(raw, "routes", RouteConfig):
+        for brand in route.brands:
+            require(f"routes[{index}].brands", brand, brands, "brand")
+        for rule_name in route.rules:
+            require(f"routes[{index}].rules", rule_name, rules, "rule")
+        for receiver in route.receivers:
+            require(f"routes[{index}].receivers", receiver, notifiers, "receiver")
+    for index, silence in _valid_entries(raw, "silences", SilenceConfig):
+        if silence.brand is not None:
+            require(f"silences[{index}].brand", silence.brand, brands, "brand")
+        if silence.rule is not None:
+            require(f"silences[{index}].rule", silence.rule, rules, "rule")
+    emails = [
+        entry["name"] for _, entry in _entries(raw, "notifiers") if entry.get("type") == "email" and isinstance(entry.get("name"), str)
+    ]
+    for index, digest in _valid_entries(raw, "digests", DigestConfig):
+        for brand in digest.brands or []:
+            require(f"digests[{index}].brands", brand, brands, "brand")
+        if digest.notifier not in emails:
+            problems.append(
+                f"digests[{index}].notifier: {digest.notifier!r} is not an email notifier "
+                f"(email notifiers: {', '.join(emails) or 'none configured'})"
+            )
+    return problems
+
+
+def _bound_problems(raw: dict[str, Any]) -> list[str]:
+    """Values each section accepts alone but no pass could finish with."""
+    problems: list[str] = []
+    baselines: list[tuple[str, timedelta | None]] = []
+    detection = raw.get("detection", {})
+    if isinstance(detection, dict):
+        try:
+            baselines.append(("detection.baseline", DetectionConfig.model_validate(detection).baseline))
+        except ValidationError:
+            pass
+    baselines += [(f"rules[{index}].baseline", rule.baseline) for index, rule in _valid_entries(raw, "rules", RuleConfig)]
+    for location, baseline in baselines:
+        if baseline is not None and baseline > MAX_BASELINE:
+            problems.append(f"{location}: {baseline.days} days is too long: at most {MAX_BASELINE.days} days (90d)")
+    return problems
+
+
+def _relative_to(base_dir: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` with its relative SQLite path and plugin path settings made absolute against the
+    config file's folder; values that do not parse are left for validation to report."""
+    from alerts.notifiers import notifier_settings_model
+    from listener.sources import collector_settings_model
+
+    resolved = dict(raw)
+    storage = raw.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("url"), str):
+        resolved["storage"] = {**storage, "url": _sqlite_relative_to(base_dir, storage["url"])}
+    for section, settings_model_for in (("sources", collector_settings_model), ("notifiers", notifier_settings_model)):
+        if not isinstance(raw.get(section), list):
+            continue
+        entries = list(raw[section])
+        for index, entry in _entries(raw, section):
+            try:
+                settings_model = settings_model_for(entry.get("type"))
+            except (KeyError, TypeError):
+                continue
+            entries[index] = {
+                key: str(base_dir / value)
+                if isinstance(value, str) and value and _is_config_path(settings_model, key)
+                else value
+                for key, value in entry.items()
+            }
+        resolved[section] = entries
+    return resolved
+
+
+def _is_config_path(settings_model: type[BaseModel], key: str) -> bool:
+    field = settings_model.model_fields.get(key)
+    return field is not None and (
+        any(isinstance(marker, RelativeToConfig) for marker in field.metadata) or _marks_path(field.annotation)
+    )
+
+
+def _marks_path(annotation: Any) -> bool:
+    """Whether a `ConfigPath` is in the annotation, also inside `ConfigPath | None`."""
+    if any(isinstance(marker, RelativeToConfig) for marker in getattr(annotation, "__metadata__", ())):
+        return True
+    return any(_marks_path(argument) for argument in get_args(annotation))
+
+
+def _sqlite_relative_to(base_dir: Path, url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    if Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(base_dir / database)).render_as_string(hide_password=False)
+
+
+def parse_config(raw: dict[str, Any], path: Path | str = "<config>", base_dir: Path | None = None) -> ListenerConfig:
+    """Validate a parsed TOML document, including each plugin's own settings and every name one
+    section uses from another; relative paths are read against `base_dir` when one is given."""
+    if base_dir is not None:
+        raw = _relative_to(base_dir, raw)
+    problems: list[str] = []
+    config: ListenerConfig | None = None
+    try:
+        config = ListenerConfig.model_validate(raw)
+    except ValidationError as error:
+        problems.extend(_problems(error))
+    problems.extend(_plugin_settings_problems(raw))
+    problems.extend(_cross_reference_problems(raw))
+    problems.extend(_bound_problems(raw))
+    if problems or config is None:
         raise ConfigError(path, problems)
     return config
 
@@ -621,4 +774,4 @@ def load_config(path: Path | str) -> ListenerConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, [f"invalid TOML: {error}"]) from None
-    return parse_config(raw, path)
+    return parse_config(raw, path, base_dir=path.absolute().parent)

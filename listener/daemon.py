@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from listener.config import ListenerConfig
-from listener.pipeline import Pipeline
+from listener.pipeline import CollectFailed, Pipeline, ProcessReport
 from listener.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -66,9 +67,51 @@ def _start_dashboard(config: ListenerConfig, pipeline: Pipeline) -> BackgroundSe
     return BackgroundServer(config, pipeline.store).start()
 
 
-def run_once(pipeline: Pipeline) -> None:
-    """One poll of every source, then one processing pass: for cron-style use and smoke tests."""
-    scheduler = Scheduler(pipeline)
+@dataclass
+class OnceReport:
+    """What `listener run --once` did: its closing line and its exit status."""
+
+    new_mentions: int = 0
+    failed_sources: list[str] = field(default_factory=list)
+    processed: ProcessReport = field(default_factory=ProcessReport)
+
+    def summary(self) -> str:
+        alerts = len(self.processed.alerts)
+        line = (
+            f"run --once: {self.new_mentions} new {_plural(self.new_mentions, 'mention')}, "
+            f"{self.processed.scored} scored, {alerts} {_plural(alerts, 'alert')}"
+        )
+        if self.failed_sources:
+            line += f"; {len(self.failed_sources)} {_plural(len(self.failed_sources), 'source')} failed: "
+            line += ", ".join(self.failed_sources)
+        return line
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
+
+
+def run_once(pipeline: Pipeline) -> OnceReport:
+    """One poll of every source, then one processing pass: for cron-style use and smoke tests.
+
+    There is no backoff: a failed source is logged once and the report says so (the exit status is
+    how a cron job tells anyone); the next run simply tries again. The model loads first, as in the
+    daemon, so a model that cannot load fails the run even when nothing new came in.
+    """
+    log.debug("model %s ready", pipeline.classifier.version)
+    report = OnceReport()
     for name in pipeline.collectors:
-        scheduler.run_source(name)
-    scheduler.run_process()
+        try:
+            new_by_brand = pipeline.collect(name)
+        except CollectFailed as error:
+            log.error("%s", error)
+            report.failed_sources.append(name)
+            new_by_brand = error.new_by_brand
+        except Exception as error:
+            log.error("source %s failed: %s", name, error)
+            log.debug("source %s: unexpected error", name, exc_info=error)
+            report.failed_sources.append(name)
+            continue
+        report.new_mentions += sum(new_by_brand.values())
+    report.processed = pipeline.process()
+    return report

@@ -166,7 +166,7 @@ class Pipeline:
                     polled_at.strftime("%Y-%m-%d %H:%M"),
                 )
         if failures:
-            raise CollectFailed(source_name, failures) from failures[0][1]
+            raise CollectFailed(source_name, failures, new_by_brand) from failures[0][1]
         return new_by_brand
 
     def _plausible(self, mentions: list[Mention], now: datetime) -> list[Mention]:
@@ -252,10 +252,13 @@ def _serves(source: SourceConfig, brand: str) -> bool:
 
 
 class CollectFailed(Exception):
-    """One or more brands of a source failed this poll; the others were stored."""
+    """One or more brands of a source failed this poll; the others were stored (`new_by_brand`)."""
 
-    def __init__(self, source: str, failures: list[tuple[str, Exception]]):
+    def __init__(
+        self, source: str, failures: list[tuple[str, Exception]], new_by_brand: dict[str, int] | None = None
+    ):
         self.source = source
         self.failures = failures
+        self.new_by_brand = new_by_brand or {}
         details = "; ".join(f"{brand}: {type(error).__name__}: {error}" for brand, error in failures)
         super().__init__(f"source {source!r} failed for {details}")

@@ -14,6 +14,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -47,10 +48,16 @@ def next_backoff(failures: int, interval: timedelta, retry_after: float | None, 
 
 
 class Scheduler:
-    def __init__(self, pipeline: Pipeline, rng: random.Random | None = None):
+    """`monotonic` is the clock backoff is measured on; tests pass one they move by hand, so that
+    whether a backoff has passed never depends on how fast the machine runs the test."""
+
+    def __init__(
+        self, pipeline: Pipeline, rng: random.Random | None = None, monotonic: Callable[[], float] = time.monotonic
+    ):
         self.pipeline = pipeline
         self.health = {name: SourceHealth() for name in pipeline.collectors}
         self._rng = rng or random.Random()
+        self._monotonic = monotonic
         # Sources share a pool with a thread each; processing has a thread of its own, so the
         # model always runs on the same thread (one set of allocator arenas, not one per thread).
         self._scheduler = BackgroundScheduler(
@@ -62,7 +69,7 @@ class Scheduler:
 
     def run_source(self, name: str) -> None:
         health = self.health[name]
-        if time.monotonic() < health.resume_at:
+        if self._monotonic() < health.resume_at:
             return
         source = self.pipeline.source_config(name)
         try:
@@ -71,7 +78,7 @@ class Scheduler:
             health.failures += 1
             retry_after = _retry_after(error)
             wait = next_backoff(health.failures, source.interval, retry_after, self._rng)
-            health.resume_at = time.monotonic() + wait
+            health.resume_at = self._monotonic() + wait
             if health.failures == 1:
                 log.error("source %s is failing: %s; backing off %.1fs", name, error, wait)
             else:

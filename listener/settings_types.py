@@ -1,4 +1,4 @@
-"""Field types shared by every config section: durations and secret references.
+"""Field types shared by every config section: durations, secret references, names and paths.
 
 They live apart from `listener.config` so that a collector's or notifier's own settings model can
 use them without importing the whole configuration schema.
@@ -6,20 +6,28 @@ use them without importing the whole configuration schema.
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import unicodedata
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, PlainValidator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, PlainValidator
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = timedelta(days=3653)
+"""Ten years: longer than any interval, window or silence means anything, and far enough below
+timedelta's own limit that adding one to a date never overflows."""
 
 
 def parse_duration(value: object) -> timedelta:
-    """Accept `30s`, `15m`, `2h`, `1d`, `1w` or a number of seconds."""
+    """Accept `30s`, `15m`, `2h`, `1d`, `1w` or a number of seconds, up to ten years."""
     if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        if not 0 < seconds <= MAX_DURATION.total_seconds():
+            raise ValueError(f"duration must be positive and at most 10 years, got {value}")
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 15m, 2h or 1d")
@@ -29,8 +37,14 @@ def parse_duration(value: object) -> timedelta:
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
         raise ValueError(f"invalid duration {value!r}: use a number of seconds or e.g. 30s, 15m, 2h, 1d")
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration {value!r} is not a finite number of seconds")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {value!r} is too long: at most 10 years")
     if seconds <= 0:
         raise ValueError(f"duration must be positive, got {value!r}")
+    if seconds < 1e-6:
+        raise ValueError(f"duration {value!r} is shorter than a microsecond")
     return timedelta(seconds=seconds)
 
 
@@ -39,6 +53,33 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     PlainSerializer(lambda d: f"{d.total_seconds():g}s", return_type=str),
 ]
+
+
+
+def _printable_name(value: str) -> str:
+    """Names end up in log lines, alert messages, CSV cells and HTTP headers, where a CR or LF
+    forges a line of its own; control characters are refused rather than cleaned, so the name in
+    the config is the name everywhere."""
+    for character in value:
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"contains the control character {character!r}; use printable characters only")
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(_printable_name)]
+"""A brand's, source's, notifier's or rule's name: printable text."""
+
+
+class RelativeToConfig:
+    """Marks a path setting that is read relative to the config file's folder, not the current
+    directory: `listener run --config /etc/listener/brand.toml` finds the same files from anywhere."""
+
+
+ConfigPath = Annotated[str, RelativeToConfig()]
+"""A file path (or glob) in config, made absolute against the config file's folder at load."""
+
 
 _ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 

@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -185,3 +185,78 @@ def test_the_config_line_goes_to_stderr_and_leaves_stdout_clean(tmp_path: Path) 
     )  # fmt: skip
     assert len(json.loads(result.stdout)) == 3
     assert f"config: read {config} (--config)" in result.stderr
+
+
+class NeutralClassifier:
+    """Stands in for the model in `run --once` tests: every text is neutral."""
+
+    version = "neutral-test"
+
+    def classify(self, texts: list[str]) -> list[Sentiment]:
+        return [Sentiment("neutral", 0.0, 1.0) for _ in texts]
+
+
+def write_once_config(folder: Path, extra: str = "") -> Path:
+    """`folder/brand.toml`: relative storage and a file source, so both must resolve against it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    recent = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (folder / "mentions.jsonl").write_text(
+        "".join(json.dumps({"id": str(i), "date": recent, "text": f"acme post {i}"}) + "\n" for i in range(2))
+    )
+    path = folder / "brand.toml"
+    path.write_text(
+        '[storage]\nurl = "sqlite:///brand.db"\n\n[web]\nenabled = false\n'
+        '\n[[brands]]\nname = "Acme"\nkeywords = ["acme"]\n'
+        '\n[[sources]]\nname = "exports"\ntype = "file"\npath = "mentions.jsonl"\n' + extra
+    )
+    return path
+
+
+def test_run_once_ends_with_a_summary_line_even_when_nothing_is_new(tmp_path: Path, monkeypatch) -> None:
+    """Issue 17: `run --once` used to print nothing when nothing was new. It also reads its
+    relative storage and file paths from the config's folder, not the current directory."""
+    monkeypatch.setattr("listener.pipeline.load_classifier", lambda _config: NeutralClassifier())
+    config = write_once_config(tmp_path / "other" / "dir")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    first = CliRunner().invoke(main, ["run", "--once", "--config", "../other/dir/brand.toml"])
+    assert first.exit_code == 0, first.output
+    assert "run --once: 2 new mentions, 2 scored, 0 alerts" in first.stdout
+    second = CliRunner().invoke(main, ["run", "--once", "--config", str(config)])
+    assert second.exit_code == 0, second.output
+    assert "run --once: 0 new mentions, 0 scored, 0 alerts" in second.stdout
+    assert (config.parent / "brand.db").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_run_once_exits_1_naming_the_failed_source_without_backing_off(tmp_path: Path, monkeypatch, caplog) -> None:
+    monkeypatch.setattr("listener.pipeline.load_classifier", lambda _config: NeutralClassifier())
+    config = write_once_config(
+        tmp_path, '\n[[sources]]\nname = "news"\ntype = "rss"\nurls = ["http://127.0.0.1:1/feed.xml"]\ntimeout = 2\n'
+    )
+    caplog.set_level(logging.INFO)
+    result = CliRunner().invoke(main, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "run --once: 2 new mentions, 2 scored, 0 alerts; 1 source failed: news" in result.stdout
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("news" in message and record.levelno == logging.ERROR for message, record in zip(logged, caplog.records))
+    assert not any("backing off" in message for message in logged), logged
+
+
+def test_run_once_with_a_missing_model_is_one_line_and_fails(tmp_path: Path, monkeypatch, caplog) -> None:
+    """The model loads first, so this fails even though nothing was new to score."""
+    from classifiers import ModelLoadError
+
+    def missing(_config: object) -> None:
+        raise ModelLoadError(f"model folder {str(tmp_path / 'no-such-model')!r} does not exist")
+
+    monkeypatch.setattr("listener.pipeline.load_classifier", missing)
+    config = write_once_config(tmp_path)
+    (tmp_path / "mentions.jsonl").write_text("")
+    caplog.set_level(logging.INFO)
+    result = CliRunner().invoke(main, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert f"error: model folder '{tmp_path / 'no-such-model'}' does not exist" in result.output
+    assert "Traceback" not in result.output
+    assert not any(record.exc_info for record in caplog.records)

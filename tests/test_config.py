@@ -126,3 +126,137 @@ def test_durations_accept_units_and_seconds(make_config) -> None:
     config = make_config(detection={"window": "30m", "cooldown": 7200})
     assert config.detection.window.total_seconds() == 1800
     assert config.detection.cooldown.total_seconds() == 7200
+
+
+def _problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "listener.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    return raised.value.problems
+
+
+def test_schema_plugin_and_secret_mistakes_are_reported_together(tmp_path: Path) -> None:
+    """Issue 17: a key typo and a bad interval used to hide the literal Slack URL."""
+    text = VALID.replace("keywords", "keyword") + 'interval = "fast"\n' + (
+        '\n[[notifiers]]\nname = "s"\ntype = "slack"\nwebhook_url = "https://hooks.slack.com/services/T/B/x"\n'
+    )
+    problems = _problems_of(tmp_path, text)
+    assert any(problem.startswith("brands[0].keyword: unknown field") for problem in problems), problems
+    assert any(problem.startswith("sources[0].interval: invalid duration 'fast'") for problem in problems), problems
+    assert any(problem.startswith("notifiers[0].webhook_url: must be an environment variable") for problem in problems)
+
+
+def test_unknown_notifier_type_is_reported_beside_schema_errors(tmp_path: Path) -> None:
+    text = (
+        '[[brands]]\nname = "Acme"\nquery = "acme AND ("\n'
+        "\n[detection]\nmin_count = -3\n"
+        '\n[[notifiers]]\nname = "c"\ntype = "consol"\n'
+    )
+    problems = _problems_of(tmp_path, text)
+    assert any(problem.startswith("brands[0].query: ") for problem in problems), problems
+    assert any(problem.startswith("detection.min_count: ") for problem in problems), problems
+    assert any(problem.startswith("notifiers[0].type: unknown notifier type 'consol'") for problem in problems)
+    assert any(problem.startswith("sources: required field is missing") for problem in problems), problems
+
+
+def test_every_cross_reference_problem_is_reported(tmp_path: Path) -> None:
+    text = VALID + (
+        'brands = ["Initech"]\n'
+        '\n[[brands]]\nname = "Acme"\nkeywords = ["acme2"]\n'
+        '\n[[routes]]\nreceivers = ["ops"]\nbrands = ["Umbrella"]\n'
+        '\n[[silences]]\nrule = "nope"\nstarts = 2026-11-02T00:00:00Z\nends = 2026-11-03T00:00:00Z\nreason = "x"\n'
+    )
+    problems = _problems_of(tmp_path, text)
+    assert problems == [
+        "brands[1].name: duplicate name 'Acme'",
+        "sources[0].brands: brand 'Initech' is not defined (known: Acme, Acme)",
+        "routes[0].brands: brand 'Umbrella' is not defined (known: Acme, Acme)",
+        "routes[0].receivers: receiver 'ops' is not defined (known: none)",
+        "silences[0].rule: rule 'nope' is not defined (known: negative_spike)",
+    ]
+
+
+def test_an_invalid_brand_is_not_also_reported_as_undefined(tmp_path: Path) -> None:
+    text = VALID.replace('keywords = ["acme"]', 'keywords = ["acme"]\nquery = "acme"') + 'brands = ["Acme"]\n'
+    problems = _problems_of(tmp_path, text)
+    assert len(problems) == 1 and "either a query or keywords" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('"99999999999999w"', "too long: at most 10 years"),
+        ('"inf"', "invalid duration 'inf'"),
+        ("1e308", "too long: at most 10 years"),
+        ("inf", "not a finite number"),
+        ("nan", "not a finite number"),
+    ],
+)
+def test_huge_or_infinite_durations_are_config_errors(value: str, expected: str, tmp_path: Path) -> None:
+    """Issue 18: these passed validation (or raised OverflowError) and crashed later."""
+    problems = _problems_of(tmp_path, VALID + f"interval = {value}\n")
+    assert problems == [f"sources[0].interval: {problems[0].split(': ', 1)[1]}"] and expected in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        ('[clock]\nmode = "replay"\n', "clock: start is required when mode = \"replay\""),
+        ('[clock]\nmode = "replay"\nstart = 2026-11-02T00:00:00Z\nspeed = 1e300\n', "clock.speed: Input should be less than or equal to 100000"),
+        ('[clock]\nmode = "replay"\nstart = 2026-11-02T00:00:00Z\nspeed = inf\n', "clock.speed: "),
+        ('[detection]\nbaseline = "999d"\n', "detection.baseline: 999 days is too long: at most 90 days"),
+        ('[[rules]]\nname = "r"\nbaseline = "91d"\n', "rules[0].baseline: 91 days is too long: at most 90 days"),
+        ('[storage]\nurl = "notadb://"\n', "storage.url: unknown database 'notadb'"),
+        ('[storage]\nurl = "postgresql://listener:s3cret@db:abc/x"\n', "storage.url: not a database URL (the port is not a number)"),
+        ('[storage]\nurl = "mysql://listener:s3cret@db/x"\n', "storage.url: the driver for 'mysql' is not installed"),
+    ],
+)
+def test_values_that_would_crash_later_are_refused_at_load(section: str, expected: str, tmp_path: Path) -> None:
+    problems = _problems_of(tmp_path, VALID + "\n" + section)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert "s3cret" not in problems[0]
+
+
+@pytest.mark.parametrize(
+    "old, new, location",
+    [
+        ('name = "Acme"', 'name = "Acme\\r\\nALERT forged"', "brands[0].name"),
+        ('name = "demo"', 'name = "demo\\u0007"', "sources[0].name"),
+    ],
+)
+def test_names_with_control_characters_are_refused(old: str, new: str, location: str, tmp_path: Path) -> None:
+    problems = _problems_of(tmp_path, VALID.replace(old, new))
+    assert any(problem.startswith(f"{location}: ") and "control character" in problem for problem in problems), problems
+
+
+def test_notifier_and_rule_names_with_newlines_are_refused(tmp_path: Path) -> None:
+    text = VALID + '\n[[notifiers]]\nname = "c\\n"\ntype = "console"\n\n[[rules]]\nname = "r\\r"\n'
+    problems = _problems_of(tmp_path, text)
+    assert any(problem.startswith("notifiers[0].name: ") and "control character" in problem for problem in problems)
+    assert any(problem.startswith("rules[0].name: ") and "control character" in problem for problem in problems)
+
+
+def test_relative_paths_are_read_from_the_config_files_folder(tmp_path: Path, monkeypatch) -> None:
+    """Issue 17: `--config other/dir/brand.toml` from elsewhere made an empty brand.db there."""
+    folder = tmp_path / "other" / "dir"
+    folder.mkdir(parents=True)
+    (folder / "brand.toml").write_text(
+        '[storage]\nurl = "sqlite:///brand.db"\n'
+        '[[brands]]\nname = "Acme"\nkeywords = ["acme"]\n'
+        '[[sources]]\nname = "exports"\ntype = "file"\npath = "exports/*.csv"\n'
+        '[[sources]]\nname = "replay"\ntype = "demo"\ndata = "replay.jsonl"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config("other/dir/brand.toml")
+    assert config.storage.url == f"sqlite:///{folder / 'brand.db'}"
+    assert config.sources[0].settings["path"] == str(folder / "exports" / "*.csv")
+    assert config.sources[1].settings["data"] == str(folder / "replay.jsonl")
+
+
+def test_absolute_and_in_memory_storage_urls_are_kept(tmp_path: Path) -> None:
+    for url in (f"sqlite:///{tmp_path / 'x.db'}", "sqlite:///:memory:", "sqlite://"):
+        path = tmp_path / "listener.toml"
+        path.write_text(f'[storage]\nurl = "{url}"\n' + VALID)
+        assert load_config(path).storage.url == url

@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_sigterm_stops_the_daemon_gracefully(tmp_path: Path) -> None:
     config = (REPO / "config" / "demo.toml").read_text()
-    config = config.replace('url = "sqlite:///var/demo.db"', f'url = "sqlite:///{tmp_path / "demo.db"}"')
+    assert 'url = "sqlite:///../var/demo.db"' in config
+    config = config.replace('url = "sqlite:///../var/demo.db"', f'url = "sqlite:///{tmp_path / "demo.db"}"')
     config = config.replace('path = "var/demo-alerts.jsonl"', f'path = "{tmp_path / "alerts.jsonl"}"')
     config_path = tmp_path / "demo.toml"
     config_path.write_text(config)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,15 +20,17 @@ from listener.sources import FetchResult, SourceUnavailable
 from tests.conftest import utc
 
 
+DEADLINE = 60.0
+"""Seconds a test waits for the scheduler's threads: generous, as the machine may be busy."""
+
+
 class CountingCollector:
     """Returns one new mention per call, like a busy platform."""
 
-    def __init__(self, delay: float = 0.0):
+    def __init__(self) -> None:
         self.calls = 0
-        self.delay = delay
 
     def fetch(self, brand: BrandConfig, cursor):  # type: ignore[no-untyped-def]
-        time.sleep(self.delay)
         self.calls += 1
         position = (cursor or {}).get("position", 0) + 1
         mention = Mention("src", f"{brand.name}-{position}", f"{brand.name} post {position}", utc(2026, 11, 2))
@@ -58,34 +59,84 @@ def pipeline(make_config, tmp_path) -> Pipeline:
     return Pipeline(config, clock=ManualClock(utc(2026, 11, 2)), notifiers={})
 
 
+class BlockedCollector(CountingCollector):
+    """A platform that hangs until the test lets it answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def fetch(self, brand: BrandConfig, cursor):  # type: ignore[no-untyped-def]
+        self.entered.set()
+        assert self.release.wait(DEADLINE), "the test never released the blocked source"
+        return super().fetch(brand, cursor)
+
+
+class NotifyingCollector(CountingCollector):
+    """Sets `reached` once it has been called `target` times."""
+
+    def __init__(self, target: int) -> None:
+        super().__init__()
+        self.target, self.reached = target, threading.Event()
+
+    def fetch(self, brand: BrandConfig, cursor):  # type: ignore[no-untyped-def]
+        result = super().fetch(brand, cursor)
+        if self.calls >= self.target:
+            self.reached.set()
+        return result
+
+
 def test_slow_source_does_not_delay_the_others(pipeline: Pipeline) -> None:
-    fast, slow = CountingCollector(), CountingCollector(delay=2.0)
+    fast, slow = NotifyingCollector(target=6), BlockedCollector()  # six calls: three polls of two brands
     pipeline.collectors.update(fast=fast, slow=slow)
     scheduler = Scheduler(pipeline)
     scheduler.run_process = lambda: None  # this test is about sources only
     scheduler.start()
+    stopper = threading.Thread(target=scheduler.shutdown)
     try:
-        time.sleep(1.5)
-        assert slow.calls == 0  # still inside its first, slow poll
-        assert fast.calls >= 6  # two brands per poll, several polls
+        assert slow.entered.wait(DEADLINE), "the slow source was never polled"
+        assert fast.reached.wait(DEADLINE), "the fast source waited for the slow one"
+        assert slow.calls == 0  # still inside its first poll
+        # Stop while the slow poll is in hand; shutdown must wait for it, store it, and not go on.
+        stopper.start()
+        assert pipeline.stopping.wait(DEADLINE)
+        assert stopper.is_alive()  # waiting for the poll in hand
     finally:
-        scheduler.shutdown()
-    # Shutdown waited for the fetch in hand and stored it, then stopped before the next brand.
+        slow.release.set()
+        if stopper.ident is None:
+            scheduler.shutdown()
+        else:
+            stopper.join(DEADLINE)
+    assert not stopper.is_alive()
     assert slow.calls == 1
     assert pipeline.store.get_cursor("slow", "Acme") == {"position": 1}
     assert pipeline.store.get_cursor("slow", "Globex") is None
 
 
+class HandClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
 def test_failing_source_backs_off_and_logs_its_name_once(pipeline: Pipeline, caplog) -> None:
     failing = FailingCollector()
     pipeline.collectors.update(fast=CountingCollector(), slow=failing)
-    scheduler = Scheduler(pipeline, rng=random.Random(0))
+    monotonic = HandClock()
+    scheduler = Scheduler(pipeline, rng=random.Random(0), monotonic=monotonic)
     with caplog.at_level(logging.DEBUG, logger="listener.scheduler"):
         for _ in range(5):
             scheduler.run_source("slow")
             scheduler.run_source("fast")
-    assert failing.calls == 2  # one poll (two brands), then backing off
-    assert scheduler.health["slow"].failures == 1
+        assert failing.calls == 2  # one poll (two brands), then backing off
+        monotonic.seconds = scheduler.health["slow"].resume_at  # the backoff is over
+        scheduler.run_source("slow")
+    assert failing.calls == 4
+    assert scheduler.health["slow"].failures == 2
     assert scheduler.health["fast"].failures == 0
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].startswith("source slow is failing")
@@ -146,10 +197,6 @@ class GatedCollector(CountingCollector):
     def fetch(self, brand: BrandConfig, cursor):  # type: ignore[no-untyped-def]
         assert self.release.wait(DEADLINE), "the scheduler never ran its first processing pass"
         return super().fetch(brand, cursor)
-
-
-DEADLINE = 60.0
-"""Seconds a test waits for the scheduler's threads: generous, as the machine may be busy."""
 
 
 def test_a_poll_that_stored_mentions_is_processed_at_once(make_config, tmp_path) -> None:

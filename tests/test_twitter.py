@@ -99,7 +99,7 @@ def test_rate_limit_backs_off_until_the_reset_time_without_blocking() -> None:
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as raised:
         x.fetch(ACME, None)
-    assert time.monotonic() - started < 5  # tweepy's wait_on_rate_limit would have slept 2 minutes
+    assert time.monotonic() - started < 60  # tweepy's wait_on_rate_limit would have slept 2 minutes
     assert raised.value.retry_after is not None and 100 < raised.value.retry_after <= 121
     assert "429" in str(raised.value)
 

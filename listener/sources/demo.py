@@ -20,6 +20,7 @@ from pydantic import Field
 from listener.config import BrandConfig
 from listener.matching import mentions_brand
 from listener.models import Mention
+from listener.settings_types import ConfigPath
 from listener.sources.base import Collector, CollectorSettings, CollectorType, Cursor, FetchResult, SourceContext
 
 BUNDLED_DATA = "mentions.jsonl"
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class DemoSettings(CollectorSettings):
-    data: str | None = Field(None, description="A JSONL file to replay instead of the bundled sample.")
+    data: ConfigPath | None = Field(None, description="A JSONL file to replay instead of the bundled sample (relative to the config file).")
     max_per_poll: int = Field(5000, ge=1, description="Most mentions released per brand and poll.")
 
 

@@ -38,6 +38,7 @@ from pydantic import Field, field_validator
 from listener.config import BrandConfig
 from listener.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
 from listener.models import Mention
+from listener.settings_types import ConfigPath
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -83,7 +84,7 @@ def _key(name: str) -> str:
 
 
 class FileImportSettings(CollectorSettings):
-    path: str = Field(min_length=1, description="A file, or a glob such as exports/*.csv.")
+    path: ConfigPath = Field(min_length=1, description="A file, or a glob such as exports/*.csv, relative to the config file.")
     format: Literal["auto", "jsonl", "csv"] = Field("auto", description="auto: by extension (.csv/.tsv or .jsonl/.ndjson).")
     timezone: str = Field("UTC", description="Zone of dates written without an offset.")
     day_first: bool = Field(False, description="Read 02/11/2026 as 2 November (European exports).")
