@@ -58,10 +58,10 @@ def test_classify_reads_stdin_and_writes_json_lines_in_order() -> None:
     )
     assert result.returncode == 0, result.stderr
     verdicts = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(verdicts) == len(texts)
-    assert [set(v) for v in verdicts] == [{"label", "score", "confidence"}] * len(texts)
+    assert len(verdicts) == 3  # the blank line is skipped, not scored
+    assert [set(v) for v in verdicts] == [{"label", "score", "confidence"}] * 3
     assert verdicts[0]["label"] == "positive" and verdicts[0]["score"] > 0
-    assert verdicts[2]["label"] == "negative" and verdicts[2]["score"] < 0
+    assert verdicts[1]["label"] == "negative" and verdicts[1]["score"] < 0
     assert all(-1 <= v["score"] <= 1 and 0 <= v["confidence"] <= 1 for v in verdicts)
 
 
