@@ -19,6 +19,7 @@ from listener.analytics import Analytics, QueryError
 from listener.config import ListenerConfig
 from listener.storage.database import open_database
 from listener.storage.repository import Store
+from listener.storage.web_sessions import WebSessionStore
 from listener.web import api, pages
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
 
@@ -54,7 +55,7 @@ def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.analytics = Analytics(store, config.clock.max_future)
-    app.state.auth = Authenticator(config.web)
+    app.state.auth = Authenticator(config.web, WebSessionStore(store.engine))
     if not config.web.users and not config.web.api_tokens:
         log.warning("dashboard: no [web] users or api_tokens are configured, so nobody can log in")
     app.add_middleware(
