@@ -245,7 +245,7 @@ def test_overview_renders_before_any_mention_arrives(make_config, tmp_path) -> N
 def test_the_demo_config_serves_the_dashboard_to_the_demo_user(sqlite_store: Store) -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "config" / "demo.toml")
     assert config.web.enabled and config.web.host == "127.0.0.1"
-    with TestClient(create_app(config, sqlite_store)) as client:
+    with TestClient(create_app(config, sqlite_store), base_url="http://127.0.0.1:8000") as client:
         assert login(client, "demo", "demo").status_code == 303
         assert "Acme" in client.get("/").text
 
