@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from alerts.notifiers import Notifier, PermanentError, RetryableError
 from listener.config import DeliveryConfig
+from listener.redaction import redact
 from listener.storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def deliver_due(store: Store, notifiers: dict[str, Notifier], policy: DeliveryCo
         try:
             reference = notifier.send(delivery.alert, store.thread_reference(delivery.notifier, thread_key))
         except PermanentError as error:
-            store.mark_failed(delivery.id, f"permanent: {error}", None)
+            store.mark_failed(delivery.id, redact(f"permanent: {error}"), None)
             log.error("%s: dead letter after attempt %d: %s", label, attempt, error)
             dead += 1
         except Exception as error:  # anything else may pass: retry, but never forever
@@ -68,12 +69,12 @@ def deliver_due(store: Store, notifiers: dict[str, Notifier], policy: DeliveryCo
             if not isinstance(error, RetryableError):
                 log.exception("%s: unexpected error", label)
             if attempt >= policy.max_attempts:
-                store.mark_failed(delivery.id, f"gave up after {attempt} attempts: {error}", None)
+                store.mark_failed(delivery.id, redact(f"gave up after {attempt} attempts: {error}"), None)
                 log.error("%s: dead letter after %d attempts: %s", label, attempt, error)
                 dead += 1
             else:
                 wait = backoff(attempt, policy, retry_after)
-                store.mark_failed(delivery.id, str(error), now + wait)
+                store.mark_failed(delivery.id, redact(str(error)), now + wait)
                 log.warning("%s: attempt %d failed (%s); retrying in %s", label, attempt, error, wait)
                 retrying += 1
         else:

@@ -71,6 +71,24 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack mrkdwn has no escape character: `*bold*`, `_italic_`, `~strike~` and `` `code` `` can only
+# be kept from forming by not using those characters. Authors' text gets look-alikes instead.
+_MRKDWN_LOOKALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+_LINKABLE = re.compile(
+    r"(?i)(?:\b[a-z][a-z0-9+.-]*:/*|\bwww\.)\S+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b(?:/\S*)?"
+)
+"""What Slack would turn into a link by itself: anything with a scheme, and bare domains."""
+
+
+def neutralise_mrkdwn(text: str) -> str:
+    """Text an author wrote, shown in Slack exactly as typed: control sequences escaped, the
+    formatting characters swapped for look-alikes (∗ ˍ ∼ ˋ), and URLs and domains defanged
+    (`https:⁄⁄evil․example`) so that Slack links nothing a mention says; the mention's own
+    link is a separate, checked `open` link."""
+    escaped = escape_mrkdwn(text).translate(_MRKDWN_LOOKALIKES)
+    return _LINKABLE.sub(lambda match: match.group(0).replace("/", "\u2044").replace(".", "\u2024"), escaped)
+
+
 def _slack_link_target(url: str) -> str:
     """A URL safe inside `<url|label>`: a `|` or `>` in it would otherwise end the target early."""
     return escape_mrkdwn(url).replace("|", "%7C").replace(" ", "%20")
@@ -262,10 +280,10 @@ def alert_html(alert: Alert, chart_cid: str | None = None, threaded: bool = True
 
 
 def _slack_mention_block(mention: StoredMention) -> dict[str, Any]:
-    byline = " · ".join(escape_mrkdwn(clean_text(part)) for part in _mention_byline(mention))
+    byline = " · ".join(neutralise_mrkdwn(clean_text(part)) for part in _mention_byline(mention))
     url = web_url(mention.url)
     link = f" · <{_slack_link_target(url)}|open>" if url else ""
-    quote = escape_mrkdwn(truncate(clean_text(mention.text)))
+    quote = neutralise_mrkdwn(truncate(clean_text(mention.text)))
     return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{byline}*{link}\n>{quote}"}}
 
 
@@ -286,7 +304,7 @@ def slack_payload(alert: Alert, threaded: bool = True) -> dict[str, Any]:
     ]
     context = _context_lines(alert)
     if context:
-        text = "\n".join(f"*{label}:* {escape_mrkdwn(value)}" for label, value in context)
+        text = "\n".join(f"*{label}:* {neutralise_mrkdwn(value)}" for label, value in context)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}})
     shown = alert.top_mentions[:SLACK_MENTION_LIMIT] if _shows_mentions(alert) else ()
     if shown:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from listener import redaction
 from listener.config import ConfigError, DetectionConfig, ListenerConfig, ModelConfig, load_config
 from listener.storage.database import StorageError, migrate_database, open_database
 from listener.storage.repository import Store
@@ -45,6 +46,7 @@ def _setup_logging(verbose: bool) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    redaction.install()
     for noisy in ("httpx", "urllib3", "alembic", "transformers", "filelock", "huggingface_hub"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # APScheduler warns whenever a run is skipped because the previous one is still busy: that is
@@ -79,6 +81,7 @@ def _load(path: str | None) -> ListenerConfig:
     config picked up from the current directory must never be used silently."""
     config_path, chosen_by = _resolve_config_path(path)
     config = _read(config_path)
+    redaction.register_config_secrets(config)  # before anything can log or quote them
     log.info("config: read %s (%s)", config_path, chosen_by)
     return config
 
@@ -97,7 +100,7 @@ class ListenerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (StorageError, ModelLoadError) as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {redaction.redact(str(error))}", err=True)
             raise SystemExit(2) from None
 
 

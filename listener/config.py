@@ -418,6 +418,11 @@ class WebConfig(StrictModel):
     )
     session_max_age: Duration = Field(default=timedelta(hours=12), description="How long a login lasts.")
     secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (behind a TLS proxy).")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the dashboard answers besides localhost and `host` (e.g. the proxy's public "
+        "name, or *.example.com); a request for any other Host gets 400.",
+    )
 
     @field_validator("users")
     @classmethod

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from alerts.engine import detect_brand, policy_from_config
 from alerts.notifiers import NOTIFIERS, Notifier, NotifierContext, NotifierDisabled
 from alerts.outbox import DeliveryReport, deliver_due
@@ -26,6 +28,7 @@ from listener.language import LanguageDetector, build_detector, detect_missing_l
 from listener.limits import implausible_time
 from listener.matching import mentions_brand
 from listener.models import Alert, Mention
+from listener.outage import OutageLog
 from listener.sources import COLLECTORS, Collector, SourceContext
 from listener.storage.database import open_database
 from listener.storage.repository import Store
@@ -84,6 +87,7 @@ class Pipeline:
     ):
         self.config = config
         self.clock = clock or build_clock(config)
+        self.database_outage = OutageLog(log, "processing: the database")
         self.store = store or Store(open_database(config.storage.url))
         self._classifier = classifier
         self._classifier_lock = threading.Lock()
@@ -186,7 +190,20 @@ class Pipeline:
     # -- process ----------------------------------------------------------------------------
 
     def process(self) -> ProcessReport:
-        """Score everything pending, judge closed windows, deliver due alerts."""
+        """Score everything pending, judge closed windows, deliver due alerts.
+
+        While the database is unreachable every pass fails the same way: that is logged when it
+        starts, a line a minute while it lasts and when it ends (`OutageLog`), not per pass. The
+        pass is simply tried again; nothing was committed half-way."""
+        try:
+            report = self._process()
+        except (OperationalError, InterfaceError) as error:
+            self.database_outage.failed(error)
+            return ProcessReport()
+        self.database_outage.succeeded()
+        return report
+
+    def _process(self) -> ProcessReport:
         report = ProcessReport()
         self._score_pending(report)
         if self.stopping.is_set():

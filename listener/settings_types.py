@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, PlainValidator
 
+from listener.redaction import register_secret
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION = timedelta(days=3653)
@@ -97,9 +99,14 @@ class SecretRef(str):
         assert match is not None
         return match.group(1)
 
-    def resolve(self) -> str | None:
-        """The variable's value, or None when it is unset or empty."""
-        return os.environ.get(self.variable) or None
+    def resolve(self, secret: bool = True) -> str | None:
+        """The variable's value, or None when it is unset or empty. A secret one is kept out of
+        every log line and shown error from then on (`listener.redaction`); `secret=False` is for
+        references that only keep a deployment detail out of the file (an SMTP host, a login name)."""
+        value = os.environ.get(self.variable) or None
+        if secret:
+            register_secret(value)
+        return value
 
     def __repr__(self) -> str:  # never the value, only the reference
         return f"SecretRef({str(self)!r})"

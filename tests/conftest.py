@@ -31,6 +31,7 @@ BASE_CONFIG: dict[str, Any] = {
     ],
     "sources": [{"name": "demo", "type": "demo", "interval": "1s"}],
     "notifiers": [],
+    "web": {"allowed_hosts": ["testserver"]},  # TestClient's Host
 }
 
 DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LISTENER_TEST_DATABASE_URL") else [])

@@ -170,7 +170,7 @@ def test_slack_posts_the_alert_as_json_with_hostile_text_escaped(slack_webhook) 
         assert forbidden not in raw
     blocks_text = json.dumps(payload["blocks"], ensure_ascii=False)
     assert "&lt;!channel&gt;" in blocks_text
-    assert "&lt;https://evil.example|bank.com&gt;" in blocks_text
+    assert "&lt;https:⁄⁄evil․example|bank․com&gt;" in blocks_text  # shown, neither a link nor auto-linked
 
 
 def test_slack_500_is_retryable(slack_webhook) -> None:

@@ -214,7 +214,7 @@ def test_slack_payload_cannot_ping_or_disguise_links() -> None:
     for forbidden in ("<!channel>", "<!here>", "<@U123>", "<@U999>", "<https://evil.example|bank.com>", "javascript:"):
         assert forbidden not in everything
     assert "&lt;!channel&gt;" in everything
-    assert "&lt;https://evil.example|bank.com&gt;" in everything
+    assert "&lt;https:⁄⁄evil․example|bank․com&gt;" in everything
     # The one real link: its own `|`, `<` and `>` cannot end the target early or add a label.
     assert "<https://social.example/a?x=1&amp;y=&lt;2&gt;%7Cz|open>" in everything
 

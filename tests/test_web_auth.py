@@ -245,29 +245,30 @@ def test_overview_renders_before_any_mention_arrives(make_config, tmp_path) -> N
 def test_the_demo_config_serves_the_dashboard_to_the_demo_user(sqlite_store: Store) -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "config" / "demo.toml")
     assert config.web.enabled and config.web.host == "127.0.0.1"
-    with TestClient(create_app(config, sqlite_store)) as client:
+    with TestClient(create_app(config, sqlite_store), base_url="http://127.0.0.1:8000") as client:
         assert login(client, "demo", "demo").status_code == 303
         assert "Acme" in client.get("/").text
 
 
-def test_repeated_failed_logins_are_throttled_per_user(client: TestClient) -> None:
+def test_repeated_failed_logins_are_throttled_per_client_and_user(client: TestClient) -> None:
     for _ in range(10):
         assert login(client, "marketing", "guess").status_code == 401
-    blocked = login(client, "marketing", PASSWORD)  # even the right password, for a while
-    assert blocked.status_code == 429 and "Too many failed logins for this user" in blocked.text
+    blocked = login(client, "marketing", PASSWORD)  # even the right password, for a while, from here
+    assert blocked.status_code == 429 and "Too many failed logins from here" in blocked.text
     assert login(client, "nobody", "guess").status_code == 401  # other names are not affected
 
 
 def test_login_throttle_forgets_old_failures() -> None:
     throttle = LoginThrottle(limit=2, period=timedelta(minutes=15))
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    throttle.failed("Marketing", start)
-    throttle.failed("marketing", start + timedelta(minutes=1))
-    assert throttle.blocked_for("MARKETING", start + timedelta(minutes=5)) == timedelta(minutes=10)
-    assert throttle.blocked_for("marketing", start + timedelta(minutes=15)) is None
-    throttle.failed("marketing", start + timedelta(minutes=20))
-    throttle.succeeded("marketing")
-    assert throttle.blocked_for("marketing", start + timedelta(minutes=20)) is None
+    throttle.failed("10.0.0.1", "Marketing", start)
+    throttle.failed("10.0.0.1", "marketing", start + timedelta(minutes=1))
+    assert throttle.blocked_for("10.0.0.1", "MARKETING", start + timedelta(minutes=5)) == timedelta(minutes=10)
+    assert throttle.blocked_for("10.0.0.2", "marketing", start + timedelta(minutes=5)) is None
+    assert throttle.blocked_for("10.0.0.1", "marketing", start + timedelta(minutes=15)) is None
+    throttle.failed("10.0.0.1", "marketing", start + timedelta(minutes=20))
+    throttle.succeeded("10.0.0.1", "marketing")
+    assert throttle.blocked_for("10.0.0.1", "marketing", start + timedelta(minutes=20)) is None
 
 
 def test_secure_cookies_mark_the_session_cookie_secure(app_factory) -> None:

@@ -7,7 +7,6 @@ retries, backoff, dead-lettering and exactly-once bookkeeping without writing an
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,6 +14,7 @@ from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from listener import redaction
 from listener.models import Alert
 from listener.settings_types import Secret, SecretRef
 
@@ -68,39 +68,13 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
-class _SecretRedactor(logging.Filter):
-    """Takes registered secrets out of a library logger's records before any handler sees them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, secret: str) -> None:
-        with self._lock:
-            self._secrets.add(secret)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            redacted = redacted.replace(secret, "<redacted>")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-_REDACTOR = _SecretRedactor()
-
-
 def hide_in_library_logs(secret: str, logger_name: str) -> None:
-    """Keep `secret` out of `logger_name`'s records, e.g. httpx, which logs every request URL at INFO."""
+    """Keep `secret` out of `logger_name`'s records, e.g. httpx, which logs every request URL at INFO
+    (the filter on the logger itself also covers handlers the CLI did not set up)."""
     logger = logging.getLogger(logger_name)
-    if _REDACTOR not in logger.filters:
-        logger.addFilter(_REDACTOR)
-    _REDACTOR.add(secret)
+    if redaction.FILTER not in logger.filters:
+        logger.addFilter(redaction.FILTER)
+    redaction.register_secret(secret)
 
 
 class Notifier(Protocol):

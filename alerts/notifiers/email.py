@@ -271,7 +271,7 @@ def _resolve_host(host: str) -> str:
     """A literal host as written; a `${VAR}` reference read now, so deployments can keep it out of config."""
     if not isinstance(host, SecretRef):
         return host
-    resolved = host.resolve()
+    resolved = host.resolve(secret=False)
     if resolved is None:
         raise NotifierDisabled(f"set {host.variable} to the SMTP server's host name to enable it")
     return resolved.strip()
@@ -280,7 +280,8 @@ def _resolve_host(host: str) -> str:
 def build(context: NotifierContext) -> EmailNotifier:
     settings: EmailSettings = context.settings
     host = _resolve_host(settings.host)
-    username, password = _resolve(settings.username), _resolve(settings.password)
+    username = settings.username.resolve(secret=False) if settings.username is not None else None
+    password = _resolve(settings.password)
     if (username is None) != (password is None):
         missing, reference = ("password", settings.password) if password is None else ("username", settings.username)
         fix = f"set {reference.variable}" if reference is not None else f"configure {missing}"

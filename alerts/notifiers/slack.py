@@ -28,6 +28,7 @@ from alerts.notifiers.base import (
 )
 from alerts.render import clean_text, slack_payload, truncate
 from listener.models import Alert
+from listener.redaction import redact
 from listener.settings_types import Secret
 
 # Silenced: the SDK logs the request URL (our secret). Failures reach the outbox log as our exceptions.
@@ -114,7 +115,8 @@ class SlackWebhookNotifier:
         """Hide the URL and, on its own, its path: the token is in the path, which proxies' error pages echo."""
         text = text.replace(self._webhook_url, "<webhook url>")
         path = urlsplit(self._webhook_url).path
-        return text.replace(path, "<webhook path>") if len(path) > 1 else text
+        text = text.replace(path, "<webhook path>") if len(path) > 1 else text
+        return redact(text)  # percent-encoded forms and every other secret
 
 
 def _header(headers: object, name: str) -> str | None:
@@ -187,7 +189,7 @@ class SlackBotNotifier:
         return PermanentError(f"{detail}; {_api_hint(code, self.channel)}")
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "<token>")
+        return redact(text.replace(self._token, "<token>"))
 
 
 def _error_code(response: object) -> str | None:

@@ -32,6 +32,7 @@ from alerts.notifiers.base import (
 )
 from alerts.render import TEST_RULE, alert_title, clean_text, format_ratio, truncate, web_url
 from listener.models import Alert
+from listener.redaction import redact
 from listener.settings_types import Secret, SecretRef
 
 SCHEMA_VERSION = 1
@@ -180,7 +181,7 @@ class WebhookNotifier:
 
     def _redact(self, text: str) -> str:
         """The URL may carry a token (Teams, some bridges): never show it, nor its path and query."""
-        return text.replace(self._url, "<webhook url>").replace(_secret_part(self._url), "<webhook path>")
+        return redact(text.replace(self._url, "<webhook url>").replace(_secret_part(self._url), "<webhook path>"))
 
 
 def _secret_part(url: str) -> str:

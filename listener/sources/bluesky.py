@@ -86,7 +86,7 @@ class BlueskyCollector:
         """A logged-in client, made once and reused: logging in on every poll is rate limited."""
         if self._client is not None:
             return self._client
-        handle, password = self._settings.handle.resolve(), self._settings.app_password.resolve()
+        handle, password = self._settings.handle.resolve(secret=False), self._settings.app_password.resolve()
         missing = [ref.variable for ref, value in ((self._settings.handle, handle), (self._settings.app_password, password)) if not value]
         if missing:
             raise SourceMisconfigured(f"{self._source}: set {', '.join('$' + name for name in missing)} (handle and app password)")

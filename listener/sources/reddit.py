@@ -104,7 +104,7 @@ class RedditCollector:
                 logging.getLogger(noisy).setLevel(logging.INFO)
             settings = self._settings
             client_id, client_secret = settings.client_id.resolve(), settings.client_secret.resolve()
-            user_agent = _resolve(settings.user_agent)
+            user_agent = _resolve(settings.user_agent, secret=False)
             missing = [
                 f"{field}: environment variable {reference.variable} is not set"
                 for field, reference, value in (
@@ -363,12 +363,12 @@ def _url(fields: dict[str, Any], fallback_path: str) -> str:
     return "https://www.reddit.com" + (permalink if isinstance(permalink, str) and permalink.startswith("/") else fallback_path)
 
 
-def _resolve(value: str) -> str | None:
+def _resolve(value: str, secret: bool = True) -> str | None:
     """A literal setting, or the value of the `${NAME}` it refers to (None when unset)."""
     match = _ENV_REFERENCE.match(value)
     if match is None:
         return value
-    return SecretRef(value).resolve()
+    return SecretRef(value).resolve(secret)
 
 
 def build(context: SourceContext) -> Collector:

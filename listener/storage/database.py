@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from listener.redaction import redact
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -83,7 +85,7 @@ def migrate_database(url: str) -> tuple[Engine, str | None, str]:
         upgrade(engine)
         after = schema_revision(engine) or ""
     except (ArgumentError, NoSuchModuleError) as error:
-        raise StorageError(f"storage.url {url!r} is not a usable SQLAlchemy URL: {error}") from error
+        raise StorageError(redact(f"storage.url {url!r} is not a usable SQLAlchemy URL: {error}")) from None
     except DBAPIError as error:
         shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
         cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)

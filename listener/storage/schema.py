@@ -303,3 +303,16 @@ class DigestSentRow(Base):
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
     recipients: Mapped[list[str]] = mapped_column(JSON)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSessionRow(Base):
+    """A dashboard login. The signed cookie only names the session; this row is what makes it
+    valid, so logging out (deleting the row) revokes a cookie copied before, across restarts."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 of the session id in the cookie: a copy of the database logs nobody in."""
+    username: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

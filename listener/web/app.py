@@ -14,33 +14,25 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from listener.analytics import Analytics, QueryError
 from listener.config import ListenerConfig
 from listener.storage.database import open_database
 from listener.storage.repository import Store
+from listener.storage.web_sessions import WebSessionStore
 from listener.web import api, pages
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
+from listener.web.hardening import HardeningMiddleware, allowed_hosts
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 
-SECURITY_HEADERS = {
-    # Scripts only from this server (no inline script, no CDN); plotly sets inline styles.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
-
-
-def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
-    """The web app over `store` (by default, the configured database)."""
+def create_app(config: ListenerConfig, store: Store | None = None, host: str | None = None) -> FastAPI:
+    """The web app over `store` (by default, the configured database), listening on `host` (by
+    default [web] host), which it also accepts as the Host header."""
     store = store or Store(open_database(config.storage.url))
     app = FastAPI(
         title="social-listener API",
@@ -54,7 +46,7 @@ def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.analytics = Analytics(store, config.clock.max_future)
-    app.state.auth = Authenticator(config.web)
+    app.state.auth = Authenticator(config.web, WebSessionStore(store.engine))
     if not config.web.users and not config.web.api_tokens:
         log.warning("dashboard: no [web] users or api_tokens are configured, so nobody can log in")
     app.add_middleware(
@@ -65,15 +57,8 @@ def create_app(config: ListenerConfig, store: Store | None = None) -> FastAPI:
         same_site="lax",
         https_only=config.web.secure_cookies,
     )
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host or config.web.host, config.web.allowed_hosts))
+    app.add_middleware(HardeningMiddleware)  # outermost: also over the 400 and 500 answers
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, error: LoginRequired) -> Response:

@@ -1,4 +1,5 @@
-"""Who may see the dashboard: password logins with a signed session cookie, or API bearer tokens.
+"""Who may see the dashboard: password logins with a session (a signed cookie naming a row in the
+database, so logout revokes it), or API bearer tokens.
 
 Passwords are only ever stored as argon2 hashes. A login compares against a dummy hash when the
 user is unknown, so the response time does not reveal which user names exist. Every
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import secrets
 import threading
 from collections import deque
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -22,12 +24,14 @@ from fastapi import HTTPException, Request, status
 
 from listener.config import WebConfig
 from listener.settings_types import SecretRef
+from listener.storage.web_sessions import WebSessionStore
 
 log = logging.getLogger(__name__)
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 CSRF_FIELD = "csrf_token"
+SESSION_FIELD = "sid"
 
 
 def hash_password(password: str) -> str:
@@ -42,41 +46,64 @@ class LoginRequired(Exception):
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per user name in `period`: guessing a password online takes
-    years instead of hours. In memory, per process; a restart forgets, which costs little."""
+    """At most `limit` failed logins per (client, user name) and `client_limit` per client across
+    all names, in `period`: guessing a password online takes years instead of hours, yet someone
+    else's wrong guesses never lock the real user out (they come from another address). In
+    memory, per process; a restart forgets, which costs little."""
 
-    def __init__(self, limit: int = 10, period: timedelta = timedelta(minutes=15)):
-        self.limit, self.period = limit, period
-        self._failures: dict[str, deque[datetime]] = {}
+    def __init__(self, limit: int = 10, period: timedelta = timedelta(minutes=15), client_limit: int = 50):
+        self.limit, self.period, self.client_limit = limit, period, client_limit
+        self._failures: dict[tuple[str, str], deque[datetime]] = {}
         self._lock = threading.Lock()
 
-    def blocked_for(self, username: str, now: datetime) -> timedelta | None:
-        """How long `username` must wait before trying again; None when it may try now."""
+    def blocked_for(self, client: str, username: str, now: datetime) -> timedelta | None:
+        """How long `client` must wait before trying `username` again; None when it may try now."""
         with self._lock:
-            failures = self._recent(username.casefold(), now)
-            if len(failures) < self.limit:
-                return None
-            return failures[0] + self.period - now
+            waits = [
+                failures[-limit] + self.period - now
+                for key, limit in (((client, username.casefold()), self.limit), ((client, ""), self.client_limit))
+                if len(failures := self._recent(key, now)) >= limit
+            ]
+            return max(waits) if waits else None
 
-    def failed(self, username: str, now: datetime) -> None:
+    def failed(self, client: str, username: str, now: datetime) -> None:
         with self._lock:
-            self._recent(username.casefold(), now).append(now)
+            for key in ((client, username.casefold()), (client, "")):
+                self._recent(key, now)
+                self._failures.setdefault(key, deque()).append(now)
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, client: str, username: str) -> None:
         with self._lock:
-            self._failures.pop(username.casefold(), None)
+            self._failures.pop((client, username.casefold()), None)
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        failures = self._failures.setdefault(key, deque())
+    def _recent(self, key: tuple[str, str], now: datetime) -> deque[datetime]:
+        """The failures of `key` within the period; a key left with none is forgotten, so the
+        table does not grow with every address ever seen."""
+        failures = self._failures.get(key, deque())
         while failures and failures[0] <= now - self.period:
             failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
         return failures
 
 
+class LoginBusy(Exception):
+    """Every password check slot is taken: answered with 503 at once instead of queueing."""
+
+
 class Authenticator:
-    def __init__(self, web: WebConfig):
+    """Logins, sessions and tokens.
+
+    argon2 is deliberately slow (tens of ms of CPU); `hash_slots` bounds how many run at once, so
+    a flood of parallel wrong logins costs the server a fixed share of its cores and the API
+    stays responsive, while the excess logins are refused within a quarter second (LoginBusy).
+    By default half the cores check passwords."""
+
+    def __init__(self, web: WebConfig, sessions: WebSessionStore, hash_slots: int | None = None):
         self.web = web
+        self.sessions = sessions
         self.throttle = LoginThrottle()
+        self._hash_slots = threading.BoundedSemaphore(hash_slots or max(1, (os.cpu_count() or 2) // 2))
 
     def password_hash(self, username: str) -> str | None:
         stored = self.web.users.get(username)
@@ -90,11 +117,29 @@ class Authenticator:
         return stored
 
     def verify_login(self, username: str, password: str) -> bool:
+        """Whether the password is right; raises LoginBusy when every hash slot is taken."""
         stored = self.password_hash(username)
+        if not self._hash_slots.acquire(timeout=0.25):
+            raise LoginBusy()
         try:
             return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
+        finally:
+            self._hash_slots.release()
+
+    def log_in(self, request: Request, username: str) -> None:
+        """A fresh session (and CSRF token) per login, so no session fixation."""
+        now = datetime.now(UTC)
+        request.session.clear()
+        request.session[SESSION_FIELD] = self.sessions.start(username, now, now + self.web.session_max_age)
+
+    def log_out(self, request: Request) -> None:
+        """Ends the session server-side: a copy of the cookie saved earlier no longer logs in."""
+        session_id = request.session.get(SESSION_FIELD)
+        if isinstance(session_id, str):
+            self.sessions.end(session_id)
+        request.session.clear()
 
     def valid_token(self, token: str) -> bool:
         tokens = [value for ref in self.web.api_tokens if (value := ref.resolve())]
@@ -109,8 +154,17 @@ class Authenticator:
             if scheme.lower() == "bearer" and token and self.valid_token(token.strip()):
                 return "api-token"
             return None
-        user = request.session.get("user")
-        return user if isinstance(user, str) and user in self.web.users else None
+        session_id = request.session.get(SESSION_FIELD)
+        if not isinstance(session_id, str):
+            return None
+        user = self.sessions.user(session_id, datetime.now(UTC))
+        return user if user is not None and user in self.web.users else None
+
+
+def client_address(request: Request) -> str:
+    """The peer address the throttle counts by (behind a proxy, the proxy's unless uvicorn is
+    told to trust its X-Forwarded-For with --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
 
 
 def authenticator(request: Request) -> Authenticator:

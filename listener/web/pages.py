@@ -23,8 +23,10 @@ from alerts.render import kind_label
 from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
+    LoginBusy,
     authenticator,
     check_csrf,
+    client_address,
     csrf_token,
     require_page_user,
     safe_next,
@@ -56,24 +58,29 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token_field)
-    auth, now = authenticator(request), datetime.now(UTC)
-    if wait := auth.throttle.blocked_for(username, now):
+    auth, now, client = authenticator(request), datetime.now(UTC), client_address(request)
+    if wait := auth.throttle.blocked_for(client, username, now):
         minutes = max(1, round(wait.total_seconds() / 60))
-        message = f"Too many failed logins for this user: try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        message = f"Too many failed logins from here: try again in {minutes} minute{'s' if minutes > 1 else ''}."
         return _login_page(request, safe_next(next), error=message, status_code=429)
-    if not auth.verify_login(username, password):
-        auth.throttle.failed(username, now)
+    try:
+        verified = auth.verify_login(username, password)
+    except LoginBusy:
+        response = _login_page(request, safe_next(next), error="Too many logins at once: try again in a moment.", status_code=503)
+        response.headers["Retry-After"] = "1"
+        return response
+    if not verified:
+        auth.throttle.failed(client, username, now)
         return _login_page(request, safe_next(next), error="Wrong user name or password.", status_code=401)
-    auth.throttle.succeeded(username)
-    request.session.clear()  # a fresh session (and CSRF token) per login: no session fixation
-    request.session["user"] = username
+    auth.throttle.succeeded(client, username)
+    auth.log_in(request, username)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> Response:
     check_csrf(request, csrf_token_field)
-    request.session.clear()
+    authenticator(request).log_out(request)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _server(config: ListenerConfig, store: Store | None, host: str, port: int) -> uvicorn.Server:
-    app = create_app(config, store)
+    app = create_app(config, store, host)
     # log_config=None: uvicorn's records go through the CLI's own logging set-up.
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off", access_log=False))
 
