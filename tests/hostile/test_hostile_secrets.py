@@ -75,7 +75,7 @@ def test_an_unknown_storage_driver_never_prints_the_password(tmp_path: Path, com
     config = write_cli_config(tmp_path, "nosuchdb+driver://listener:s3cret-pw@127.0.0.1/listener")
     result = CliRunner().invoke(main, [*command, "--config", str(config)])
     assert result.exit_code == 2, result.output
-    assert "is not a usable SQLAlchemy URL" in result.output
+    assert "storage.url: unknown database 'nosuchdb+driver'" in result.output  # refused at load, by check-config too
     assert "s3cret" not in result.output
 
 
