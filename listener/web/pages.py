@@ -32,12 +32,14 @@ from listener.web.auth import (
     safe_next,
 )
 from listener.web.params import mention_filter
+from listener.web.plotly_asset import plotly_url
 
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 )
 
 TEMPLATES.env.globals["kind_label"] = kind_label
+TEMPLATES.env.globals["plotly_url"] = plotly_url
 
 router = APIRouter(include_in_schema=False)
 
