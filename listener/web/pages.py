@@ -110,6 +110,7 @@ def overview(
     bucket = bucket or _default_bucket(queries, selected)
     series = queries.series(selected, bucket)
     alerts = queries.alerts(selected, limit=200)
+    comparison = queries.compare_periods(selected)
     page_data = {
         "brand": selected.brand,
         "bucket": bucket,
@@ -130,7 +131,8 @@ def overview(
         "choices": queries.known_values(),
         "configured_sources": [source.name for source in config.sources],
         "totals": _totals(series),
-        "comparison": queries.compare_periods(selected),
+        "comparison": comparison,
+        "comparison_label": period_label(comparison.length),
         "alerts": alerts,
         "authors_by_reach": queries.top_authors(selected, "reach", 10),
         "authors_by_negative": queries.top_authors(selected, "negative", 10),
@@ -171,9 +173,26 @@ def _default_bucket(queries: Analytics, selected: MentionFilter) -> Bucket:
 
 
 def _totals(series: list[Any]) -> dict[str, int]:
-    return {
-        key: sum(getattr(row, key) for row in series) for key in ("mentions", "negative", "neutral", "positive")
-    }
+    """The KPIs. Scoring lags collection, so `unscored` is shown beside the labels: negative +
+    neutral + positive + unscored is always `mentions`."""
+    totals = {key: sum(getattr(row, key) for row in series) for key in ("mentions", "negative", "neutral", "positive")}
+    totals["unscored"] = totals["mentions"] - totals["negative"] - totals["neutral"] - totals["positive"]
+    return totals
+
+
+def period_label(length: timedelta) -> str:
+    """"Last 7 days vs the 7 before", or for a shorter selected range e.g. "Selected 36 hours vs the 36 before"."""
+    if length == timedelta(weeks=1):
+        return "Last 7 days vs the 7 before"
+    for unit, width in (("day", timedelta(days=1)), ("hour", timedelta(hours=1))):
+        if length >= width and length % width == timedelta(0):
+            break
+    else:
+        unit, width = "minute", timedelta(minutes=1)
+    count = max(1, round(length / width))
+    if count == 1:
+        return f"Selected {unit} vs the {unit} before"
+    return f"Selected {count} {unit}s vs the {count} before"
 
 
 def _filter_query(selected: MentionFilter) -> dict[str, Any]:
