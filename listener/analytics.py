@@ -260,11 +260,14 @@ class Analytics:
         return (mention_filter.until or last) - (mention_filter.since or first)
 
     def share_of_voice(self, mention_filter: MentionFilter, brands: Sequence[str]) -> dict[str, int]:
-        """Mentions per brand under the same filters (the filter's own brand is ignored)."""
+        """Mentions per brand, of every sentiment, under the other filters (time, source,
+        language, text). The filter's own brand and sentiments are ignored: share of voice is how
+        much of the conversation is about each brand, and counting only, say, negative mentions
+        would silently turn it into a different number (the share of negative mentions)."""
         counts = dict.fromkeys(brands, 0)
         with Session(self.engine) as session:
             for brand in brands:
-                scoped = replace(mention_filter, brand=brand)
+                scoped = replace(mention_filter, brand=brand, sentiments=())
                 counts[brand] = session.scalar(_filtered(select(func.count()), scoped)) or 0
         return counts
 

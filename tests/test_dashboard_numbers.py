@@ -118,3 +118,15 @@ def kpi_text(html: str, label: str) -> int:
 def add_unscored(store: Store, count: int) -> None:
     mentions = [Mention("demo", f"u{n}", f"acme still loading {n}", utc(2026, 11, 3, 14, n)) for n in range(count)]
     store.store_batch("demo", "Acme", mentions, {})
+
+
+def test_share_of_voice_counts_every_sentiment_and_says_so(client: TestClient) -> None:
+    plain = client.get("/", params={"brand": "Acme"}).text
+    negative = client.get("/", params={"brand": "Acme", "sentiment": "negative"}).text
+    assert page_data(negative)["share_of_voice"] == page_data(plain)["share_of_voice"] == {"Acme": 7, "Globex": 2}
+    assert "all sentiments" in re.search(r'<h2 id="sov-title">(.*?)</h2>', negative).group(1)
+    assert "all sentiments" not in re.search(r'<h2 id="sov-title">(.*?)</h2>', plain).group(1)
+    summary = client.get("/api/v1/summary", params={"brand": "Acme", "sentiment": "negative"}).json()
+    assert summary["share_of_voice"] == {"Acme": 7, "Globex": 2}
+    by_source = client.get("/api/v1/summary", params={"brand": "Acme", "source": "reddit", "sentiment": "positive"}).json()
+    assert by_source["share_of_voice"] == {"Acme": 2, "Globex": 0}  # the other filters still apply
