@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from alerts.evidence import brand_words
 from alerts.render import kind_label
-from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, bucket_next
+from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, SeriesRow, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
     LoginBusy,
@@ -115,9 +115,8 @@ def overview(
         "brand": selected.brand,
         "bucket": bucket,
         "filter": _filter_query(selected),
-        "series": [
-            {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket))} for row in series
-        ],
+        "series": [_chart_row(row, bucket) for row in series],
+        "min_net_mentions": MIN_NET_MENTIONS,
         **_chart_alerts(alerts, series, bucket),
         "share_of_voice": queries.share_of_voice(selected, brand_names),
     }
@@ -147,6 +146,17 @@ def overview(
 
 
 SPIKE_KINDS = ("firing", "escalation")
+MIN_NET_MENTIONS = 10
+"""A bucket with fewer mentions leaves a gap in the net sentiment line: at night two or three
+mentions swing it to ±1, which reads as news. Its value is still marked, and shown on hover."""
+
+
+def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
+    """A series row as the volume chart draws it: with its bucket's end (each bar spans its whole
+    bucket) and `net_sentiment_charted`, None where the line leaves a gap."""
+    charted = row.net_sentiment if row.mentions >= MIN_NET_MENTIONS else None
+    return {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
+
 
 
 def _chart_alerts(alerts: list[AlertRecord], series: list[Any], bucket: Bucket) -> dict[str, list[dict[str, object]]]:
