@@ -132,8 +132,12 @@ class PeriodStats:
     since: datetime
     until: datetime
     mentions: int
+    """Every mention, scored or not: negative + neutral + positive + unscored."""
     negative: int
+    neutral: int
     positive: int
+    unscored: int
+    """Mentions the model has not scored yet (scoring lags collection)."""
     net_sentiment: float | None
 
 
@@ -141,6 +145,10 @@ class PeriodStats:
 class PeriodComparison:
     current: PeriodStats
     previous: PeriodStats
+
+    @property
+    def length(self) -> timedelta:
+        return self.current.until - self.current.since
 
     @property
     def mentions_change(self) -> float | None:
@@ -252,38 +260,48 @@ class Analytics:
         return (mention_filter.until or last) - (mention_filter.since or first)
 
     def share_of_voice(self, mention_filter: MentionFilter, brands: Sequence[str]) -> dict[str, int]:
-        """Mentions per brand under the same filters (the filter's own brand is ignored)."""
+        """Mentions per brand, of every sentiment, under the other filters (time, source,
+        language, text). The filter's own brand and sentiments are ignored: share of voice is how
+        much of the conversation is about each brand, and counting only, say, negative mentions
+        would silently turn it into a different number (the share of negative mentions)."""
         counts = dict.fromkeys(brands, 0)
         with Session(self.engine) as session:
             for brand in brands:
-                scoped = replace(mention_filter, brand=brand)
+                scoped = replace(mention_filter, brand=brand, sentiments=())
                 counts[brand] = session.scalar(_filtered(select(func.count()), scoped)) or 0
         return counts
 
     def compare_periods(self, mention_filter: MentionFilter, length: timedelta = timedelta(weeks=1)) -> PeriodComparison:
-        """The `length` ending at `until` (or at the end of the latest mention's day) against the
-        `length` before it."""
+        """The `length` ending at `until` (or at the end of the latest filtered mention's day)
+        against the `length` before it, under every other filter.
+
+        A `since` less than `length` before that end shortens both periods to the selected range:
+        the range against the equally long stretch before it. Otherwise the current period would
+        count mentions that the filters, and every other number on the page, leave out."""
         with Session(self.engine) as session:
             anchor = mention_filter.until
             if anchor is None:
-                last = session.execute(self._bounds(replace(mention_filter, since=None))).one()[1]
-                anchor = bucket_next(bucket_floor(last or self._now(), "day"), "day")
+                last = session.execute(self._bounds(mention_filter)).one()[1] or mention_filter.since or self._now()
+                anchor = bucket_next(bucket_floor(last, "day"), "day")
+            if mention_filter.since is not None and mention_filter.since < anchor:
+                length = min(length, anchor - mention_filter.since)
             periods = []
             for end in (anchor, anchor - length):
                 scoped = replace(mention_filter, since=end - length, until=end)
                 label = _label(scoped)
-                total, negative, positive = session.execute(
+                total, *labelled = session.execute(
                     _filtered(
-                        select(
-                            func.count(),
-                            labelled_count(label, "negative"),
-                            labelled_count(label, "positive"),
-                        ),
+                        select(func.count(), *(labelled_count(label, name) for name in SENTIMENT_LABELS)),
                         scoped,
                     )
                 ).one()
-                negative, positive = int(negative or 0), int(positive or 0)
-                periods.append(PeriodStats(end - length, end, int(total), negative, positive, net_sentiment(positive, negative)))
+                negative, neutral, positive = (int(count or 0) for count in labelled)
+                periods.append(
+                    PeriodStats(
+                        end - length, end, int(total), negative, neutral, positive,
+                        int(total) - negative - neutral - positive, net_sentiment(positive, negative),
+                    )
+                )
         return PeriodComparison(periods[0], periods[1])
 
     # -- mentions -----------------------------------------------------------------------------

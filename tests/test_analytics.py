@@ -117,7 +117,8 @@ def test_period_comparison_ends_with_the_latest_day(analytics: Analytics) -> Non
 
 def test_share_of_voice_counts_each_brand_under_the_same_filters(analytics: Analytics) -> None:
     assert analytics.share_of_voice(MentionFilter(brand="Acme"), ["Acme", "Globex"]) == {"Acme": 7, "Globex": 2}
-    assert analytics.share_of_voice(MentionFilter(sentiments=("positive",)), ["Acme", "Globex"]) == {"Acme": 2, "Globex": 1}
+    assert analytics.share_of_voice(MentionFilter(sources=("reddit",)), ["Acme", "Globex"]) == {"Acme": 2, "Globex": 0}
+    assert analytics.share_of_voice(MentionFilter(sentiments=("positive",)), ["Acme", "Globex"]) == {"Acme": 7, "Globex": 2}
 
 
 def test_alerts_overlapping_the_range(analytics: Analytics) -> None:

@@ -144,7 +144,9 @@ class PeriodOut(BaseModel):
     until: datetime
     mentions: int
     negative: int
+    neutral: int
     positive: int
+    unscored: int
     net_sentiment: float | None
 
 

@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import plotly
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -24,11 +23,11 @@ from listener.storage.web_sessions import WebSessionStore
 from listener.web import api, pages
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
 from listener.web.hardening import HardeningMiddleware, allowed_hosts
+from listener.web.plotly_asset import CACHE_FOREVER, PLOTLY_JS, accepts_gzip, plotly_gzipped, plotly_url
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
-PLOTLY_JS = Path(plotly.__file__).with_name("package_data") / "plotly.min.js"
 
 def create_app(config: ListenerConfig, store: Store | None = None, host: str | None = None) -> FastAPI:
     """The web app over `store` (by default, the configured database), listening on `host` (by
@@ -82,10 +81,13 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "stalled_brands": [stall.brand for stall in store.judging_stalls()]}
 
-    @app.get("/static/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
+    @app.get(plotly_url(), include_in_schema=False)
+    def plotly_js(request: Request) -> Response:
         """plotly.js from the installed `plotly` package: the dashboard never loads code from a CDN."""
-        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+        headers = {"Cache-Control": CACHE_FOREVER, "Vary": "Accept-Encoding"}
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
+            return Response(plotly_gzipped(), media_type="text/javascript", headers={**headers, "Content-Encoding": "gzip"})
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=headers)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_api_user)])
     def openapi() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from alerts.evidence import brand_words
 from alerts.render import kind_label
-from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, bucket_next
+from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, SeriesRow, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
     LoginBusy,
@@ -32,12 +32,14 @@ from listener.web.auth import (
     safe_next,
 )
 from listener.web.params import mention_filter
+from listener.web.plotly_asset import plotly_url
 
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 )
 
 TEMPLATES.env.globals["kind_label"] = kind_label
+TEMPLATES.env.globals["plotly_url"] = plotly_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,13 +110,13 @@ def overview(
     bucket = bucket or _default_bucket(queries, selected)
     series = queries.series(selected, bucket)
     alerts = queries.alerts(selected, limit=200)
+    comparison = queries.compare_periods(selected)
     page_data = {
         "brand": selected.brand,
         "bucket": bucket,
         "filter": _filter_query(selected),
-        "series": [
-            {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket))} for row in series
-        ],
+        "series": [_chart_row(row, bucket) for row in series],
+        "min_net_mentions": MIN_NET_MENTIONS,
         **_chart_alerts(alerts, series, bucket),
         "share_of_voice": queries.share_of_voice(selected, brand_names),
     }
@@ -128,7 +130,8 @@ def overview(
         "choices": queries.known_values(),
         "configured_sources": [source.name for source in config.sources],
         "totals": _totals(series),
-        "comparison": queries.compare_periods(selected),
+        "comparison": comparison,
+        "comparison_label": period_label(comparison.length),
         "alerts": alerts,
         "authors_by_reach": queries.top_authors(selected, "reach", 10),
         "authors_by_negative": queries.top_authors(selected, "negative", 10),
@@ -143,6 +146,17 @@ def overview(
 
 
 SPIKE_KINDS = ("firing", "escalation")
+MIN_NET_MENTIONS = 10
+"""A bucket with fewer mentions leaves a gap in the net sentiment line: at night two or three
+mentions swing it to ±1, which reads as news. Its value is still marked, and shown on hover."""
+
+
+def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
+    """A series row as the volume chart draws it: with its bucket's end (each bar spans its whole
+    bucket) and `net_sentiment_charted`, None where the line leaves a gap."""
+    charted = row.net_sentiment if row.mentions >= MIN_NET_MENTIONS else None
+    return {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
+
 
 
 def _chart_alerts(alerts: list[AlertRecord], series: list[Any], bucket: Bucket) -> dict[str, list[dict[str, object]]]:
@@ -169,9 +183,26 @@ def _default_bucket(queries: Analytics, selected: MentionFilter) -> Bucket:
 
 
 def _totals(series: list[Any]) -> dict[str, int]:
-    return {
-        key: sum(getattr(row, key) for row in series) for key in ("mentions", "negative", "neutral", "positive")
-    }
+    """The KPIs. Scoring lags collection, so `unscored` is shown beside the labels: negative +
+    neutral + positive + unscored is always `mentions`."""
+    totals = {key: sum(getattr(row, key) for row in series) for key in ("mentions", "negative", "neutral", "positive")}
+    totals["unscored"] = totals["mentions"] - totals["negative"] - totals["neutral"] - totals["positive"]
+    return totals
+
+
+def period_label(length: timedelta) -> str:
+    """"Last 7 days vs the 7 before", or for a shorter selected range e.g. "Selected 36 hours vs the 36 before"."""
+    if length == timedelta(weeks=1):
+        return "Last 7 days vs the 7 before"
+    for unit, width in (("day", timedelta(days=1)), ("hour", timedelta(hours=1))):
+        if length >= width and length % width == timedelta(0):
+            break
+    else:
+        unit, width = "minute", timedelta(minutes=1)
+    count = max(1, round(length / width))
+    if count == 1:
+        return f"Selected {unit} vs the {unit} before"
+    return f"Selected {count} {unit}s vs the {count} before"
 
 
 def _filter_query(selected: MentionFilter) -> dict[str, Any]:

@@ -99,18 +99,36 @@ function periodOf(bucket) {
   return { xperiod: PERIODS[bucket], xperiod0: "2000-01-03", xperiodalignment: "middle" };  // 2000-01-03: a Monday
 }
 
+// What a bar's hover says about its bucket's net sentiment, and why the line has a gap there.
+function netText(row, minimum) {
+  if (row.net_sentiment === null) return "n/a (" + row.mentions + " mentions)";
+  const value = (row.net_sentiment > 0 ? "+" : "") + row.net_sentiment.toFixed(2);
+  if (row.net_sentiment_charted === null) return value + " from " + row.mentions + " mentions: too few for the line (under " + minimum + ")";
+  return value + " (" + row.mentions + " mentions)";
+}
+
 function volumeChart(data) {
   const x = data.series.map((row) => plotTime(row.bucket_start));
+  // Explicit widths: plotly guesses a bar's width from its neighbours, and a lone bar (a one-day
+  // range by day) has none, so it was drawn 1 px wide.
+  const widths = data.series.map((row) => 0.8 * (Date.parse(row.bucket_end) - Date.parse(row.bucket_start)));
+  const hover = data.series.map((row) => [netText(row, data.min_net_mentions), row.mentions]);
   const traces = LABELS.map((label) => ({
-    type: "bar", name: label, x: x, y: data.series.map((row) => row[label]),
+    type: "bar", name: label, x: x, y: data.series.map((row) => row[label]), width: widths, customdata: hover,
     marker: { color: COLORS[label] }, meta: label, ...periodOf(data.bucket),
-    hovertemplate: "%{y} " + label + "<extra>%{x}</extra>",
+    hovertemplate: "%{y} " + label + " of %{customdata[1]}<br>net %{customdata[0]}<extra>%{x}</extra>",
   }));
+  // The net sentiment traces only show: "skip" keeps them out of hover and click picking, so a
+  // click near the line still lands on the bar under it. Their values are in the bars' hover.
   traces.push({
-    type: "scatter", mode: "lines+markers", name: "net sentiment", yaxis: "y2", x: x,
-    y: data.series.map((row) => row.net_sentiment), connectgaps: false,
-    line: { color: COLORS.net, width: 2 }, marker: { size: 4 }, meta: "net", ...periodOf(data.bucket),
-    hovertemplate: "net %{y:+.2f}<extra>%{x}</extra>",
+    type: "scatter", mode: "lines", name: "net sentiment", yaxis: "y2", x: x,
+    y: data.series.map((row) => row.net_sentiment_charted), connectgaps: false, hoverinfo: "skip",
+    line: { color: COLORS.net, width: 2 }, meta: "net", ...periodOf(data.bucket),
+  });
+  traces.push({
+    type: "scatter", mode: "markers", name: "net sentiment (under " + data.min_net_mentions + " mentions)", yaxis: "y2", x: x,
+    y: data.series.map((row) => (row.net_sentiment_charted === null ? row.net_sentiment : null)), hoverinfo: "skip",
+    marker: { symbol: "circle-open", size: 6, color: COLORS.net, opacity: 0.5 }, meta: "net-few", ...periodOf(data.bucket),
   });
   const maxTotal = Math.max(1, ...data.series.map((row) => row.mentions));
   // Only a window that opened or escalated an incident is a spike; the page leaves repeats out.
@@ -137,7 +155,7 @@ function volumeChart(data) {
     });
   }
   const layout = {
-    barmode: "stack", bargap: 0.1, margin: { t: 10, r: 60, b: 40, l: 50 }, height: 360, shapes: shapes,
+    barmode: "stack", margin: { t: 10, r: 60, b: 40, l: 50 }, height: 360, shapes: shapes,
     legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
     xaxis: { type: "date" },
     yaxis: { title: { text: "mentions" }, rangemode: "tozero" },
@@ -152,6 +170,7 @@ function volumeChart(data) {
     const point = event.points[0];
     if (!point) return;
     const kind = point.data.meta;
+    if (kind === "net" || kind === "net-few") return;
     if (kind === "alert") {
       const alert = data.spikes[point.pointIndex];
       drillDown(data, { since: alert.window_start, until: alert.window_end, sentiment: ["negative"] },
@@ -167,11 +186,16 @@ function volumeChart(data) {
   element.dataset.total = String(data.series.reduce((sum, row) => sum + row.mentions, 0));
 }
 
+// A slice's label, or none for an empty slice: several "0%" labels on one spot overlap.
+function onlyFilled(values, template) {
+  return values.map((value) => (value > 0 ? template : ""));
+}
+
 function splitChart(data) {
   const totals = LABELS.map((label) => data.series.reduce((sum, row) => sum + row[label], 0));
   Plotly.newPlot("split-chart", [{
     type: "pie", hole: 0.5, labels: LABELS, values: totals, sort: false,
-    marker: { colors: LABELS.map((label) => COLORS[label]) }, textinfo: "percent",
+    marker: { colors: LABELS.map((label) => COLORS[label]) }, texttemplate: onlyFilled(totals, "%{percent}"),
   }], { margin: { t: 10, r: 10, b: 10, l: 10 }, height: 260, showlegend: true }, { displaylogo: false, responsive: true });
 }
 
@@ -179,7 +203,8 @@ function shareOfVoiceChart(data) {
   const brands = Object.keys(data.share_of_voice);
   Plotly.newPlot("sov-chart", [{
     type: "pie", labels: brands, values: brands.map((brand) => data.share_of_voice[brand]), sort: false,
-    pull: brands.map((brand) => (brand === data.brand ? 0.08 : 0)), textinfo: "label+percent",
+    pull: brands.map((brand) => (brand === data.brand ? 0.08 : 0)),
+    texttemplate: onlyFilled(brands.map((brand) => data.share_of_voice[brand]), "%{label}<br>%{percent}"),
   }], { margin: { t: 10, r: 10, b: 10, l: 10 }, height: 260, showlegend: false }, { displaylogo: false, responsive: true });
 }
 
