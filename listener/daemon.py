@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from listener.config import ListenerConfig
 from listener.pipeline import CollectFailed, Pipeline, ProcessReport
 from listener.scheduler import Scheduler
+from listener.text import plural
 
 if TYPE_CHECKING:
     from listener.web.server import BackgroundServer
@@ -78,17 +79,13 @@ class OnceReport:
     def summary(self) -> str:
         alerts = len(self.processed.alerts)
         line = (
-            f"run --once: {self.new_mentions} new {_plural(self.new_mentions, 'mention')}, "
-            f"{self.processed.scored} scored, {alerts} {_plural(alerts, 'alert')}"
+            f"run --once: {self.new_mentions} new {plural(self.new_mentions, 'mention')}, "
+            f"{self.processed.scored} scored, {alerts} {plural(alerts, 'alert')}"
         )
         if self.failed_sources:
-            line += f"; {len(self.failed_sources)} {_plural(len(self.failed_sources), 'source')} failed: "
+            line += f"; {len(self.failed_sources)} {plural(len(self.failed_sources), 'source')} failed: "
             line += ", ".join(self.failed_sources)
         return line
-
-
-def _plural(count: int, noun: str) -> str:
-    return noun if count == 1 else f"{noun}s"
 
 
 def run_once(pipeline: Pipeline) -> OnceReport:

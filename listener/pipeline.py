@@ -32,7 +32,7 @@ from listener.outage import OutageLog
 from listener.sources import COLLECTORS, Collector, SourceContext
 from listener.storage.database import open_database
 from listener.storage.repository import Store
-from listener.text import clean_optional, clean_text
+from listener.text import clean_optional, clean_text, plural
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +241,9 @@ class Pipeline:
             report.scored += len(pending)
             report.labels.update(labels)
             log.info(
-                "scored %d mentions in %.1fs: %d negative, %d neutral, %d positive",
+                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
                 len(pending),
+                plural(len(pending), "mention"),
                 time.perf_counter() - started,
                 labels["negative"],
                 labels["neutral"],

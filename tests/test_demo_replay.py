@@ -1,0 +1,53 @@
+"""The demo replay as a new user meets it: what the log says while the backlog is scored, and
+what running the same command a second time does (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from listener.clock import ManualClock
+from listener.models import Sentiment
+from listener.pipeline import Pipeline
+from tests.conftest import utc
+
+START = utc(2026, 11, 2, 10)
+
+
+class NeutralClassifier:
+    version = "neutral-test"
+
+    def classify(self, texts: list[str]) -> list[Sentiment]:
+        return [Sentiment("neutral", 0.0, 1.0) for _ in texts]
+
+
+def replay_file(path: Path, count: int) -> Path:
+    path.write_text("".join(
+        json.dumps({"id": f"r{i}", "created_at": f"2026-11-02T10:{i:02d}:00Z", "text": f"acme post {i}"}) + "\n"
+        for i in range(count)
+    ))  # fmt: skip
+    return path
+
+
+@pytest.fixture
+def demo_pipeline(make_config, tmp_path: Path):
+    def build(clock: ManualClock, count: int = 3) -> Pipeline:
+        config = make_config(
+            storage={"url": f"sqlite:///{tmp_path / 'demo.db'}"},
+            sources=[{"name": "demo", "type": "demo", "interval": "1s", "data": str(replay_file(tmp_path / "replay.jsonl", count))}],
+        )
+        return Pipeline(config, clock=clock, classifier=NeutralClassifier(), notifiers={})
+
+    return build
+
+
+def test_scored_log_line_says_mention_for_one(demo_pipeline, caplog) -> None:
+    pipeline = demo_pipeline(ManualClock(START), count=1)
+    pipeline.collect("demo")
+    with caplog.at_level(logging.INFO, logger="listener.pipeline"):
+        pipeline.process()
+    assert any(r.getMessage().startswith("scored 1 mention in ") for r in caplog.records), caplog.text
