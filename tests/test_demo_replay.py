@@ -51,3 +51,27 @@ def test_scored_log_line_says_mention_for_one(demo_pipeline, caplog) -> None:
     with caplog.at_level(logging.INFO, logger="listener.pipeline"):
         pipeline.process()
     assert any(r.getMessage().startswith("scored 1 mention in ") for r in caplog.records), caplog.text
+
+
+def test_replay_finished_says_how_many_mentions_are_still_to_score_and_when_they_are(demo_pipeline, caplog) -> None:
+    """Issue 17: "replay finished" came about 90 s before the alert on a busy machine, and a user
+    who stopped there never saw it; the line now tells them scoring is still to come."""
+    clock = ManualClock(START)
+    pipeline = demo_pipeline(clock, count=3)
+    with caplog.at_level(logging.INFO):
+        pipeline.collect("demo")
+        assert not any("replay" in r.getMessage() for r in caplog.records)
+        clock.advance(timedelta(minutes=5))
+        pipeline.collect("demo")
+        finished = [r.getMessage() for r in caplog.records if "replay" in r.getMessage()]
+        assert len(finished) == 1 and finished[0].startswith("demo: replay finished; 3 mentions still to score"), finished
+        caplog.clear()
+        pipeline.collect("demo")  # said once, not on every later poll
+        assert not any("replay" in r.getMessage() for r in caplog.records)
+        pipeline.process()
+    done = [r.getMessage() for r in caplog.records if "all 3 mentions" in r.getMessage()]
+    assert len(done) == 1 and "scored" in done[0], caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        pipeline.process()
+    assert not any("all 3 mentions" in r.getMessage() for r in caplog.records)

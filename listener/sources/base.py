@@ -42,6 +42,9 @@ class FetchResult:
 
     mentions: list[Mention]
     cursor: Cursor = field(default_factory=dict)
+    finished: bool = False
+    """The stream has ended (a replay reached its last record): no later poll will find more. The
+    pipeline says so once, with how much is still to score, since the alerts come after that."""
 
 
 class SourceUnavailable(Exception):

@@ -76,8 +76,6 @@ class DemoCollector:
     def __init__(self, context: SourceContext):
         self._settings: DemoSettings = context.settings
         self._clock = context.clock
-        self._source = context.name
-        self._finished: set[str] = set()
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         times, mentions = load_replay(self._settings.data)
@@ -89,14 +87,7 @@ class DemoCollector:
             position += 1
             if mentions_brand(brand, mention.text, mention.language):
                 found.append(mention)
-        if position >= len(mentions) and brand.name not in self._finished:
-            self._finished.add(brand.name)
-            log.info(
-                "%s: replay of %s finished for %s; the daemon keeps running (Ctrl-C stops it, "
-                "`listener history --brand %s` shows what was collected)",
-                self._source, self._settings.data or "the bundled demo data", brand.name, brand.name,
-            )
-        return FetchResult(found, {"position": position})
+        return FetchResult(found, {"position": position}, finished=position >= len(mentions))
 
     def check(self, brand: BrandConfig) -> str:
         times, mentions = load_replay(self._settings.data)

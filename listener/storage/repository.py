@@ -284,6 +284,10 @@ class Store:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(MentionRow)) or 0
 
+    def count_unscored(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(MentionRow).where(MentionRow.scored_at.is_(None))) or 0
+
     def delete_mentions(self, mention_ids: Sequence[int]) -> int:
         """Delete mentions (and their brand links) with their rollup counts; returns how many went."""
         with self._sessions.begin() as session:
