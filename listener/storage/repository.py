@@ -280,6 +280,11 @@ class Store:
         progress.update({row.source: row.collected_until for row in rows})
         return progress
 
+    def latest_collected_until(self) -> datetime | None:
+        """The clock of the latest successful poll of any source and brand."""
+        with self._sessions() as session:
+            return session.scalar(select(func.max(CursorRow.collected_until)))
+
     def count_mentions(self) -> int:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(MentionRow)) or 0
