@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from listener.config import ListenerConfig
 from listener.pipeline import CollectFailed, Pipeline, ProcessReport
+from listener.replay_restart import restart_finished_replay
 from listener.scheduler import Scheduler
 from listener.text import plural
 
@@ -36,6 +37,7 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
         signal.signal(signal.SIGINT, _request_stop)
         signal.signal(signal.SIGTERM, _request_stop)
 
+    restart_finished_replay(pipeline)
     # The model loads before the first poll, so its cost shows here rather than inside a poll.
     model_version = pipeline.classifier.version
     log.info(

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from listener.clock import ManualClock
-from listener.models import Sentiment
+from listener.models import Mention, Sentiment
 from listener.pipeline import Pipeline
+from listener.replay_restart import restart_finished_replay
 from tests.conftest import utc
 
 START = utc(2026, 11, 2, 10)
@@ -38,6 +39,7 @@ def demo_pipeline(make_config, tmp_path: Path):
     def build(clock: ManualClock, count: int = 3) -> Pipeline:
         config = make_config(
             storage={"url": f"sqlite:///{tmp_path / 'demo.db'}"},
+            clock={"mode": "replay", "start": "2026-11-02T10:00:00Z", "speed": 1440},
             sources=[{"name": "demo", "type": "demo", "interval": "1s", "data": str(replay_file(tmp_path / "replay.jsonl", count))}],
         )
         return Pipeline(config, clock=clock, classifier=NeutralClassifier(), notifiers={})
@@ -75,3 +77,45 @@ def test_replay_finished_says_how_many_mentions_are_still_to_score_and_when_they
     with caplog.at_level(logging.INFO):
         pipeline.process()
     assert not any("all 3 mentions" in r.getMessage() for r in caplog.records)
+
+
+def replay_to_the_end(pipeline: Pipeline, clock: ManualClock) -> None:
+    clock.advance(timedelta(hours=1))
+    pipeline.collect("demo")
+    pipeline.process()
+
+
+def test_running_the_demo_again_replays_it_afresh(demo_pipeline, caplog) -> None:
+    """Issue 17: a second `listener run --config config/demo.toml` finished in seconds with no
+    alert: every cursor was already at the end of the replay, every window already judged."""
+    first_clock = ManualClock(START)
+    first = demo_pipeline(first_clock)
+    replay_to_the_end(first, first_clock)
+    assert first.store.count_mentions() == 3
+    second = demo_pipeline(ManualClock(START))  # the same command again: the replay clock starts over
+    with caplog.at_level(logging.INFO):
+        restart_finished_replay(second)
+    assert second.store.count_mentions() == 0 and second.store.get_cursor("demo", "Acme") is None
+    assert "holds an earlier replay (3 mentions, replayed up to 2026-11-02 11:00 UTC); replaying afresh" in caplog.text
+    assert second.collect("demo") == {"Acme": 1, "Globex": 0}
+
+
+def test_a_store_not_ahead_of_the_replay_clock_is_kept(demo_pipeline) -> None:
+    clock = ManualClock(START)
+    demo_pipeline(clock).collect("demo")
+    clock.advance(timedelta(minutes=1))
+    resumed = demo_pipeline(clock)
+    restart_finished_replay(resumed)
+    assert resumed.store.count_mentions() == 1
+
+
+def test_a_store_with_other_sources_mentions_is_never_cleared(demo_pipeline, caplog) -> None:
+    clock = ManualClock(START)
+    first = demo_pipeline(clock)
+    replay_to_the_end(first, clock)
+    first.store.store_batch("exports", "Acme", [Mention("exports", "e1", "acme", START)], {})
+    second = demo_pipeline(ManualClock(START))
+    with caplog.at_level(logging.WARNING):
+        restart_finished_replay(second)
+    assert second.store.count_mentions() == 4
+    assert "also holds mentions from exports" in caplog.text and "delete it" in caplog.text

@@ -30,6 +30,7 @@ from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sen
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
+    Base,
     CursorRow,
     DetectorStateRow,
     IncidentRow,
@@ -284,6 +285,16 @@ class Store:
         """The clock of the latest successful poll of any source and brand."""
         with self._sessions() as session:
             return session.scalar(select(func.max(CursorRow.collected_until)))
+
+    def mention_sources(self) -> set[str]:
+        with self._sessions() as session:
+            return set(session.scalars(select(MentionRow.source).distinct()))
+
+    def clear(self) -> None:
+        """Delete every row of every table (the schema stays): for replaying the demo afresh."""
+        with self._sessions.begin() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
 
     def count_mentions(self) -> int:
         with self._sessions() as session:
