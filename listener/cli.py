@@ -436,14 +436,21 @@ def digest() -> None:
 @config_option
 @click.option("--brand", required=True, help="Brand name as in the config.")
 @click.option("--period", type=click.Choice(["day", "week"]), help="Default: the schedule of the brand's [[digests]] entry.")
+@click.option(
+    "--period-start", type=click.DateTime(DATE_FORMATS), metavar="DATE",
+    help="Send the period starting on this local day (in the digest's time zone), e.g. 2026-11-04. "
+    "Default: the latest complete period by the system clock, or in replay mode ([clock]) by where the replay got to.",
+)
 @click.option("--to", "recipients", multiple=True, metavar="ADDR", help="Send only to ADDR (repeatable) instead of the configured recipients.")
-def digest_send(config_path: str | None, brand: str, period: str | None, recipients: tuple[str, ...]) -> None:
-    """Send BRAND's digest for the latest complete period now.
+def digest_send(
+    config_path: str | None, brand: str, period: str | None, period_start: datetime | None, recipients: tuple[str, ...]
+) -> None:
+    """Send BRAND's digest for the latest complete period (or the one from --period-start) now.
 
     A manual send is not recorded: the scheduled digest for the same period still goes out.
     """
     from alerts.notifiers import PermanentError, RetryableError
-    from listener.digest import DigestError, Digests, digest_for, latest_period
+    from listener.digest import DigestError, Digests, digest_for, latest_period, manual_send_time, period_starting
 
     config = _load(config_path)
     try:
@@ -452,8 +459,12 @@ def digest_send(config_path: str | None, brand: str, period: str | None, recipie
         raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
     try:
         chosen = digest_for(config, brand, period)
-        window = latest_period(chosen, datetime.now(UTC))
-        sent_to = Digests(config, open_database(config.storage.url)).send(chosen, brand, window, list(recipients) or None)
+        engine = open_database(config.storage.url)
+        if period_start is None:
+            window = latest_period(chosen, manual_send_time(config, engine))
+        else:
+            window = period_starting(chosen, period_start)
+        sent_to = Digests(config, engine).send(chosen, brand, window, list(recipients) or None)
     except (DigestError, RetryableError, PermanentError) as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

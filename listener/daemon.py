@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from listener.config import ListenerConfig
 from listener.pipeline import CollectFailed, Pipeline, ProcessReport
+from listener.replay_restart import restart_finished_replay
 from listener.scheduler import Scheduler
+from listener.text import plural
 
 if TYPE_CHECKING:
     from listener.web.server import BackgroundServer
@@ -35,6 +37,7 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
         signal.signal(signal.SIGINT, _request_stop)
         signal.signal(signal.SIGTERM, _request_stop)
 
+    restart_finished_replay(pipeline)
     # The model loads before the first poll, so its cost shows here rather than inside a poll.
     model_version = pipeline.classifier.version
     log.info(
@@ -78,17 +81,13 @@ class OnceReport:
     def summary(self) -> str:
         alerts = len(self.processed.alerts)
         line = (
-            f"run --once: {self.new_mentions} new {_plural(self.new_mentions, 'mention')}, "
-            f"{self.processed.scored} scored, {alerts} {_plural(alerts, 'alert')}"
+            f"run --once: {self.new_mentions} new {plural(self.new_mentions, 'mention')}, "
+            f"{self.processed.scored} scored, {alerts} {plural(alerts, 'alert')}"
         )
         if self.failed_sources:
-            line += f"; {len(self.failed_sources)} {_plural(len(self.failed_sources), 'source')} failed: "
+            line += f"; {len(self.failed_sources)} {plural(len(self.failed_sources), 'source')} failed: "
             line += ", ".join(self.failed_sources)
         return line
-
-
-def _plural(count: int, noun: str) -> str:
-    return noun if count == 1 else f"{noun}s"
 
 
 def run_once(pipeline: Pipeline) -> OnceReport:

@@ -27,8 +27,10 @@ from sqlalchemy import Engine
 
 from listener.config import DigestConfig, ListenerConfig
 from listener.digest_render import build_message
-from listener.digest_report import Period, build_report, latest_period
+from listener.clock import utcnow
+from listener.digest_report import Period, build_report, latest_period, period_of_days
 from listener.storage.digests import DigestStore
+from listener.storage.repository import Store
 
 if TYPE_CHECKING:
     from alerts.notifiers.email import EmailNotifier
@@ -38,6 +40,27 @@ log = logging.getLogger(__name__)
 
 class DigestError(Exception):
     """A digest that cannot be sent as configured; the message says what to fix."""
+
+
+def manual_send_time(config: ListenerConfig, engine: Engine) -> datetime:
+    """The time `listener digest send` picks "the latest complete period" at.
+
+    In replay mode (the demo) that is where the replay got to: the replay clock of the latest
+    stored poll. A separate command cannot share the daemon's replay clock, and the wall clock is
+    far from the replayed mentions, so a digest for its "yesterday" would count nothing. Before
+    anything was replayed it is the replay's start."""
+    if config.clock.mode != "replay":
+        return utcnow()
+    return Store(engine).latest_collected_until() or config.clock.start or utcnow()
+
+
+def period_starting(digest: DigestConfig, start: datetime) -> Period:
+    """The digest's period (a day, or seven) from local midnight `start` in the digest's zone."""
+    if start.time() != datetime.min.time():
+        raise DigestError(
+            f"--period-start {start.isoformat(sep=' ')}: a digest covers whole local days; give a date such as {start.date()}"
+        )
+    return period_of_days(start.date(), 1 if digest.schedule == "daily" else 7, ZoneInfo(digest.timezone))
 
 
 # -- sending --------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from listener.outage import OutageLog
 from listener.sources import COLLECTORS, Collector, SourceContext
 from listener.storage.database import open_database
 from listener.storage.repository import Store
-from listener.text import clean_optional, clean_text
+from listener.text import clean_optional, clean_text, plural
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,8 @@ class Pipeline:
             source.name: self._build_collector(source) for source in config.sources if source.enabled
         }
         self.stopping = threading.Event()
+        self._finished_sources: set[str] = set()
+        self._scoring_after_replay = False
         self.alert_policy = policy_from_config(config)
 
     @property
@@ -141,6 +143,7 @@ class Pipeline:
         brands = [brand for brand in self.config.brands if _serves(source, brand.name)]
         new_by_brand: dict[str, int] = {}
         failures: list[tuple[str, Exception]] = []
+        finished = bool(brands)
         for brand in brands:
             if self.stopping.is_set():
                 break
@@ -149,7 +152,9 @@ class Pipeline:
                 result = collector.fetch(brand, self.store.get_cursor(source_name, brand.name))
             except Exception as error:
                 failures.append((brand.name, error))
+                finished = False
                 continue
+            finished = finished and result.finished
             # Stored under the configured source name, so two instances of one source type (two
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
@@ -169,9 +174,24 @@ class Pipeline:
                     f", {dropped} did not really mention it" if dropped else "",
                     polled_at.strftime("%Y-%m-%d %H:%M"),
                 )
+        if finished and source_name not in self._finished_sources:
+            self._finished_sources.add(source_name)
+            self._announce_replay_end(source_name)
         if failures:
             raise CollectFailed(source_name, failures, new_by_brand) from failures[0][1]
         return new_by_brand
+
+    def _announce_replay_end(self, source_name: str) -> None:
+        """On a busy machine scoring lags the replay by a minute or more, and the alerts come after
+        scoring: a user who stopped at "replay finished" would never see them."""
+        to_score = self.store.count_unscored()
+        self._scoring_after_replay = to_score > 0
+        log.info(
+            "%s: replay finished; %d %s still to score%s; the daemon keeps running (Ctrl-C stops it, "
+            "`listener history --brand NAME` shows what was collected)",
+            source_name, to_score, plural(to_score, "mention"),
+            " (alerts on the last of them come after that)" if to_score else "",
+        )
 
     def _plausible(self, mentions: list[Mention], now: datetime) -> list[Mention]:
         """The mentions whose time can be true; the others are logged and skipped.
@@ -215,6 +235,10 @@ class Pipeline:
             )
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
+        if self._scoring_after_replay and self.store.count_unscored() == 0:
+            self._scoring_after_replay = False
+            stored = self.store.count_mentions()
+            log.info("replay: all %d %s scored and judged", stored, plural(stored, "mention"))
         report.delivery = deliver_due(self.store, self.notifiers, self.config.delivery, utcnow())
         return report
 
@@ -241,8 +265,9 @@ class Pipeline:
             report.scored += len(pending)
             report.labels.update(labels)
             log.info(
-                "scored %d mentions in %.1fs: %d negative, %d neutral, %d positive",
+                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
                 len(pending),
+                plural(len(pending), "mention"),
                 time.perf_counter() - started,
                 labels["negative"],
                 labels["neutral"],

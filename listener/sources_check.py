@@ -22,6 +22,7 @@ from listener.clock import Clock, SystemClock
 from listener.config import BrandConfig, ListenerConfig, SourceConfig
 from listener.settings_types import SecretRef
 from listener.sources import COLLECTORS, Collector, SourceContext, SourceMisconfigured, SourceUnavailable
+from listener.sources.base import ReplayCollector
 
 Verdict = Literal["OK", "FAILED", "UNAVAILABLE", "DISABLED"]
 Builder = Callable[[SourceConfig, Clock], Collector]
@@ -60,14 +61,14 @@ def check_sources(
     results: list[SourceCheck | None] = [None] * len(sources)
     threads: list[tuple[int, threading.Thread]] = []
     for index, source in enumerate(sources):
-        brand = next((b for b in config.brands if source.brands is None or b.name in source.brands), None)
+        served = [b for b in config.brands if source.brands is None or b.name in source.brands]
         if not source.enabled:
             results[index] = SourceCheck(source.name, source.type, None, "DISABLED", "enabled = false in config; not checked")
-        elif brand is None:
+        elif not served:
             results[index] = SourceCheck(source.name, source.type, None, "FAILED", "serves no brand (its brands list is empty)")
         else:
             thread = threading.Thread(
-                target=_run_check, args=(results, index, source, brand, build, clock or SystemClock()),
+                target=_run_check, args=(results, index, source, served, build, clock or SystemClock()),
                 name=f"check-{source.name}", daemon=True,  # a check that hangs must not keep the command alive
             )
             thread.start()
@@ -84,11 +85,19 @@ def check_sources(
 
 
 def _run_check(
-    results: list[SourceCheck | None], index: int, source: SourceConfig, brand: BrandConfig, build: Builder, clock: Clock
+    results: list[SourceCheck | None], index: int, source: SourceConfig, served: list[BrandConfig], build: Builder,
+    clock: Clock,
 ) -> None:
+    """A replay is checked for every brand it serves (it costs no request); a platform for the first."""
     verdict: Verdict
+    checked = served[:1]
     try:
-        message, verdict = build(source, clock).check(brand), "OK"
+        collector = build(source, clock)
+        if isinstance(collector, ReplayCollector):
+            checked = served
+            message, verdict = collector.replay_summary(served), "OK"
+        else:
+            message, verdict = collector.check(served[0]), "OK"
     except SourceUnavailable as error:
         wait = f" (retry in {error.retry_after:.0f}s)" if error.retry_after else ""
         message, verdict = f"{error}{wait}", "UNAVAILABLE"
@@ -98,7 +107,8 @@ def _run_check(
         message, verdict = f"invalid settings: {error.errors()[0]['msg']}", "FAILED"
     except Exception as error:  # a collector bug is still one row, not a traceback
         message, verdict = f"{type(error).__name__}: {error}", "FAILED"
-    results[index] = SourceCheck(source.name, source.type, brand.name, verdict, _without_secrets(message, source))
+    brands = ", ".join(brand.name for brand in checked)
+    results[index] = SourceCheck(source.name, source.type, brands, verdict, _without_secrets(message, source))
 
 
 def _without_secrets(message: str, source: SourceConfig) -> str:

@@ -33,3 +33,8 @@ def clean_text(text: str, max_length: int = MAX_TEXT_LENGTH) -> str:
 
 def clean_optional(text: str | None, max_length: int = MAX_TEXT_LENGTH) -> str | None:
     return None if text is None else clean_text(text, max_length)
+
+
+def plural(count: int, noun: str) -> str:
+    """`noun` as it reads after `count` in a log or summary line: 1 mention, 2 mentions."""
+    return noun if count == 1 else f"{noun}s"

@@ -242,3 +242,36 @@ def test_cli_digest_send_goes_to_the_given_address(tmp_path: Any) -> None:
     (mail,) = smtp.received
     assert mail.rcpt_tos == ["cmo@example.com"]
     assert mail.message["Subject"].startswith("Weekly digest for Acme")
+
+
+def test_cli_digest_send_follows_the_replay_clock_or_period_start(tmp_path: Any) -> None:
+    """Issue 17: on the demo (`[clock] mode = "replay"`) `digest send` read the real clock and sent
+    "0 mentions" for a yesterday years after the replayed mentions."""
+    from click.testing import CliRunner
+
+    from listener.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    replay_clock = '\n[clock]\nmode = "replay"\nstart = "2026-11-01T00:00:00Z"\nspeed = 1440\n'
+    with smtp_server() as smtp:
+        config = write_cli_config(tmp_path, url, replay_clock + CLI_NOTIFIER_AND_DIGEST.format(port=smtp.port))
+        from listener.storage.database import open_database
+
+        store = Store(open_database(url))
+        seed(store)  # in UTC (this digest's zone): 4 Acme mentions on 2 Nov, 2 on 1 Nov
+        store.store_batch("demo", "Acme", [], {"position": 7}, collected_until=utc(2026, 11, 3, 8))
+        replayed = CliRunner().invoke(main, ["digest", "send", "--config", str(config), "--brand", "Acme"])
+        assert replayed.exit_code == 0, replayed.output
+        assert "daily digest for Acme (Mon 2 Nov 2026)" in replayed.output
+        chosen = CliRunner().invoke(
+            main, ["digest", "send", "--config", str(config), "--brand", "Acme", "--period-start", "2026-11-01"]
+        )
+        assert chosen.exit_code == 0, chosen.output
+        assert "daily digest for Acme (Sun 1 Nov 2026)" in chosen.output
+        midday = CliRunner().invoke(
+            main, ["digest", "send", "--config", str(config), "--brand", "Acme", "--period-start", "2026-11-01T12:00"]
+        )
+        assert midday.exit_code == 2 and "whole local days" in midday.output
+    first, second = smtp.received
+    assert first.message["Subject"].startswith("Daily digest for Acme, Mon 2 Nov 2026: 4 mentions")
+    assert second.message["Subject"].startswith("Daily digest for Acme, Sun 1 Nov 2026: 2 mentions")

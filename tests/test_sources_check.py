@@ -43,7 +43,7 @@ def test_unset_secret_is_a_failed_row_and_exit_status_1(config_path: Path) -> No
     result = CliRunner().invoke(main, ["sources", "test", "--config", str(config_path)])
     assert result.exit_code == 1, result.output
     rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") >= 5}
-    assert "OK" in rows["demo"] and "about Acme" in rows["demo"]
+    assert "OK" in rows["demo"] and "Acme, Globex" in rows["demo"]
     assert "FAILED" in rows["x"] and "Globex" in rows["x"] and "X_BEARER_TOKEN is not" in result.output
     assert "DISABLED" in rows["reddit"]
 
@@ -132,3 +132,32 @@ def test_secrets_echoed_by_a_platform_are_masked_and_markup_is_printed_as_text(c
 
 def test_nothing_checked_is_not_success() -> None:
     assert exit_status([]) == 1
+
+
+def test_demo_check_explains_recorded_against_stored(tmp_path: Path) -> None:
+    """Issue 17: the check said 4,059 recorded mentions while 3,982 were stored, with no word on
+    what the difference was."""
+    config = load_config(Path(__file__).resolve().parents[1] / "config" / "demo.toml")
+    [result] = check_sources(config, only="demo")
+    assert result.verdict == "OK" and result.brand == "Acme, Globex"
+    assert result.message.startswith("4059 recorded mentions; 3982 would be stored"), result.message
+    assert "77 about neither Acme nor Globex" in result.message
+
+
+def test_demo_check_counts_duplicates_refused_dates_and_malformed_lines(tmp_path: Path) -> None:
+    def line(number: int, text: str, created_at: str = "2026-11-02T10:00:00Z") -> str:
+        return '{"id": "r%d", "created_at": "%s", "text": "%s"}\n' % (number, created_at, text)
+
+    data = tmp_path / "replay.jsonl"
+    data.write_text(
+        line(1, "acme one") + line(1, "acme one again") + line(2, "globex two") + line(3, "initech")
+        + line(4, "acme of old", "1970-01-01T00:00:00Z") + "{not json\n"
+    )
+    path = write_cli_config(tmp_path)
+    path.write_text(path.read_text().replace('type = "demo"', f'type = "demo"\ndata = "{data}"'))
+    [result] = check_sources(load_config(path), only="demo")
+    assert result.message == (
+        "6 recorded mentions; 2 would be stored (Acme 1, Globex 1); left out: 1 malformed line, "
+        "1 duplicate id, 1 refused for its date (dated 1970-01-01T00:00:00+00:00, before 1990), "
+        "1 about neither Acme nor Globex"
+    ), result.message

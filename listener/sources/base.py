@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -42,6 +42,9 @@ class FetchResult:
 
     mentions: list[Mention]
     cursor: Cursor = field(default_factory=dict)
+    finished: bool = False
+    """The stream has ended (a replay reached its last record): no later poll will find more. The
+    pipeline says so once, with how much is still to score, since the alerts come after that."""
 
 
 class SourceUnavailable(Exception):
@@ -76,6 +79,14 @@ class Collector(Protocol):
         SourceUnavailable (transient) or SourceMisconfigured (fix the config or credentials).
         """
         ...
+
+
+@runtime_checkable
+class ReplayCollector(Collector, Protocol):
+    """A collector whose whole stream is recorded locally (the demo's replay), so `listener sources
+    test` can say for every brand it serves how much would be stored, and why the rest would not."""
+
+    def replay_summary(self, brands: Sequence[BrandConfig]) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -18,10 +20,12 @@ from pathlib import Path
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.limits import implausible_time
 from listener.matching import mentions_brand
 from listener.models import Mention
 from listener.settings_types import ConfigPath
 from listener.sources.base import Collector, CollectorSettings, CollectorType, Cursor, FetchResult, SourceContext
+from listener.text import plural
 
 BUNDLED_DATA = "mentions.jsonl"
 
@@ -33,23 +37,35 @@ class DemoSettings(CollectorSettings):
     max_per_poll: int = Field(5000, ge=1, description="Most mentions released per brand and poll.")
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A parsed replay file: mentions sorted by time, their times for bisecting, and how many
+    lines could not be parsed (`listener sources test` counts them among what is left out)."""
+
+    times: list[datetime]
+    mentions: list[Mention]
+    malformed_lines: int
+
+
 @lru_cache(maxsize=4)
-def load_replay(path: str | None) -> tuple[list[datetime], list[Mention]]:
-    """Parse the replay file once; mentions sorted by time, with their times for bisecting."""
+def load_replay(path: str | None) -> Replay:
+    """Parse the replay file once."""
     if path is None:
         text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     mentions = []
+    malformed_lines = 0
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             mentions.append(_parse(line))
         except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
+            malformed_lines += 1
             log.warning("demo data %s line %d skipped: %s: %s", path or BUNDLED_DATA, line_number, type(error).__name__, error)
     mentions.sort(key=lambda mention: mention.created_at)
-    return [mention.created_at for mention in mentions], mentions
+    return Replay([mention.created_at for mention in mentions], mentions, malformed_lines)
 
 
 def _parse(line: str) -> Mention:
@@ -76,11 +92,11 @@ class DemoCollector:
     def __init__(self, context: SourceContext):
         self._settings: DemoSettings = context.settings
         self._clock = context.clock
-        self._source = context.name
-        self._finished: set[str] = set()
+        self._max_future = context.max_future
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
-        times, mentions = load_replay(self._settings.data)
+        replay = load_replay(self._settings.data)
+        times, mentions = replay.times, replay.mentions
         position = int((cursor or {}).get("position", 0))
         end = min(bisect.bisect_right(times, self._clock.now()), len(mentions))
         found: list[Mention] = []
@@ -89,19 +105,52 @@ class DemoCollector:
             position += 1
             if mentions_brand(brand, mention.text, mention.language):
                 found.append(mention)
-        if position >= len(mentions) and brand.name not in self._finished:
-            self._finished.add(brand.name)
-            log.info(
-                "%s: replay of %s finished for %s; the daemon keeps running (Ctrl-C stops it, "
-                "`listener history --brand %s` shows what was collected)",
-                self._source, self._settings.data or "the bundled demo data", brand.name, brand.name,
-            )
-        return FetchResult(found, {"position": position})
+        return FetchResult(found, {"position": position}, finished=position >= len(mentions))
 
     def check(self, brand: BrandConfig) -> str:
-        times, mentions = load_replay(self._settings.data)
-        matching = sum(1 for mention in mentions if mentions_brand(brand, mention.text, mention.language))
-        return f"{len(mentions)} recorded mentions, {matching} of them about {brand.name}"
+        return self.replay_summary([brand])
+
+    def replay_summary(self, brands: Sequence[BrandConfig]) -> str:
+        """How many recorded mentions would be stored for `brands`, and why the others would not.
+
+        Recorded and stored counts differ for several reasons at once (mentions of no configured
+        brand, repeated ids, impossible dates); a user comparing them needs each one counted."""
+        replay = load_replay(self._settings.data)
+        seen_ids: set[str] = set()
+        stored_by_brand = dict.fromkeys((brand.name for brand in brands), 0)
+        stored = duplicates = about_no_brand = 0
+        date_problems: list[str] = []
+        for mention in replay.mentions:
+            problem = implausible_time(mention.created_at, mention.created_at, self._max_future)
+            if problem:
+                date_problems.append(problem)
+                continue
+            if mention.external_id in seen_ids:
+                duplicates += 1
+                continue
+            seen_ids.add(mention.external_id)
+            matched = [brand.name for brand in brands if mentions_brand(brand, mention.text, mention.language)]
+            if not matched:
+                about_no_brand += 1
+                continue
+            stored += 1
+            for name in matched:
+                stored_by_brand[name] += 1
+        recorded = len(replay.mentions) + replay.malformed_lines
+        left_out = []
+        if replay.malformed_lines:
+            left_out.append(f"{replay.malformed_lines} malformed {plural(replay.malformed_lines, 'line')}")
+        if duplicates:
+            left_out.append(f"{duplicates} duplicate {plural(duplicates, 'id')}")
+        if date_problems:
+            its = "its" if len(date_problems) == 1 else "their"
+            left_out.append(f"{len(date_problems)} refused for {its} date ({date_problems[0]})")
+        if about_no_brand:
+            names = " nor ".join(stored_by_brand) if len(brands) > 1 else next(iter(stored_by_brand))
+            left_out.append(f"{about_no_brand} about {'neither ' if len(brands) > 1 else 'not '}{names}")
+        per_brand = ", ".join(f"{name} {count}" for name, count in stored_by_brand.items())
+        summary = f"{recorded} recorded {plural(recorded, 'mention')}; {stored} would be stored ({per_brand})"
+        return summary + (f"; left out: {', '.join(left_out)}" if left_out else "")
 
 
 def build(context: SourceContext) -> Collector:

@@ -30,6 +30,7 @@ from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sen
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
+    Base,
     CursorRow,
     DetectorStateRow,
     IncidentRow,
@@ -280,9 +281,28 @@ class Store:
         progress.update({row.source: row.collected_until for row in rows})
         return progress
 
+    def latest_collected_until(self) -> datetime | None:
+        """The clock of the latest successful poll of any source and brand."""
+        with self._sessions() as session:
+            return session.scalar(select(func.max(CursorRow.collected_until)))
+
+    def mention_sources(self) -> set[str]:
+        with self._sessions() as session:
+            return set(session.scalars(select(MentionRow.source).distinct()))
+
+    def clear(self) -> None:
+        """Delete every row of every table (the schema stays): for replaying the demo afresh."""
+        with self._sessions.begin() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
+
     def count_mentions(self) -> int:
         with self._sessions() as session:
             return session.scalar(select(func.count()).select_from(MentionRow)) or 0
+
+    def count_unscored(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(MentionRow).where(MentionRow.scored_at.is_(None))) or 0
 
     def delete_mentions(self, mention_ids: Sequence[int]) -> int:
         """Delete mentions (and their brand links) with their rollup counts; returns how many went."""
