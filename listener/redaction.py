@@ -11,7 +11,6 @@ that are printed or stored (a delivery's last error).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import traceback
