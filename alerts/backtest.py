@@ -26,6 +26,7 @@ from alerts.incidents import Firing, GroupingPolicy, IncidentBook, Message
 from alerts.rules import default_rule
 from listener.config import DetectionConfig, ListenerConfig
 from listener.storage.repository import WindowCount
+from listener.text import plural
 
 SERIES = "series"
 """The brand name the series' incidents are kept under (a series is one brand's counts)."""
@@ -211,11 +212,13 @@ def rule_settings(config: ListenerConfig, rule_name: str | None) -> DetectionCon
     return rules[rule_name].detection
 
 
-def summary(rows: Sequence[BacktestRow], points: Sequence[SeriesPoint]) -> str:
-    """One line for the terminal: how much was judged, at what spacing, and when alerts were sent."""
+def summary(rows: Sequence[BacktestRow], points: Sequence[SeriesPoint], rule: DetectionConfig) -> str:
+    """One line for the terminal: how much was judged, in which windows, and when alerts were sent."""
     interval = series_interval([_parse_time(point.timestamp) for point in points]) if points else None
+    window = daemon_window(rule, interval) if interval else None
+    judged = f"{len(rows)} {plural(len(rows), 'window')} of {interval}"
+    if window != interval:
+        judged = f"{len(rows)} {plural(len(rows), 'row')} of {interval} in windows of {window}"
     alerts = [row.timestamp for row in rows if row.alert]
     shown = ", ".join(alerts[:5]) + (f" and {len(alerts) - 5} more" if len(alerts) > 5 else "")
-    return f"{len(rows)} windows of {interval}, {len(alerts)} alert{'s' if len(alerts) != 1 else ''}" + (
-        f": {shown}" if alerts else ""
-    )
+    return f"{judged}, {len(alerts)} {plural(len(alerts), 'alert')}" + (f": {shown}" if alerts else "")

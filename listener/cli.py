@@ -352,7 +352,7 @@ def backtest(series: TextIO, output: TextIO, rule_name: str | None, shipped_defa
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     write_backtest(rows, output)
-    click.echo(f"backtest: {summary(rows, points)}", err=True)
+    click.echo(f"backtest: {summary(rows, points, rule)}", err=True)
 
 
 def _backtest_config(

@@ -177,6 +177,10 @@ def test_backtest_cli_summarises_on_stderr(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     assert "backtest: 288 windows of 0:15:00, 1 alert: 2026-09-09 22:00:00" in result.stderr
+    five_minute_rows = [count for value in three_days_with_a_spike(280) for count in (value, 0, 0)]
+    series.write_text(csv_of(five_minute_rows, timedelta(minutes=5)))
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(tmp_path / "out.csv")])
+    assert "backtest: 864 rows of 0:05:00 in windows of 0:15:00, 1 alert: 2026-09-09 22:00:00" in result.stderr
 
 
 def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
