@@ -19,7 +19,8 @@ def test_sigterm_stops_the_daemon_gracefully(tmp_path: Path) -> None:
     config = (REPO / "config" / "demo.toml").read_text()
     assert 'url = "sqlite:///../var/demo.db"' in config
     config = config.replace('url = "sqlite:///../var/demo.db"', f'url = "sqlite:///{tmp_path / "demo.db"}"')
-    config = config.replace('path = "var/demo-alerts.jsonl"', f'path = "{tmp_path / "alerts.jsonl"}"')
+    assert 'path = "../var/demo-alerts.jsonl"' in config
+    config = config.replace('path = "../var/demo-alerts.jsonl"', f'path = "{tmp_path / "alerts.jsonl"}"')
     config_path = tmp_path / "demo.toml"
     config_path.write_text(config)
     env = {key: value for key, value in os.environ.items() if key not in ("SLACK_WEBHOOK_URL", "SMTP_HOST")}

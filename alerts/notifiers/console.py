@@ -18,11 +18,13 @@ from typing import Any, Literal
 from alerts.notifiers.base import NotifierContext, NotifierSettings, NotifierType, PermanentError, RetryableError
 from alerts.render import TEST_RULE, alert_text, alert_title, clean_text, truncate, web_url
 from listener.models import Alert, AlertEvidence, StoredMention
+from listener.settings_types import ConfigPath
 
 
 class ConsoleSettings(NotifierSettings):
-    path: str | None = None
-    """Append one JSON object per alert to this file (parent folders are created); see alert_record."""
+    path: ConfigPath | None = None
+    """Append one JSON object per alert to this file (relative to the config file; parent folders
+    are created); see alert_record."""
     stream: Literal["stdout", "stderr"] = "stdout"
 
 
