@@ -182,7 +182,8 @@ def _verdict(
     observed = 0 if math.isnan(value) else round(value)
     baseline = 0.0 if math.isnan(baseline) else float(baseline)
     expected = max(baseline, MIN_EXPECTED)
-    surprise = 0.0 if math.isnan(surprise) else float(surprise)
+    # Before `min_baseline_windows` of history there is no expectation worth a score.
+    surprise = 0.0 if math.isnan(surprise) or not ready else float(surprise)
     anomalous = (
         ready
         and observed >= rule.min_count

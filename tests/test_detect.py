@@ -87,6 +87,8 @@ def test_one_to_three_mentions_pages_nobody() -> None:
 def test_no_alert_without_enough_history() -> None:
     assert not evaluate([1, 2], 50, RULE).anomalous
     assert not evaluate([], 50, RULE).anomalous
+    assert evaluate([1, 2], 50, FLAT).score == 0.0  # no expectation yet, so no score either
+    assert judge_count_so_far(evaluate([1, 2], 50, FLAT), 50, FLAT).score == 0.0
 
 
 def test_ratio_floor_holds_for_busy_brands() -> None:
