@@ -22,22 +22,12 @@ from listener.storage.repository import Store
 from listener.web import create_app
 from listener.web.auth import LoginThrottle
 from listener.web.server import BackgroundServer
-from tests.web_seed import API_TOKEN, PASSWORD, PASSWORD_HASH, csrf_from, login, seed, web_settings
+from tests.web_seed import API_TOKEN, PASSWORD, PASSWORD_HASH, csrf_from, login, sqlite_store, web_settings  # noqa: F401 (fixture)
 
 API_PATHS = [
     "/api/v1/brands", "/api/v1/series", "/api/v1/mentions", "/api/v1/alerts", "/api/v1/summary",
     "/api/v1/mentions.csv", "/api/v1/mentions.xlsx", "/api/v1/series.csv", "/api/v1/series.xlsx", "/openapi.json",
 ]
-
-
-@pytest.fixture
-def sqlite_store(tmp_path) -> Iterator[Store]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    yield store
-    engine.dispose()
 
 
 @pytest.fixture

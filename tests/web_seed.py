@@ -7,13 +7,16 @@ tests expect can be read off MENTIONS below.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from listener.models import Alert, Mention, Sentiment
+from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import DetectorState, Store
 from listener.web.auth import hash_password
 from tests.conftest import utc
@@ -106,3 +109,14 @@ def csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    """A fresh SQLite store holding the seed history, for the web tests that need no PostgreSQL."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    upgrade(engine)
+    store = Store(engine)
+    seed(store)
+    yield store
+    engine.dispose()
