@@ -20,13 +20,13 @@ from typing import TextIO
 
 import numpy as np
 
-from alerts.detect import judge_count_so_far, judge_series
-from alerts.engine import default_policy, grouping_from_config
-from alerts.incidents import Firing, GroupingPolicy, IncidentBook, Message
-from alerts.rules import default_rule
+from alerts.detect.detector import judge_count_so_far, judge_series
+from alerts.dispatch.engine import default_policy, grouping_from_config
+from alerts.detect.incidents import Firing, GroupingPolicy, IncidentBook, Message
+from alerts.detect.rules import default_rule
 from listener.config import DetectionConfig, ListenerConfig
 from listener.storage.repository import WindowCount
-from listener.text import plural
+from listener.core.text import plural
 
 SERIES = "series"
 """The brand name the series' incidents are kept under (a series is one brand's counts)."""
@@ -204,7 +204,7 @@ def rule_settings(config: ListenerConfig, rule_name: str | None) -> DetectionCon
     """The detection settings a backtest runs with: `[detection]`, or those of one `[[rules]]` entry."""
     if rule_name is None:
         return config.detection
-    from alerts.rules import rules_from_config
+    from alerts.detect.rules import rules_from_config
 
     rules = {rule.name: rule for rule in rules_from_config(config)}
     if rule_name not in rules:

@@ -22,12 +22,12 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.chart import chart_png  # noqa: E402
-from alerts.evidence import build_evidence  # noqa: E402
-from alerts.notifiers.email import build_message  # noqa: E402
-from alerts.notifiers.webhook import encode_body, webhook_payload  # noqa: E402
-from alerts.render import alert_html, alert_text, slack_payload  # noqa: E402
-from listener.models import Alert, Mention, Sentiment  # noqa: E402
+from alerts.notify.chart import chart_png  # noqa: E402
+from alerts.dispatch.evidence import build_evidence  # noqa: E402
+from alerts.notify.notifiers.email import build_message  # noqa: E402
+from alerts.notify.notifiers.webhook import encode_body, webhook_payload  # noqa: E402
+from alerts.notify.render import alert_html, alert_text, slack_payload  # noqa: E402
+from listener.core.records import Alert, Mention, Sentiment  # noqa: E402
 from listener.storage.database import create_db_engine, upgrade  # noqa: E402
 from listener.storage.repository import Store  # noqa: E402
 

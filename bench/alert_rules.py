@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.engine import detect_brand, policy_from_config  # noqa: E402
+from alerts.dispatch.engine import detect_brand, policy_from_config  # noqa: E402
 from listener.config import parse_config  # noqa: E402
-from listener.models import Mention, Sentiment  # noqa: E402
+from listener.core.records import Mention, Sentiment  # noqa: E402
 from listener.storage.database import create_db_engine, upgrade  # noqa: E402
 from listener.storage.repository import Store  # noqa: E402
 from listener.storage.schema import Base  # noqa: E402

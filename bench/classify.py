@@ -121,7 +121,7 @@ def baseline_pipeline():  # noqa: ANN201
 
     from classifiers.base import clean_text
     from classifiers.minilm import load_default_model
-    from listener.models import SENTIMENT_LABELS
+    from listener.core.records import SENTIMENT_LABELS
 
     torch.set_num_threads(CORES)
     model, columns, tokenizer = load_default_model()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listener.clock import SystemClock  # noqa: E402
+from listener.core.clock import SystemClock  # noqa: E402
 from listener.config import BrandConfig  # noqa: E402
 from listener.sources import COLLECTORS, SourceContext  # noqa: E402
 from tests.servers import ScriptedResponse, routed_http_server  # noqa: E402

@@ -3,7 +3,7 @@ mention pages (page 1 and a deep keyset page), on SQLite and optionally PostgreS
 
 Loads N mentions (default 1,000,000) of 5 brands spread over a year with a bulk insert
 (executemany on SQLite, COPY on PostgreSQL), builds the rollups with `rebuild`, then times the
-same functions the API calls (`listener.analytics.Analytics`, `listener.storage.rollups`) and, when
+same functions the API calls (`listener.storage.queries.Analytics`, `listener.storage.rollups`) and, when
 the web app is importable, the same requests through FastAPI's TestClient. Prints p50/p95 in ms.
 
     python bench/dashboard.py [--mentions 1000000] [--postgres URL] [--runs 40] [--sqlite PATH]
@@ -148,7 +148,7 @@ def ranges(rng: random.Random, days: int) -> Iterator[tuple[datetime, datetime]]
 
 
 def bench(engine: Engine, label: str, runs: int) -> list[tuple[str, float, float]]:
-    from listener.analytics import Analytics, MentionFilter
+    from listener.storage.queries import Analytics, MentionFilter
     from listener.storage.repository import Store
 
     analytics = Analytics(Store(engine))

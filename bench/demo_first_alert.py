@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listener.clock import ManualClock  # noqa: E402
+from listener.core.clock import ManualClock  # noqa: E402
 from listener.config import load_config  # noqa: E402
-from listener.daemon import run_once  # noqa: E402
-from listener.pipeline import Pipeline  # noqa: E402
+from listener.app.daemon import run_once  # noqa: E402
+from listener.app.pipeline import Pipeline  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 2, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Alert latency of the live daemon: from the mention that makes a window anomalous becoming
 available to the collector, to the Slack request arriving.
 
-Each run starts the real daemon (`listener.daemon.run_daemon`: APScheduler, the process loop,
+Each run starts the real daemon (`listener.app.daemon.run_daemon`: APScheduler, the process loop,
 SQLite in a scratch folder, the shipped model, the system clock) with one demo source replaying a
 file: two hours of calm mentions, all in the past and collected by the first poll, then a spike of
 negative mentions stamped a few seconds apart in the near future. The demo source releases a
@@ -34,13 +34,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.detect import baseline_windows  # noqa: E402
-from alerts.rules import default_rule, judge  # noqa: E402
-from alerts.windows import align  # noqa: E402
+from alerts.detect.detector import baseline_windows  # noqa: E402
+from alerts.detect.rules import default_rule, judge  # noqa: E402
+from alerts.detect.windows import align  # noqa: E402
 from classifiers import SentimentClassifier, load_classifier  # noqa: E402
 from listener.config import ModelConfig, parse_config  # noqa: E402
-from listener.daemon import run_daemon  # noqa: E402
-from listener.pipeline import Pipeline  # noqa: E402
+from listener.app.daemon import run_daemon  # noqa: E402
+from listener.app.pipeline import Pipeline  # noqa: E402
 from listener.storage.repository import Store, WindowCount  # noqa: E402
 
 WINDOW = timedelta(minutes=1)

@@ -20,9 +20,9 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from listener.matching import query_matcher  # noqa: E402
-from listener.query import compile_for_x, from_terms, parse  # noqa: E402
-from listener.text import clean_text  # noqa: E402
+from listener.sources.matching import query_matcher  # noqa: E402
+from listener.core.query import compile_for_x, from_terms, parse  # noqa: E402
+from listener.core.text import clean_text  # noqa: E402
 
 QUERY = (
     '(acme OR acmecloud OR "acme cloud" OR #acmedown OR @acmesupport) '

@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.backtest import SeriesPoint, backtest, read_series, write_backtest
 from listener.config import DetectionConfig, load_config
-from listener.settings_types import parse_duration
+from listener.config.types import parse_duration
 
 DETECTOR = "social-listener"
 NAB_ROW = timedelta(minutes=5)
 CANDIDATES = [{"false_alarms": rate} for rate in ("1/year", "1/quarter", "1/month", "2/month", "1/week")]
 """The settings leave-one-series-out chooses among: the one an on-call lead sets, four false-alarm
 rates a pager can live with. Everything else keeps its default, each with its own reason
-(`cooldown`: one incident per brand per day; `alerts.detect.TAIL_SHARE`: enough tail points in
+(`cooldown`: one incident per brand per day; `alerts.detect.detector.TAIL_SHARE`: enough tail points in
 a new brand's first days)."""
 
 

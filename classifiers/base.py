@@ -16,7 +16,7 @@ from typing import Protocol
 import emoji
 import numpy as np
 
-from listener.models import SENTIMENT_LABELS, Sentiment
+from listener.core.records import SENTIMENT_LABELS, Sentiment
 
 
 class SentimentClassifier(Protocol):

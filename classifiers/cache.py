@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from classifiers.base import SentimentClassifier, clean_text
-from listener.models import Sentiment
+from listener.core.records import Sentiment
 
 
 def normalise_text(text: str) -> str:

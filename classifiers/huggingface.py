@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 
 from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
 from listener.config import ModelConfig
-from listener.models import SENTIMENT_LABELS, Sentiment
+from listener.core.records import SENTIMENT_LABELS, Sentiment
 
 LABEL_ALIASES = {
     "negative": "negative",

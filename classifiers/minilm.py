@@ -24,7 +24,7 @@ from transformers import AutoModel, AutoTokenizer
 from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
 from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE, VERSION
 from listener.config import ModelConfig
-from listener.models import SENTIMENT_LABELS, Sentiment
+from listener.core.records import SENTIMENT_LABELS, Sentiment
 
 # Every linear layer of every transformer block; the names are BERT's module paths.
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")

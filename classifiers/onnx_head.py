@@ -22,7 +22,7 @@ from classifiers.base import ModelLoadError, clean_text, sentiments_from_probabi
 from classifiers.export import CACHE_ENV, INPUT_NAMES, default_model_path
 from classifiers.shipped import VERSION
 from listener.config import ModelConfig
-from listener.models import SENTIMENT_LABELS, Sentiment
+from listener.core.records import SENTIMENT_LABELS, Sentiment
 
 log = logging.getLogger(__name__)
 

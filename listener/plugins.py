@@ -3,6 +3,10 @@
 A third-party package adds a source or notifier by declaring an entry point in the group
 `social_listener.collectors` or `social_listener.notifiers` that points at a `CollectorType` or
 `NotifierType`; the built-ins register through the same path, so they have no special powers.
+
+The registries live here, below every plugin package, and find the built-ins by package name:
+config validates a source's or notifier's settings against its plugin's model without importing
+the plugin packages, so the bottom layers never know the plugins.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ import logging
 import pkgutil
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from alerts.notify.notifiers.base import NotifierType
+    from listener.sources.base import CollectorType
 
 log = logging.getLogger(__name__)
 
@@ -65,5 +73,13 @@ class Registry(Generic[PluginT]):
             raise KeyError(f"unknown {self._kind} type {name!r} (known: {', '.join(sorted(plugins))})")
         return plugins[name]
 
+    def settings_model(self, name: str) -> type:
+        """The pydantic model of the named plugin's own settings (KeyError names the known ones)."""
+        return self.get(name).settings_model
+
     def names(self) -> list[str]:
         return sorted(self._load())
+
+
+COLLECTORS: Registry[CollectorType] = Registry("source", "social_listener.collectors", "listener.sources")
+NOTIFIERS: Registry[NotifierType] = Registry("notifier", "social_listener.notifiers", "alerts.notify.notifiers")

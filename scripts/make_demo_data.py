@@ -54,7 +54,7 @@ POST_URL = "https://demo.social-listener.invalid/posts/{:06d}"
 STATUS_URL = "https://status.acmecloud.example/incidents/7hq2m4x9"
 
 # --------------------------------------------------------------------------------------------
-# Brands, matched exactly as listener.matching does (whole words, case and accents ignored).
+# Brands, matched exactly as listener.sources.matching does (whole words, case and accents ignored).
 # --------------------------------------------------------------------------------------------
 
 BRANDS = {

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from listener.cli import main
-from listener.models import Alert
+from listener.cli.main import main
+from listener.core.records import Alert
 from listener.storage.repository import DetectorState, Store
 from listener.web import create_app
 from tests.conftest import utc
@@ -103,7 +103,7 @@ def test_cli_alerts_list_names_the_kind_and_a_resolution_is_not_a_critical_alert
 
 
 def test_digest_lists_a_resolution_as_resolved_not_as_a_critical_alert(store: Store) -> None:
-    from listener.digest_render import _alert_line
+    from listener.app.digests.render import _alert_line
     from listener.storage.digests import DigestStore
 
     record(store, FIRING, ESCALATION, RESOLVED)

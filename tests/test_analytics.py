@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listener.analytics import (
+from listener.storage.queries import (
     Analytics,
     MentionFilter,
     QueryError,

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from listener.cli import main
+from listener.cli.main import main
 from listener.storage.repository import Store
 from listener.web import create_app
 from tests.conftest import utc

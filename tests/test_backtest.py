@@ -21,8 +21,8 @@ from alerts.backtest import (
     read_series,
     rule_settings,
 )
-from alerts.detect import evaluate, history_windows
-from listener.cli import main
+from alerts.detect.detector import evaluate, history_windows
+from listener.cli.main import main
 from listener.config import DetectionConfig
 from listener.storage.repository import Store
 from tests.cli_helpers import BRANDS_AND_DEMO_SOURCE
@@ -80,7 +80,7 @@ def test_backtest_alerts_where_the_daemon_alerts(store: Store) -> None:
     """The same counts stored as scored mentions and judged by the engine alert on the same windows."""
     values = spiky_series(5, seed=3)
     add_counts(store, "Acme", START, values, others=1)
-    from alerts.engine import detect_brand
+    from alerts.dispatch.engine import detect_brand
 
     detect_brand(store, "Acme", SHORT, START + len(values) * WINDOW + timedelta(minutes=10), ["console"])
     daemon = sorted(

@@ -26,7 +26,7 @@ from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, lo
 from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE
 from listener.config import ModelConfig
-from listener.models import SENTIMENT_LABELS, Sentiment
+from listener.core.records import SENTIMENT_LABELS, Sentiment
 from tests.conftest import CountingClassifier
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from listener.cli import main
-from listener.models import Mention, Sentiment
+from listener.cli.main import main
+from listener.core.records import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from tests.cli_helpers import write_cli_config
@@ -123,7 +123,7 @@ def test_history_since_until_accept_minutes(tmp_path: Path) -> None:
 
 
 def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
-    from listener.models import Alert
+    from listener.core.records import Alert
     from listener.storage.repository import DetectorState
 
     config = write_config(tmp_path)
@@ -215,7 +215,7 @@ def write_once_config(folder: Path, extra: str = "") -> Path:
 def test_run_once_ends_with_a_summary_line_even_when_nothing_is_new(tmp_path: Path, monkeypatch) -> None:
     """Issue 17: `run --once` used to print nothing when nothing was new. It also reads its
     relative storage and file paths from the config's folder, not the current directory."""
-    monkeypatch.setattr("listener.pipeline.load_classifier", lambda _config: NeutralClassifier())
+    monkeypatch.setattr("listener.app.pipeline.load_classifier", lambda _config: NeutralClassifier())
     config = write_once_config(tmp_path / "other" / "dir")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -231,7 +231,7 @@ def test_run_once_ends_with_a_summary_line_even_when_nothing_is_new(tmp_path: Pa
 
 
 def test_run_once_exits_1_naming_the_failed_source_without_backing_off(tmp_path: Path, monkeypatch, caplog) -> None:
-    monkeypatch.setattr("listener.pipeline.load_classifier", lambda _config: NeutralClassifier())
+    monkeypatch.setattr("listener.app.pipeline.load_classifier", lambda _config: NeutralClassifier())
     config = write_once_config(
         tmp_path, '\n[[sources]]\nname = "news"\ntype = "rss"\nurls = ["http://127.0.0.1:1/feed.xml"]\ntimeout = 2\n'
     )
@@ -251,7 +251,7 @@ def test_run_once_with_a_missing_model_is_one_line_and_fails(tmp_path: Path, mon
     def missing(_config: object) -> None:
         raise ModelLoadError(f"model folder {str(tmp_path / 'no-such-model')!r} does not exist")
 
-    monkeypatch.setattr("listener.pipeline.load_classifier", missing)
+    monkeypatch.setattr("listener.app.pipeline.load_classifier", missing)
     config = write_once_config(tmp_path)
     (tmp_path / "mentions.jsonl").write_text("")
     caplog.set_level(logging.INFO)

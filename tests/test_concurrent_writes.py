@@ -17,7 +17,7 @@ import pytest
 
 from sqlalchemy import Engine, event, select, text
 
-from listener.models import Sentiment
+from listener.core.records import Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow

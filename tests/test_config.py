@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from listener.cli import main
+from listener.cli.main import main
 from listener.config import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]

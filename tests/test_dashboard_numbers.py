@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from listener.models import Mention
+from listener.core.records import Mention
 from listener.storage.repository import Store
 from listener.web import create_app
 from listener.web.plotly_asset import PLOTLY_JS

@@ -186,7 +186,7 @@ def test_texts_are_varied_with_a_few_retweet_copies() -> None:
 
 def test_demo_source_matching_agrees() -> None:
     """The project's own matcher (what the demo source uses) agrees with this file's regexes."""
-    matching = pytest.importorskip("listener.matching")
+    matching = pytest.importorskip("listener.sources.matching")
     config = pytest.importorskip("listener.config")
     configured = [
         config.BrandConfig(name="Acme", keywords=["acme", "acmecloud"], phrases=["acme cloud"],

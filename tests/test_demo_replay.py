@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from listener.clock import ManualClock
-from listener.models import Mention, Sentiment
-from listener.pipeline import Pipeline
-from listener.replay_restart import restart_finished_replay
+from listener.core.clock import ManualClock
+from listener.core.records import Mention, Sentiment
+from listener.app.pipeline import Pipeline
+from listener.app.replay_restart import restart_finished_replay
 from tests.conftest import utc
 
 START = utc(2026, 11, 2, 10)
@@ -50,7 +50,7 @@ def demo_pipeline(make_config, tmp_path: Path):
 def test_scored_log_line_says_mention_for_one(demo_pipeline, caplog) -> None:
     pipeline = demo_pipeline(ManualClock(START), count=1)
     pipeline.collect("demo")
-    with caplog.at_level(logging.INFO, logger="listener.pipeline"):
+    with caplog.at_level(logging.INFO, logger="listener.app.pipeline"):
         pipeline.process()
     assert any(r.getMessage().startswith("scored 1 mention in ") for r in caplog.records), caplog.text
 

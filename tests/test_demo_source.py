@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext
 from tests.conftest import utc

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from alerts.backtest import SeriesPoint, backtest
-from alerts.detect import (
+from alerts.detect.detector import (
     alarm_levels,
     baseline_windows,
     evaluate,

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from listener.config import ConfigError
-from listener.digest import (
+from listener.app.digests.send import (
     DigestError,
     Digests,
     digest_for,
     latest_period,
     schedule_digests,
 )
-from listener.models import Alert, Mention, Sentiment
+from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.repository import DetectorState, Store
 from tests.cli_helpers import write_cli_config
 from tests.conftest import utc
@@ -226,7 +226,7 @@ schedule = "daily"
 def test_cli_digest_send_goes_to_the_given_address(tmp_path: Any) -> None:
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     with smtp_server() as smtp:
         config = write_cli_config(
@@ -249,7 +249,7 @@ def test_cli_digest_send_follows_the_replay_clock_or_period_start(tmp_path: Any)
     "0 mentions" for a yesterday years after the replayed mentions."""
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     replay_clock = '\n[clock]\nmode = "replay"\nstart = "2026-11-01T00:00:00Z"\nspeed = 1440\n'

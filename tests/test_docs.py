@@ -9,8 +9,8 @@ import click
 import pytest
 from pydantic import BaseModel
 
-from alerts.notifiers import NOTIFIERS
-from listener.cli import main
+from alerts.notify.notifiers import NOTIFIERS
+from listener.cli.main import main
 from listener.config import ListenerConfig
 from listener.sources import COLLECTORS
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerts.engine import RULE, detect_brand
-from alerts.render import alert_text
+from alerts.dispatch.engine import RULE, detect_brand
+from alerts.notify.render import alert_text
 from listener.storage.repository import Store
 from tests.conftest import utc
 from tests.test_engine import BASELINE, WINDOW, add_counts, policy

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from classifiers import load_classifier
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import ModelConfig
-from listener.daemon import run_once
-from listener.pipeline import Pipeline
+from listener.app.daemon import run_once
+from listener.app.pipeline import Pipeline
 from tests.conftest import utc
 from tests.servers import recording_http_server, smtp_server
 

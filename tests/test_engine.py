@@ -10,9 +10,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from alerts.engine import RULE, AlertPolicy, detect_brand, policy_from_config
+from alerts.dispatch.engine import RULE, AlertPolicy, detect_brand, policy_from_config
 from listener.config import DetectionConfig
-from listener.models import Mention, Sentiment
+from listener.core.records import Mention, Sentiment
 from listener.storage.repository import Store
 from tests.conftest import BASE_CONFIG, merge, utc
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.evidence import brand_words, build_evidence, driving_terms, terms
-from listener.models import Mention, Sentiment
+from alerts.dispatch.evidence import build_evidence, driving_terms
+from listener.core.terms import brand_words, terms
+from listener.core.records import Mention, Sentiment
 from listener.storage.repository import Store
 from tests.conftest import utc
 

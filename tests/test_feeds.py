@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from listener.clock import SystemClock
+from listener.core.clock import SystemClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.storage.repository import Store

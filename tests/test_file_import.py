@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from listener.clock import SystemClock
+from listener.core.clock import SystemClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.storage.repository import Store

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
-from listener.matching import mentions_brand
+from listener.sources.matching import mentions_brand
 from listener.sources import COLLECTORS, SourceContext
 from listener.sources.reddit import GONE, RedditCollector
 from listener.sources.twitter import TwitterCollector, tweet_to_mention

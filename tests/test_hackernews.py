@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from listener.clock import SystemClock
+from listener.core.clock import SystemClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext, SourceUnavailable
 from listener.storage.repository import Store

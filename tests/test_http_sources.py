@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
-from listener.pipeline import Pipeline
-from listener.scheduler import Scheduler
+from listener.app.pipeline import Pipeline
+from listener.app.scheduler import Scheduler
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.sources.http import (
     USER_AGENT,

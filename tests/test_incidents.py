@@ -10,8 +10,8 @@ import random
 from datetime import timedelta
 
 from alerts.backtest import SeriesPoint, backtest, grouping_settings, replay, rule_settings
-from alerts.engine import detect_brand, policy_from_config
-from alerts.incidents import Message
+from alerts.dispatch.engine import detect_brand, policy_from_config
+from alerts.detect.incidents import Message
 from listener.config import parse_config
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
@@ -154,7 +154,7 @@ def replayed_history() -> list[int]:
 
 def message_view(message: Message) -> tuple:
     """(kind, window start, window end, observed, severity) of a replayed message, as the daemon
-    stores it (`alerts.engine._Dispatcher._alert`)."""
+    stores it (`alerts.dispatch.engine._Dispatcher._alert`)."""
     firing = message.firing
     assert firing is not None, message
     severity = (firing.detection.severity if message.kind != "resolved" else None) or message.incident.severity

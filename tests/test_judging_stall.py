@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from alerts.engine import detect_brand
+from alerts.dispatch.engine import detect_brand
 from listener.config import DetectionConfig
-from listener.models import Mention, Sentiment
+from listener.core.records import Mention, Sentiment
 from listener.storage.repository import JudgingStall, Store
 from listener.storage.rollups import rebuild_rollups
 from listener.storage.schema import MentionBrandRow
@@ -40,14 +40,14 @@ def stall_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "alerts.engine" and ("still unscored" in record.getMessage() or "scored again" in record.getMessage())
+        if record.name == "alerts.dispatch.engine" and ("still unscored" in record.getMessage() or "scored again" in record.getMessage())
     ]
 
 
 def test_brand_is_judged_past_a_mention_unscored_for_longer_than_source_wait(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="alerts.engine")
+    caplog.set_level(logging.INFO, logger="alerts.dispatch.engine")
     add_mentions(store, "Acme", START, 2, 1.5, seed=1, tag="base")
     store.store_batch("demo", "Acme", [Mention("demo", "stuck", "Acme stuck", at(2, 10))], {})
 

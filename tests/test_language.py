@@ -8,9 +8,9 @@ import pytest
 
 from classifiers import SentimentClassifier, load_classifier
 from listener.config import ConfigError, ModelConfig
-from listener.language import LanguageDetector, build_detector, check_language_codes, detect_missing_languages
-from listener.models import Mention
-from listener.pipeline import Pipeline, ProcessReport
+from listener.core.language import LanguageDetector, build_detector, check_language_codes, detect_missing_languages
+from listener.core.records import Mention
+from listener.app.pipeline import Pipeline, ProcessReport
 from listener.storage.repository import MentionToScore, Store
 from tests.conftest import utc
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from listener.clock import SystemClock
+from listener.core.clock import SystemClock
 from listener.config import BrandConfig
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.storage.repository import Store

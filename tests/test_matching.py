@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listener.config import BrandConfig
-from listener.matching import mentions_brand, query_matcher
-from listener.query import Term, parse
+from listener.sources.matching import mentions_brand, query_matcher
+from listener.core.query import Term, parse
 from tests.test_query import QUERIES
 
 LEGACY = BrandConfig(

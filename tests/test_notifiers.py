@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Sequence
 import pytest
 from pydantic import ValidationError
 
-from alerts.notifiers import (
+from alerts.notify.notifiers import (
     NOTIFIERS,
     Notifier,
     NotifierContext,
@@ -112,7 +112,7 @@ def test_console_json_line_carries_title_kind_text_and_evidence_readable_with_jq
 
 
 def test_console_marks_the_test_alert_in_its_json_line(tmp_path, capsys) -> None:
-    from alerts.test_message import build_test_alert
+    from alerts.notify.test_message import build_test_alert
 
     path = tmp_path / "alerts.jsonl"
     notifier = build_notifier("console", path=str(path))
@@ -641,7 +641,7 @@ secret = "${{ALERT_WEBHOOK_SECRET}}"
 def run_alerts_test(tmp_path, receiver: str, **servers: Any):
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     values = {"smtp_port": 1, "slack_api": "http://127.0.0.1:1/api/", "webhook_url": "http://127.0.0.1:1/hook"}
     values.update(servers)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from alerts.notifiers import PermanentError, RetryableError
-from alerts.outbox import backoff, deliver_due
-from listener.clock import utcnow
+from alerts.notify.notifiers import PermanentError, RetryableError
+from alerts.notify.outbox import backoff, deliver_due
+from listener.core.clock import utcnow
 from listener.config import DeliveryConfig
-from listener.models import Alert
+from listener.core.records import Alert
 from listener.storage.repository import DetectorState, Store
 from tests.conftest import utc
 
@@ -141,7 +141,7 @@ def test_backoff_doubles_and_caps(attempt: int, seconds: int) -> None:
 
 def test_slack_failing_twice_then_ok_posts_exactly_once_over_http(store: Store, now, monkeypatch) -> None:
     """The same guarantee end to end with the real Slack notifier and a real HTTP server."""
-    from alerts.notifiers import NOTIFIERS, NotifierContext
+    from alerts.notify.notifiers import NOTIFIERS, NotifierContext
     from tests.servers import recording_http_server
 
     with recording_http_server([(500, {}, "oops"), (503, {}, "busy"), (200, {}, "ok")]) as server:
@@ -208,7 +208,7 @@ def test_dead_letter_keeps_its_last_error_and_pending_shows_the_next_attempt(sto
 
 def test_bot_token_slack_threads_an_incident_through_the_outbox(store: Store, now, monkeypatch) -> None:
     """Firing, repeat and resolved through the real Slack notifier and a fake Slack Web API."""
-    from alerts.notifiers import NOTIFIERS, NotifierContext
+    from alerts.notify.notifiers import NOTIFIERS, NotifierContext
     from tests.servers import fake_slack_api
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
@@ -236,7 +236,7 @@ def test_bot_token_slack_threads_an_incident_through_the_outbox(store: Store, no
 def test_alerts_list_status_dead_shows_only_dead_letters_with_their_error(tmp_path, now) -> None:
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
     from listener.storage.database import create_db_engine, upgrade
 
     config = tmp_path / "listener.toml"

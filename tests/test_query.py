@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listener.config import ConfigError, load_config
-from listener.matching import query_matcher
-from listener.query import (
+from listener.sources.matching import query_matcher
+from listener.core.query import (
     And,
     Handle,
     Hashtag,

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig, ConfigError, parse_config
-from listener.pipeline import Pipeline
+from listener.app.pipeline import Pipeline
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.sources.reddit import RedditCollector, reddit_query
 from tests.conftest import BASE_CONFIG, merge, utc

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
-from alerts.chart import sparkline
-from alerts.render import (
+from alerts.notify.chart import sparkline
+from alerts.notify.render import (
     MENTION_TEXT_LIMIT,
     alert_html,
     alert_text,
@@ -16,7 +16,7 @@ from alerts.render import (
     escape_mrkdwn,
     slack_payload,
 )
-from listener.models import Alert, AlertEvidence, StoredMention, TermGrowth
+from listener.core.records import Alert, AlertEvidence, StoredMention, TermGrowth
 
 WINDOW_START = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
 HOSTILE_TEXTS = (

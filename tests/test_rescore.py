@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from classifiers import SentimentClassifier, load_classifier
-from listener.cli import main
+from listener.cli.main import main
 from listener.config import ModelConfig
-from listener.models import Mention, Sentiment
-from listener.rescore import rescore
+from listener.core.records import Mention, Sentiment
+from listener.app.rescore import rescore
 from listener.storage.database import open_database
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, event, select, text
 
-from listener.models import Mention, Sentiment
+from listener.core.records import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.storage.rollups import (
@@ -410,7 +410,7 @@ def test_rollups_equal_raw_aggregate_when_scoring_runs_beside_collecting(
 KILLED_WRITER = """
 import sys, threading
 from sqlalchemy import event
-from listener.models import Sentiment
+from listener.core.records import Sentiment
 from listener.storage.database import create_db_engine
 from listener.storage.repository import Store
 from tests.test_rollups import ids_by_external, mention
@@ -465,7 +465,7 @@ def test_rollups_equal_rows_after_a_writer_is_killed_mid_transaction(
 def test_cli_rebuild_rollups_restores_emptied_rollups(tmp_path: Any) -> None:
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     database = tmp_path / "cli.db"
     config = tmp_path / "listener.toml"
@@ -487,7 +487,7 @@ def test_cli_rebuild_rollups_restores_emptied_rollups(tmp_path: Any) -> None:
 
 
 def test_analytics_brand_series_reads_rollups_and_matches_raw_counts(store: Store) -> None:
-    from listener.analytics import Analytics, MentionFilter
+    from listener.storage.queries import Analytics, MentionFilter
 
     store.store_batch("demo", "Acme", [mention(str(i), minutes=i * 37) for i in range(30)], {})
     ids = ids_by_external(store)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.engine import detect_brand
-from alerts.routing import receivers_for
+from alerts.dispatch.engine import detect_brand
+from alerts.dispatch.routing import receivers_for
 from listener.config import ConfigError, RouteConfig
 from listener.storage.repository import Store
 from tests.conftest import utc
@@ -97,7 +97,7 @@ def test_escalation_and_resolution_follow_the_receivers(store: Store) -> None:
 def test_cli_route_test_explains_the_match(tmp_path) -> None:
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     config = tmp_path / "listener.toml"
     config.write_text(
@@ -144,7 +144,7 @@ receivers = ["team-slack"]
 def test_cli_route_test_lists_only_enabled_receivers_and_says_why_others_are_skipped(tmp_path, monkeypatch) -> None:
     from click.testing import CliRunner
 
-    from listener.cli import main
+    from listener.cli.main import main
 
     monkeypatch.delenv("UX_TEST_SLACK_URL", raising=False)
     config = tmp_path / "listener.toml"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.rules import default_rule, rules_from_config
+from alerts.detect.rules import default_rule, rules_from_config
 from listener.config import ConfigError, DetectionConfig
 from listener.storage.repository import Store
 from tests.conftest import utc
@@ -135,7 +135,7 @@ def test_readme_alerting_example_is_a_valid_config() -> None:
     import tomllib
     from pathlib import Path
 
-    from alerts.engine import policy_from_config
+    from alerts.dispatch.engine import policy_from_config
     from listener.config import parse_config
     from tests.conftest import BASE_CONFIG, merge
 

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
-from listener.models import Mention, Sentiment
-from listener.pipeline import Pipeline
-from listener.process_loop import ProcessLoop
-from listener.scheduler import Scheduler, next_backoff
+from listener.core.records import Mention, Sentiment
+from listener.app.pipeline import Pipeline
+from listener.app.process_loop import ProcessLoop
+from listener.app.scheduler import Scheduler, next_backoff
 from listener.sources import FetchResult, SourceUnavailable
 from tests.conftest import utc
 
@@ -128,7 +128,7 @@ def test_failing_source_backs_off_and_logs_its_name_once(pipeline: Pipeline, cap
     pipeline.collectors.update(fast=CountingCollector(), slow=failing)
     monotonic = HandClock()
     scheduler = Scheduler(pipeline, rng=random.Random(0), monotonic=monotonic)
-    with caplog.at_level(logging.DEBUG, logger="listener.scheduler"):
+    with caplog.at_level(logging.DEBUG, logger="listener.app.scheduler"):
         for _ in range(5):
             scheduler.run_source("slow")
             scheduler.run_source("fast")
@@ -151,7 +151,7 @@ def test_recovery_is_logged_once(pipeline: Pipeline, caplog) -> None:
     scheduler.health["slow"].resume_at = 0  # the backoff has passed
     pipeline.collectors["slow"] = CountingCollector()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="listener.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="listener.app.scheduler"):
         scheduler.run_source("slow")
         scheduler.run_source("slow")
     assert [r.getMessage() for r in caplog.records] == ["source slow recovered after 1 failed polls"]

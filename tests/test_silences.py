@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from listener.cli import main
+from listener.cli.main import main
 from listener.storage.database import open_database
 from listener.storage.repository import Store
 from tests.conftest import utc

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from listener.cli import main
-from listener.clock import Clock
+from listener.cli.main import main
+from listener.core.clock import Clock
 from listener.config import BrandConfig, SourceConfig, load_config
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.sources.reddit import RedditCollector
 from listener.sources.twitter import TwitterCollector
-from listener.sources_check import build_collector, check_sources, exit_status, results_table
+from listener.app.sources_check import build_collector, check_sources, exit_status, results_table
 from tests.cli_helpers import write_cli_config
 from tests.recorded_http import load_fixture, replay_session
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from listener.models import Alert, Mention, Sentiment
+from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import DetectorState, Store
 from tests.conftest import utc

@@ -7,12 +7,12 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
-from listener.models import Mention
-from listener.pipeline import Pipeline
+from listener.core.records import Mention
+from listener.app.pipeline import Pipeline
 from listener.sources import FetchResult
-from listener.text import MAX_TEXT_LENGTH, TRUNCATION_MARKER, clean_text
+from listener.core.text import MAX_TEXT_LENGTH, TRUNCATION_MARKER, clean_text
 from tests.conftest import utc
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from listener.clock import ManualClock
+from listener.core.clock import ManualClock
 from listener.config import BrandConfig
-from listener.pipeline import Pipeline
-from listener.query import compile_for_x
+from listener.app.pipeline import Pipeline
+from listener.core.query import compile_for_x
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.sources.twitter import TwitterCollector
 from tests.conftest import utc

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from listener.cli import main
+from listener.cli.main import main
 from listener.config import ConfigError, WebConfig, load_config
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from alerts.notifiers import NOTIFIERS, NotifierDisabled, PermanentError, RetryableError
-from alerts.notifiers.webhook import verify_signature
+from alerts.notify.notifiers import NOTIFIERS, NotifierDisabled, PermanentError, RetryableError
+from alerts.notify.notifiers.webhook import verify_signature
 from tests.servers import RecordedRequest, ScriptedResponse, recording_http_server, refused_port
 from tests.test_notifiers import build_notifier, no_proxy  # noqa: F401 (autouse fixture)
 from tests.test_render import HOSTILE_TEXTS, hostile_alert, make_alert, make_evidence

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from listener.models import Alert, Mention, Sentiment
+from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import DetectorState, Store
 from listener.web.auth import hash_password

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from listener.plugins import Registry
+from listener.plugins import COLLECTORS
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -14,13 +14,6 @@ from listener.sources.base import (
     SourceUnavailable,
 )
 
-COLLECTORS: Registry[CollectorType] = Registry("source", "social_listener.collectors", "listener.sources")
-
-
-def collector_settings_model(type_name: str) -> type[CollectorSettings]:
-    return COLLECTORS.get(type_name).settings_model
-
-
 __all__ = [
     "COLLECTORS",
     "Collector",
@@ -31,5 +24,4 @@ __all__ = [
     "SourceContext",
     "SourceMisconfigured",
     "SourceUnavailable",
-    "collector_settings_model",
 ]

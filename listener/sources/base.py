@@ -14,10 +14,10 @@ from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar, runtime
 
 from pydantic import BaseModel, ConfigDict
 
-from listener.clock import Clock
+from listener.core.clock import Clock
 from listener.config import BrandConfig
-from listener.limits import DEFAULT_MAX_FUTURE
-from listener.models import Mention
+from listener.core.limits import DEFAULT_MAX_FUTURE
+from listener.core.records import Mention
 
 Cursor = dict[str, Any]
 """JSON-serialisable position in a source's stream (since-id, last timestamp, ETag...)."""

@@ -15,8 +15,8 @@ from typing import Any, Callable
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.models import Mention
-from listener.settings_types import Duration, Secret
+from listener.core.records import Mention
+from listener.config.types import Duration, Secret
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -20,12 +20,12 @@ from pathlib import Path
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.limits import implausible_time
-from listener.matching import mentions_brand
-from listener.models import Mention
-from listener.settings_types import ConfigPath
+from listener.core.limits import implausible_time
+from listener.sources.matching import mentions_brand
+from listener.core.records import Mention
+from listener.config.types import ConfigPath
 from listener.sources.base import Collector, CollectorSettings, CollectorType, Cursor, FetchResult, SourceContext
-from listener.text import plural
+from listener.core.text import plural
 
 BUNDLED_DATA = "mentions.jsonl"
 

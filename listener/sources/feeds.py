@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from listener.clock import Clock
+from listener.core.clock import Clock
 from listener.config import BrandConfig
-from listener.models import Mention
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -10,7 +10,7 @@ newline yet) waits for the next poll.
 A row that cannot become a mention is logged with its file and line and skipped, and the rows
 around it are stored: one bad row must never block a file. That covers rows that cannot be read
 (a stray quote, a binary line, a field over the csv module's 128 KiB limit) and rows whose values
-storage could not keep or that cannot be true (`listener.limits`: an id too long or with a NUL
+storage could not keep or that cannot be true (`listener.core.limits`: an id too long or with a NUL
 byte or a lone surrogate, a date outside 1970-2200 or in the future; counts too large are
 clamped). UTF-16 files (with a byte-order mark, as Excel's "Unicode text" writes them) are read as
 UTF-8 transcoded in memory; offsets then count bytes of the transcoded text.
@@ -36,9 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
-from listener.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
-from listener.models import Mention
-from listener.settings_types import ConfigPath
+from listener.core.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
+from listener.core.records import Mention
+from listener.config.types import ConfigPath
 from listener.sources.base import (
     Collector,
     CollectorSettings,

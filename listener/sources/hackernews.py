@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.models import Mention
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,

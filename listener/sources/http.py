@@ -22,7 +22,7 @@ from pydantic import Field
 
 from listener import __version__
 from listener.config import BrandConfig
-from listener.query import search_terms as search_terms_of
+from listener.core.query import search_terms as search_terms_of
 from listener.sources.base import SourceMisconfigured, SourceUnavailable
 
 USER_AGENT = f"social-listener/{__version__} (self-hosted social listening)"

@@ -16,8 +16,8 @@ from typing import Any, Callable
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
-from listener.models import Mention
-from listener.settings_types import Secret
+from listener.core.records import Mention
+from listener.config.types import Secret
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
-from listener.matching import mentions_brand
-from listener.models import Mention
-from listener.query import search_terms
-from listener.settings_types import Duration, Secret, SecretRef
+from listener.sources.matching import mentions_brand
+from listener.core.records import Mention
+from listener.core.query import search_terms
+from listener.config.types import Duration, Secret, SecretRef
 from listener.sources.base import (
     Collector,
     CollectorSettings,

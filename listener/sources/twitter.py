@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.models import Mention
-from listener.query import QueryNotSupported, compile_for_x
-from listener.settings_types import Duration, Secret, SecretRef
+from listener.core.records import Mention
+from listener.core.query import QueryNotSupported, compile_for_x
+from listener.config.types import Duration, Secret, SecretRef
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from listener.redaction import redact
+from listener.core.redaction import redact
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from listener.clock import utcnow
-from listener.models import StoredMention
+from listener.core.clock import utcnow
+from listener.core.records import StoredMention
 from listener.storage.repository import _stored_mention
 from listener.storage.schema import AlertRow, DigestSentRow, MentionBrandRow, MentionRow
 

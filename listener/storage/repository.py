@@ -24,9 +24,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, sessionmaker
 
-from listener.clock import utcnow
-from listener.limits import storable
-from listener.models import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
+from listener.core.clock import utcnow
+from listener.core.limits import storable
+from listener.core.records import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
@@ -97,7 +97,7 @@ class DeliveryStatus:
 
 @dataclass(frozen=True)
 class IncidentState:
-    """One alert group's incident, as alerts/incidents.py tracks it (times are window times)."""
+    """One alert group's incident, as alerts/detect/incidents.py tracks it (times are window times)."""
 
     key: str
     brand: str
@@ -174,7 +174,7 @@ class Store:
 
         A mention seen before is not duplicated: its counts are refreshed, and if its text was
         edited the sentiment is cleared so it is scored again. Counts are clamped to what their
-        columns hold, and a mention the columns cannot hold at all (`listener.limits`) is logged and
+        columns hold, and a mention the columns cannot hold at all (`listener.core.limits`) is logged and
         left out: one such mention must not fail the batch, and with its cursor every later poll.
         """
         now = utcnow()
@@ -466,7 +466,7 @@ class Store:
             rollup.apply(session)
             return changed
 
-    # -- judging stalls (alerts/engine.py's guard) ------------------------------------------
+    # -- judging stalls (alerts/dispatch/engine.py's guard) ------------------------------------------
 
     def judging_stalls(self) -> list[JudgingStall]:
         with self._sessions() as session:
@@ -583,7 +583,7 @@ class Store:
             rows = session.scalars(query).all()
         return [_alert(row, self.mentions_by_id(row.top_mention_ids)) for row in rows]
 
-    # -- alert rules: split counts, incidents and silences (alerts/engine.py) ---------------
+    # -- alert rules: split counts, incidents and silences (alerts/dispatch/engine.py) ---------------
 
     def window_counts_split(
         self, brand: str, start: datetime, end: datetime, window: timedelta, by: Sequence[str]

@@ -127,7 +127,7 @@ class AlertRow(Base):
     top_mention_ids: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(16), server_default="firing")
-    """firing, repeat or resolved: one incident's messages (alerts/incidents.py)."""
+    """firing, repeat or resolved: one incident's messages (alerts/detect/incidents.py)."""
     incident_key: Mapped[str | None] = mapped_column(String(300), index=True)
     metric: Mapped[str] = mapped_column(String(32), server_default="negative_volume")
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from alerts.evidence import brand_words
-from listener.analytics import MAX_PAGE, Analytics, MentionFilter
+from listener.core.terms import brand_words
+from listener.storage.queries import MAX_PAGE, Analytics, MentionFilter
 from listener.config import ListenerConfig
-from listener.models import AlertKind
+from listener.core.records import AlertKind
 from listener.web.auth import require_api_user
 from listener.web.exports import (
     MENTION_COLUMNS,

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from listener.analytics import Analytics, QueryError
+from listener.storage.queries import Analytics, QueryError
 from listener.config import ListenerConfig
 from listener.storage.database import open_database
 from listener.storage.repository import Store

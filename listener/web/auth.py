@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request, status
 
 from listener.config import WebConfig
-from listener.settings_types import SecretRef
+from listener.config.types import SecretRef
 from listener.storage.web_sessions import WebSessionStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import xlsxwriter
 
-from listener.analytics import MentionRecord, SeriesRow
+from listener.storage.queries import MentionRecord, SeriesRow
 
 MENTION_COLUMNS = ["created_at", "brands", "source", "author", "author_reach", "language", "sentiment", "score", "url", "text", "id"]
 SERIES_COLUMNS = ["bucket_start", "mentions", "negative", "neutral", "positive", "net_sentiment"]

@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from alerts.evidence import brand_words
-from alerts.render import kind_label
-from listener.analytics import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, SeriesRow, bucket_next
+from listener.core.terms import brand_words
+from alerts.notify.render import kind_label
+from listener.storage.queries import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, SeriesRow, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
     LoginBusy,

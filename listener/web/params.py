@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
-from listener.analytics import Bucket, MentionFilter, QueryError
+from listener.storage.queries import Bucket, MentionFilter, QueryError
 from listener.config import ListenerConfig
-from listener.limits import TIME_RANGE, in_time_range
-from listener.models import SENTIMENT_LABELS
-from listener.text import BROKEN_CHARACTERS
+from listener.core.limits import TIME_RANGE, in_time_range
+from listener.core.records import SENTIMENT_LABELS
+from listener.core.text import BROKEN_CHARACTERS
 
 
 def _blank_is_none(value: object) -> object:

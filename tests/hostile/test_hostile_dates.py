@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from listener.analytics import MAX_BUCKETS, Analytics, MentionFilter
-from listener.clock import ManualClock, utcnow
+from listener.storage.queries import MAX_BUCKETS, Analytics, MentionFilter
+from listener.core.clock import ManualClock, utcnow
 from listener.config import BrandConfig
-from listener.models import Mention
-from listener.pipeline import Pipeline
+from listener.core.records import Mention
+from listener.app.pipeline import Pipeline
 from listener.sources import FetchResult
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow

@@ -8,10 +8,10 @@ import logging
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from listener.clock import ManualClock
-from listener.outage import OutageLog, one_line
-from listener.pipeline import Pipeline
-from listener.scheduler import Scheduler
+from listener.core.clock import ManualClock
+from listener.core.outage import OutageLog, one_line
+from listener.app.pipeline import Pipeline
+from listener.app.scheduler import Scheduler
 from tests.conftest import utc
 
 

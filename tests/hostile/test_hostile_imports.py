@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from listener.clock import ManualClock
-from listener.limits import MAX_COUNT, MAX_REACH
-from listener.models import Mention
-from listener.pipeline import Pipeline
+from listener.core.clock import ManualClock
+from listener.core.limits import MAX_COUNT, MAX_REACH
+from listener.core.records import Mention
+from listener.app.pipeline import Pipeline
 from listener.storage.repository import Store
 from tests.conftest import utc
 

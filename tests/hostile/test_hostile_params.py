@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from listener.analytics import encode_cursor
+from listener.storage.queries import encode_cursor
 from listener.storage.repository import Store
 from listener.web import create_app
 from tests.conftest import utc

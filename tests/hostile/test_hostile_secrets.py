@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from alerts.notifiers import PermanentError
-from listener import redaction
-from listener.cli import main
+from alerts.notify.notifiers import PermanentError
+from listener.core import redaction
+from listener.cli.main import main
 from tests.cli_helpers import write_cli_config
 from tests.servers import ScriptedResponse, recording_http_server
 from tests.test_notifiers import WEBHOOK_PATH, build_notifier, no_proxy  # noqa: F401 (autouse fixture)
@@ -33,7 +33,7 @@ def test_a_slack_error_page_echoing_the_path_never_shows_the_token(echo: str, mo
         monkeypatch.setenv("SLACK_WEBHOOK_URL", server.url + WEBHOOK_PATH)
         with pytest.raises(PermanentError) as caught:
             build_notifier("slack", webhook_url="${SLACK_WEBHOOK_URL}").send(make_alert())
-    logging.getLogger("alerts.outbox").error("dead letter: %s (body %s)", caught.value, echo)
+    logging.getLogger("alerts.notify.outbox").error("dead letter: %s (body %s)", caught.value, echo)
     assert TOKEN not in str(caught.value) and quote(TOKEN) not in str(caught.value)
     assert TOKEN not in caplog.text and "sekrit" not in caplog.text
 
@@ -52,7 +52,7 @@ def test_log_records_and_tracebacks_lose_every_registered_secret(caplog, monkeyp
     monkeypatch.setenv("SOME_API_TOKEN", "tok-en/with+odd chars")
     caplog.set_level(logging.INFO)
     redaction.install()
-    from listener.settings_types import SecretRef
+    from listener.config.types import SecretRef
 
     SecretRef("${SOME_API_TOKEN}").resolve()
     log = logging.getLogger("listener.test")
@@ -82,7 +82,7 @@ def test_an_unknown_storage_driver_never_prints_the_password(tmp_path: Path, com
 def test_the_command_line_logging_set_up_redacts(tmp_path: Path) -> None:
     """Through the real logging set-up, not pytest's: the handler `listener` installs redacts."""
     script = (
-        "import logging; from listener.cli import _setup_logging\n"
+        "import logging; from listener.cli.main import _setup_logging\n"
         "_setup_logging(False)\n"
         "logging.getLogger('listener').warning('url was postgresql://u:s3cret-pw@h/db')\n"
     )

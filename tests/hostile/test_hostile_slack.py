@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from alerts.render import neutralise_mrkdwn, slack_payload
-from listener.models import TermGrowth
+from alerts.notify.render import neutralise_mrkdwn, slack_payload
+from listener.core.records import TermGrowth
 from tests.test_render import make_alert, make_evidence, make_mention
 
 FORMATTING = re.compile(r"[*_~`]")

@@ -1,0 +1,75 @@
+"""Early alerts: judge the windows still filling, so a spike alerts while it is happening.
+
+A window is judged for good only once it has closed, every source has polled past it plus the
+lateness allowance, and its mentions are scored (`alerts/dispatch/engine.py`): alone, that makes an alert
+wait for the rest of the window and the lateness, 20 minutes with the defaults. For a count metric
+(negative mentions, mentions) a window's count can only grow as late mentions arrive and get
+scored, and the detector's verdict against a given history only gets more anomalous as the count
+grows; so a count so far that is already anomalous means the whole window will be too. Judging
+the open window, and the closed ones not judged yet, after every poll turns "window + lateness"
+into "one poll" of latency.
+
+Ratio metrics (`negative_share`, `net_sentiment`) are not judged early: a share can fall as well
+as rise while the window fills.
+
+An early verdict only ever says "this window will fire", so it may only open or escalate an
+incident, through the same `IncidentBook` as every window. It never resolves an incident, never
+counts as a quiet window, never sends a repeat and never advances a rule's progress: the window
+is judged as usual once it closes, and the incident it already opened keeps that from sending a
+second `firing` message. The engine stores the early messages in the pass's one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from alerts.detect.incidents import SEVERITY_RANK, Firing, IncidentBook, Message, group_key
+from alerts.detect.rules import Rule
+from alerts.detect.windows import align, judge_windows
+from listener.config import DetectionConfig
+from listener.storage.repository import Store
+
+EARLY_METRICS = ("negative_volume", "volume")
+"""Metrics whose count can only grow as a window fills."""
+
+
+def judge_early(
+    store: Store,
+    brand: str,
+    rule: Rule,
+    data_start: datetime,
+    first_unjudged: datetime,
+    now: datetime,
+    detection: DetectionConfig,
+) -> list[Firing]:
+    """The anomalous windows of `rule` from `first_unjudged` to the one containing `now`, judged
+    on their counts so far.
+
+    Windows older than `source_wait` + `lateness` are left to the closed-window pass, which judges
+    them without waiting any longer: this keeps a backlog (a daemon started on a day of history)
+    out of the early pass.
+    """
+    if rule.metric not in EARLY_METRICS:
+        return []
+    start = max(first_unjudged, align(now - detection.source_wait - detection.lateness, rule.window))
+    end = align(now, rule.window) + rule.window
+    if end <= start:
+        return []
+    return [
+        replace(firing, counted_until=now)
+        for firing in judge_windows(store, brand, rule, data_start, start, end)
+        if firing.detection.anomalous
+    ]
+
+
+def observe_early(book: IncidentBook, firing: Firing) -> list[Message]:
+    """Feed an anomalous window judged early to `book` if it opens or escalates an incident;
+    otherwise leave everything to the window's judging once it has closed."""
+    incident = book.open.get(group_key(book.brand, firing, book.policy.group_by))
+    if incident is not None:
+        if firing.start - incident.last_firing > book.policy.resolve_after:
+            return []  # the open incident would have to be resolved first: closed windows decide that
+        if SEVERITY_RANK[firing.detection.severity or "warning"] <= SEVERITY_RANK.get(incident.severity, 0):
+            return []
+    return book.observe(firing)

@@ -1,0 +1,43 @@
+"""A rule's windows and the history each one is judged against.
+
+One function judges windows for both the closed-window pass (`alerts/dispatch/engine.py`) and the early
+pass over windows still filling (`alerts/detect/early.py`), so that a window judged early is judged
+against exactly the history it will be judged against once it closes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alerts.detect.detector import baseline_windows
+from alerts.detect.incidents import Firing
+from alerts.detect.rules import Rule, judge
+from listener.storage.repository import Store
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def align(moment: datetime, window: timedelta, origin: datetime = EPOCH) -> datetime:
+    """Start of the window containing `moment`; windows are aligned on `origin` (the Unix epoch)."""
+    return origin + ((moment - origin) // window) * window
+
+
+def judge_windows(
+    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
+) -> list[Firing]:
+    """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
+    (from `data_start`, the brand's first window, on)."""
+    history_length = baseline_windows(rule.detection)
+    history_start = max(data_start, start - history_length * rule.window)
+    if rule.split_by:
+        series = store.window_counts_split(brand, history_start, end, rule.window, rule.split_by)
+    else:
+        series = {(): store.window_counts(brand, history_start, end, rule.window)}
+    first_judged = int((start - history_start) / rule.window)
+    firings = []
+    for split_values, counts in series.items():
+        split = tuple(zip(rule.split_by, split_values))
+        for index in range(first_judged, len(counts)):
+            detection = judge(rule, counts[max(0, index - history_length) : index], counts[index])
+            firings.append(Firing(rule, counts[index], detection, split))
+    return firings

@@ -1,0 +1,163 @@
+"""The evidence that lets staff judge an alert at a glance: the chart's series, why it spiked, where.
+
+A number alone ("42 negative mentions, 6 expected") does not say whether to wake someone up.
+What does is the shape of the series (a step or a blip), the words that suddenly grew in the
+negative mentions ("outage", "#acmedown", "refund"), and which platforms and languages carry it.
+Everything here is read from storage, so an alert built after a restart carries the same evidence.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Sequence
+
+from listener.core.records import AlertEvidence, TermGrowth
+from listener.core.terms import brand_words, terms
+from listener.storage.repository import Store, WindowCount
+
+METRICS: dict[str, Callable[[WindowCount], float]] = {
+    "negative_volume": lambda count: float(count.negative),
+    "volume": lambda count: float(count.total),
+    "negative_share": lambda count: count.negative / count.total if count.total else 0.0,
+    "net_sentiment": lambda count: (count.positive - count.negative) / count.total if count.total else 0.0,
+}
+"""Each watched metric as a person reads it (a count, a share, a net sentiment in [-1, 1]), for the chart."""
+
+CHART_WINDOWS = 32
+"""Windows shown in the chart, the alert's included: 8 hours at the default 15 minutes."""
+DEFAULT_BASELINE = timedelta(days=1)
+MIN_TERM_COUNT = 3
+"""A term must appear in at least this many negative mentions of the window to be named."""
+MIN_TERM_LIFT = 2.0
+"""...and be at least this many times (smoothed) more frequent than in the baseline."""
+TOP_TERMS = 5
+WINDOW_TEXT_LIMIT = 5_000
+BASELINE_TEXT_LIMIT = 20_000
+"""Caps on texts read; when the baseline is capped, its rate is taken over the period actually read."""
+
+def driving_terms(
+    spike_texts: Sequence[str],
+    baseline_texts: Sequence[str],
+    windows_in_baseline: float,
+    excluded: frozenset[str] = frozenset(),
+    *,
+    min_count: int = MIN_TERM_COUNT,
+    min_lift: float = MIN_TERM_LIFT,
+    limit: int = TOP_TERMS,
+) -> tuple[TermGrowth, ...]:
+    """The terms that grew most in the spike's negative mentions against the baseline period.
+
+    Ranked by the smoothed log-ratio log((spike + 1) / (baseline rate + 1)), where the rate is the
+    term's expected count in one spike-length window. The +1 keeps a term never seen before from
+    an infinite score, so a word in 3 posts does not outrank one that went from 5 to 60.
+    """
+    spike_counts = Counter(term for text in spike_texts for term in terms(text, excluded))
+    candidates = {term for term, count in spike_counts.items() if count >= min_count}
+    if not candidates:
+        return ()
+    baseline_counts = Counter(
+        term for text in baseline_texts for term in terms(text, excluded) if term in candidates
+    )
+    ranked = []
+    for term in candidates:
+        rate = baseline_counts[term] / windows_in_baseline if windows_in_baseline > 0 else 0.0
+        score = math.log((spike_counts[term] + 1) / (rate + 1))
+        if score >= math.log(min_lift):
+            ranked.append((score, spike_counts[term], term, rate))
+    ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    return tuple(TermGrowth(term, count, round(rate, 3)) for _, count, term, rate in ranked[:limit])
+
+
+def build_evidence(
+    store: Store,
+    brand: str,
+    window_start: datetime,
+    window_end: datetime,
+    metric: str,
+    *,
+    brand_terms: Iterable[str] = (),
+    baseline: timedelta = DEFAULT_BASELINE,
+    chart_windows: int = CHART_WINDOWS,
+) -> AlertEvidence:
+    """Evidence for an alert on `brand` in [window_start, window_end).
+
+    `brand_terms` (the brand's keywords and phrases) are left out of the driving terms;
+    `baseline` is the history the terms are compared with (the detection baseline).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}: known metrics are {', '.join(sorted(METRICS))}")
+    window = window_end - window_start
+    if window <= timedelta(0):
+        raise ValueError(f"empty alert window {window_start.isoformat()} - {window_end.isoformat()}")
+    first_mention = store.first_mention_time(brand)
+    starts, observed, expected = _series(store, brand, window_start, window, metric, baseline, chart_windows, first_mention)
+    return AlertEvidence(
+        window_starts=starts,
+        observed_series=observed,
+        expected_series=expected,
+        driving_terms=_driving_terms(store, brand, window_start, window_end, baseline, first_mention, brand_terms),
+        sources=tuple(store.negative_counts_by(brand, window_start, window_end, "source")),
+        languages=tuple(store.negative_counts_by(brand, window_start, window_end, "language")),
+    )
+
+
+def _series(
+    store: Store,
+    brand: str,
+    window_start: datetime,
+    window: timedelta,
+    metric: str,
+    baseline: timedelta,
+    chart_windows: int,
+    first_mention: datetime | None,
+) -> tuple[tuple[datetime, ...], tuple[float, ...], tuple[float, ...]]:
+    """The metric per window up to the alert's, and beside it the median of the baseline before each.
+
+    The median rather than the mean, so the incident's own earlier windows barely move the line.
+    Windows before the brand's first mention are left out: zeros there are not history.
+    """
+    shown = max(chart_windows, 1) - 1
+    if first_mention is not None and first_mention < window_start:
+        shown = min(shown, int((window_start - first_mention) // window))
+    else:
+        shown = 0
+    baseline_windows = max(int(baseline // window), 1)
+    history = min(baseline_windows, max(int((window_start - (first_mention or window_start)) // window) - shown, 0))
+    first = window_start - (shown + history) * window
+    counts = store.window_counts(brand, first, window_start + window, window)
+    values = [METRICS[metric](count) for count in counts]
+    starts, observed, expected = [], [], []
+    for index in range(history, len(counts)):
+        before = values[max(0, index - baseline_windows) : index]
+        starts.append(counts[index].start)
+        observed.append(values[index])
+        expected.append(float(statistics.median(before)) if before else 0.0)
+    return tuple(starts), tuple(observed), tuple(expected)
+
+
+def _driving_terms(
+    store: Store,
+    brand: str,
+    window_start: datetime,
+    window_end: datetime,
+    baseline: timedelta,
+    first_mention: datetime | None,
+    brand_terms: Iterable[str],
+) -> tuple[TermGrowth, ...]:
+    spike = [text for _, text in store.negative_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT)]
+    if not spike:
+        return ()
+    baseline_start = window_start - baseline
+    if first_mention is not None:
+        baseline_start = max(baseline_start, first_mention)
+    rows = store.negative_texts(brand, baseline_start, window_start, BASELINE_TEXT_LIMIT)
+    if len(rows) == BASELINE_TEXT_LIMIT:  # capped: the rate is over the (newest) part actually read
+        baseline_start = rows[-1][0]
+    covered = max((window_start - baseline_start).total_seconds(), 0.0)
+    windows_in_baseline = covered / (window_end - window_start).total_seconds()
+    return driving_terms(
+        spike, [text for _, text in rows], windows_in_baseline, brand_words(brand, brand_terms)
+    )

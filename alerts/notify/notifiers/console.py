@@ -1,0 +1,164 @@
+"""Console notifier: the alert block on stdout/stderr, and optionally one JSON line per alert in a file.
+
+The file is for machines (a log shipper, `jq`, the demo); it is fsynced before send() returns
+because the outbox marks the alert delivered as soon as we return. A crash between the write and
+that mark makes the outbox send it again after the restart: each line carries its `delivery_id`
+(notifier and alert key), and a delivery already in the file is not written twice, so the file
+holds every alert exactly once. The block on the console may be printed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from alerts.notify.notifiers.base import NotifierContext, NotifierSettings, NotifierType, PermanentError, RetryableError
+from alerts.notify.render import TEST_RULE, alert_text, alert_title, clean_text, truncate, web_url
+from listener.core.records import Alert, AlertEvidence, StoredMention
+from listener.config.types import ConfigPath
+
+
+class ConsoleSettings(NotifierSettings):
+    path: ConfigPath | None = None
+    """Append one JSON object per alert to this file (relative to the config file; parent folders
+    are created); see alert_record."""
+    stream: Literal["stdout", "stderr"] = "stdout"
+
+
+def alert_record(alert: Alert) -> dict[str, Any]:
+    """The alert as one JSON object that `jq` can read on its own: what the message says (title,
+    text), the numbers, the evidence and the top mentions with their text.
+
+    Mention text, authors and terms are attacker-controlled: they pass through `clean_text` (no
+    control characters, no line or bidi separators) and are then escaped by the JSON encoder.
+    `test` is true only for `listener alerts test`'s made-up alert, so a consumer can drop it.
+    """
+    return {
+        "key": alert.key,
+        "kind": alert.kind,
+        "test": alert.rule == TEST_RULE,
+        "title": alert_title(alert),
+        "incident_key": alert.incident_key or alert.key,
+        "brand": alert.brand,
+        "rule": alert.rule,
+        "metric": alert.metric,
+        "severity": alert.severity,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "observed": alert.observed,
+        "expected": alert.expected,
+        "negative_share": alert.negative_share,
+        "score": alert.score,
+        "evidence": _evidence_record(alert.evidence),
+        "top_mentions": [_mention_record(mention) for mention in alert.top_mentions],
+        "text": alert_text(alert),
+    }
+
+
+def _mention_record(mention: StoredMention) -> dict[str, Any]:
+    return {
+        "id": mention.id,
+        "source": clean_text(mention.source),
+        "external_id": clean_text(mention.external_id),
+        "url": web_url(mention.url),
+        "author": clean_text(mention.author) if mention.author else None,
+        "author_reach": mention.author_reach,
+        "created_at": mention.created_at.isoformat(),
+        "text": truncate(clean_text(mention.text)),
+    }
+
+
+def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    return {
+        "window_starts": [start.isoformat() for start in evidence.window_starts],
+        "observed_series": list(evidence.observed_series),
+        "expected_series": list(evidence.expected_series),
+        "driving_terms": [
+            {"term": clean_text(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
+            for growth in evidence.driving_terms
+        ],
+        "sources": [[clean_text(name), count] for name, count in evidence.sources],
+        "languages": [[clean_text(name), count] for name, count in evidence.languages],
+        "counted_until": evidence.counted_until.isoformat() if evidence.counted_until else None,
+    }
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One physical line: besides `\\n`, which the encoder escapes, Python's `splitlines` and some
+    log shippers also break at NEL, U+2028 and U+2029, which `ensure_ascii=False` leaves raw."""
+    text = json.dumps(record, ensure_ascii=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
+class ConsoleNotifier:
+    def __init__(self, name: str, settings: ConsoleSettings):
+        self.name = name
+        self.settings = settings
+        self._written: set[str] | None = None
+        """Delivery ids already in the file: read from it on the first send, then kept up to date."""
+
+    def send(self, alert: Alert, thread: str | None = None) -> None:
+        """A console has no threads: each message names its incident instead."""
+        if self.settings.path is not None:
+            path = Path(self.settings.path)
+            delivery_id = f"{self.name}/{alert.key}"
+            if self._written is None:
+                self._written = _delivery_ids(path)
+            if delivery_id not in self._written:
+                self._append(path, json_line({"delivery_id": delivery_id, **alert_record(alert)}))
+                self._written.add(delivery_id)
+        # Looked up at send time, not build time, so a redirected sys.stdout (pytest, daemons) is honoured.
+        stream = sys.stdout if self.settings.stream == "stdout" else sys.stderr
+        print(alert_text(alert), file=stream, flush=True)
+
+    def _append(self, path: Path, line: str) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("ab") as file:
+                if file.tell() > 0 and not _ends_with_newline(path):  # a line torn by a crash must not swallow this one
+                    line = "\n" + line
+                file.write(line.encode("utf-8"))
+                file.flush()
+                os.fsync(file.fileno())
+        except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as error:
+            raise PermanentError(
+                f"cannot write alerts to {path}: {error.strerror}; fix the console notifier's path or its permissions"
+            ) from error
+        except OSError as error:  # disk full, NFS hiccup: may pass
+            raise RetryableError(f"cannot write alerts to {path}: {error.strerror or error}") from error
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as file:
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) == b"\n"
+
+
+def _delivery_ids(path: Path) -> set[str]:
+    """The delivery ids in an existing alerts file; lines that do not parse (one torn by a crash,
+    or written by hand) are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return set()  # nothing written yet; an unusable path fails on write, with its own message
+    ids = set()
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("delivery_id"), str):
+            ids.add(record["delivery_id"])
+    return ids
+
+
+def build(context: NotifierContext) -> ConsoleNotifier:
+    return ConsoleNotifier(context.name, context.settings)
+
+
+PLUGIN = NotifierType(name="console", settings_model=ConsoleSettings, build=build)

@@ -1,0 +1,494 @@
+"""The brand query language: one syntax for every source, parsed once into a small AST.
+
+    acme OR "acme cloud" -anvil (#acmedown OR @acmesupport) lang:en
+
+A query is parsed here, compiled to a platform's own search syntax where the platform has one
+(`compile_for_x`), reduced to plain search terms where it only takes keywords (`search_terms`),
+and always evaluated locally by `listener.sources.matching`, because platform search is fuzzy. Compiled
+queries are therefore allowed to be *broader* than the query, never narrower: whatever a platform
+cannot express is widened, and local matching removes the extra results.
+
+Grammar (NOT binds tighter than AND, AND tighter than OR, as on X):
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*          juxtaposed terms are ANDed
+    unary   := ("NOT" | "-") unary | primary
+    primary := "(" or ")" | "phrase" | #hashtag | @handle | lang:xx | term | term*
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Union
+
+KEYWORDS = frozenset({"OR", "AND", "NOT"})
+MAX_NESTING = 64
+"""Deepest nesting of parentheses and negations; deeper is a syntax error, not a RecursionError."""
+X_MAX_QUERY_LENGTH = 512
+"""X API v2 recent search accepts queries up to 512 characters (Basic and Pro access)."""
+
+_HASHTAG = re.compile(r"\w+")
+_HANDLE = re.compile(r"\w(?:[\w.@-]*\w)?")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", re.IGNORECASE)
+_X_HANDLE = re.compile(r"\w{1,15}", re.ASCII)
+_X_PLAIN_TERM = re.compile(r"[\w'.&+-]+")
+_PLAIN_WORD = re.compile(r"[^\s()\"\-#@*][^\s()\"*]*")
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"), None
+)
+
+
+def normalise(text: str) -> str:
+    """Case-fold, strip accents and zero-width characters, collapse whitespace.
+
+    Both the query's terms and the mention's text go through this, so `Acmé`, `ACME` and
+    `ac\u200bme` are the same word.
+    """
+    text = text.translate(_INVISIBLE)
+    if not text.isascii():  # most mentions are ASCII: nothing to decompose
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(text.casefold().split())
+
+
+# -- the AST ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A whole word; with `prefix`, any word starting with it (`acme*`)."""
+
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words in this order, separated only by whitespace."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    tag: str
+
+
+@dataclass(frozen=True)
+class Handle:
+    handle: str
+
+
+@dataclass(frozen=True)
+class Lang:
+    """The mention's language (ISO 639-1 code, compared by its primary subtag)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+Node = Union[Term, Phrase, Hashtag, Handle, Lang, Not, And, Or]
+Leaf = Union[Term, Phrase, Hashtag, Handle, Lang]
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be parsed; `column` is 1-based, `detail` has no `query:` prefix."""
+
+    def __init__(self, problem: str, column: int, query: str):
+        self.problem = problem
+        self.column = column
+        self.query = query
+        self.detail = f"{problem} at column {column}: {query}"
+        super().__init__(f"query: {self.detail}")
+
+
+class QueryNotSupported(ValueError):
+    """A valid query that a platform's search cannot express (e.g. a prefix wildcard on X)."""
+
+
+# -- tokenising and parsing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "(", ")", "-", "OR", "AND", "NOT", "phrase", "word", "end"
+    text: str
+    column: int
+
+
+def _tokenise(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    while position < len(query):
+        char = query[position]
+        column = position + 1
+        if char.isspace():
+            position += 1
+        elif char in "()":
+            tokens.append(_Token(char, char, column))
+            position += 1
+        elif char == "-":
+            following = query[position + 1 : position + 2]
+            if not following or following.isspace() or following == ")":
+                raise QuerySyntaxError("'-' must be followed by a term", column, query)
+            tokens.append(_Token("-", char, column))
+            position += 1
+        elif char == '"':
+            text, position = _read_phrase(query, position)
+            tokens.append(_Token("phrase", text, column))
+        else:
+            end = position
+            while end < len(query) and not query[end].isspace() and query[end] not in '()"':
+                end += 1
+            word = query[position:end]
+            tokens.append(_Token(word if word in KEYWORDS else "word", word, column))
+            position = end
+    tokens.append(_Token("end", "", len(query) + 1))
+    return tokens
+
+
+def _read_phrase(query: str, start: int) -> tuple[str, int]:
+    """The text of the phrase opening at `start` (backslash escapes `"` and `\\`), and the end."""
+    characters: list[str] = []
+    position = start + 1
+    while position < len(query):
+        char = query[position]
+        if char == "\\" and position + 1 < len(query):
+            characters.append(query[position + 1])
+            position += 2
+        elif char == '"':
+            return "".join(characters), position + 1
+        else:
+            characters.append(char)
+            position += 1
+    raise QuerySyntaxError("unterminated phrase (missing closing '\"')", start + 1, query)
+
+
+class _Parser:
+    def __init__(self, query: str):
+        self.query = query
+        self.tokens = _tokenise(query)
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def error(self, problem: str, token: _Token | None = None) -> QuerySyntaxError:
+        return QuerySyntaxError(problem, (token or self.token).column, self.query)
+
+    def advance(self) -> _Token:
+        token = self.token
+        self.index += 1
+        return token
+
+    def parse(self) -> Node:
+        if self.token.kind == "end":
+            raise self.error("empty query")
+        node = self.parse_or()
+        if self.token.kind == ")":
+            raise self.error("unexpected ')'")
+        if self.token.kind != "end":
+            raise self.error(f"unexpected {self.token.text!r}")
+        return node
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.token.kind == "OR":
+            self.advance()
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def parse_and(self) -> Node:
+        children = [self.parse_unary()]
+        while True:
+            if self.token.kind == "AND":
+                self.advance()
+                children.append(self.parse_unary())
+            elif self.token.kind in ("(", "-", "NOT", "phrase", "word"):
+                children.append(self.parse_unary())
+            else:
+                break
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def parse_unary(self) -> Node:
+        if self.token.kind in ("NOT", "-"):
+            self.advance()
+            with self.nested():
+                return Not(self.parse_unary())
+        return self.parse_primary()
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"nested more than {MAX_NESTING} levels deep")
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def parse_primary(self) -> Node:
+        token = self.token
+        if token.kind == "(":
+            self.advance()
+            with self.nested():
+                node = self.parse_or()
+            if self.token.kind != ")":
+                raise self.error("expected ')'")
+            self.advance()
+            return node
+        if token.kind == "phrase":
+            self.advance()
+            if not normalise(token.text):
+                raise self.error("empty phrase", token)
+            return Phrase(token.text)
+        if token.kind == "word":
+            self.advance()
+            return self.leaf(token)
+        if token.kind == "end":
+            raise self.error("the query ended where a term, phrase or '(' was expected")
+        raise self.error(f"expected a term, phrase or '(' before {token.text!r}")
+
+    def leaf(self, token: _Token) -> Leaf:
+        word = token.text
+        if word.startswith("#"):
+            if not _HASHTAG.fullmatch(word[1:]):
+                raise self.error(f"invalid hashtag {word!r}: use letters, digits and _ after '#'", token)
+            return Hashtag(word[1:])
+        if word.startswith("@"):
+            if not _HANDLE.fullmatch(word[1:]):
+                raise self.error(f"invalid handle {word!r}", token)
+            return Handle(word[1:])
+        if word.lower().startswith("lang:"):
+            code = word[5:]
+            if not _LANGUAGE.fullmatch(code):
+                raise self.error(f"invalid language {code!r}: use an ISO 639-1 code such as lang:en", token)
+            return Lang(code.lower())
+        stem = word[:-1] if word.endswith("*") else word
+        if "*" in stem:
+            raise self.error(f"'*' is only allowed at the end of a term, in {word!r}", token)
+        if not normalise(stem):
+            raise self.error(f"term {word!r} has no searchable characters", token)
+        return Term(stem, prefix=word.endswith("*"))
+
+
+def parse(query: str) -> Node:
+    """Parse a query; raises QuerySyntaxError naming the problem and its column."""
+    return _Parser(query).parse()
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def render(node: Node) -> str:
+    """The query text for an AST, such that `parse(render(node)) == node`."""
+    if isinstance(node, Term):
+        return node.text + ("*" if node.prefix else "")
+    if isinstance(node, Phrase):
+        return '"' + node.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(node, Hashtag):
+        return "#" + node.tag
+    if isinstance(node, Handle):
+        return "@" + node.handle
+    if isinstance(node, Lang):
+        return "lang:" + node.code
+    if isinstance(node, Not):
+        inner = render(node.child)
+        return "-" + (f"({inner})" if isinstance(node.child, (And, Or)) else inner)
+    if isinstance(node, And):
+        return " ".join(f"({render(child)})" if isinstance(child, (And, Or)) else render(child) for child in node.children)
+    return " OR ".join(f"({render(child)})" if isinstance(child, Or) else render(child) for child in node.children)
+
+
+def is_plain_word(text: str) -> bool:
+    """Would `text` parse back as one plain term (not a keyword, operator or phrase)?"""
+    return bool(_PLAIN_WORD.fullmatch(text)) and text not in KEYWORDS and not text.lower().startswith("lang:")
+
+
+def from_terms(
+    keywords: tuple[str, ...] = (),
+    phrases: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    query: Node | None = None,
+) -> Node:
+    """The AST of a brand written with the list fields: any keyword or phrase, none of the
+    excluded terms, one of the languages. An explicit `query` takes the place of the terms."""
+    included = [query] if query is not None else []
+    included += [Term(word) if is_plain_word(word) else Phrase(word) for word in keywords]
+    included += [Phrase(phrase) for phrase in phrases]
+    parts: list[Node] = [_either(included)]
+    if exclude:
+        parts.append(Not(_either([Term(word) if is_plain_word(word) else Phrase(word) for word in exclude])))
+    if languages:
+        parts.append(_either([Lang(code.lower()) for code in languages]))
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _either(nodes: list[Node]) -> Node:
+    if not nodes:
+        raise ValueError("no terms to search for")
+    return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+
+# -- what keyword search APIs can be asked for -----------------------------------------------
+
+
+def search_terms(node: Node) -> list[str]:
+    """Plain terms and phrases, one of which every matching text contains.
+
+    For platforms whose search takes keywords only (Hacker News, Bluesky, Discourse, Reddit): ask
+    for each (or OR them together) and let local matching decide. Of an AND, the terms of its
+    first part that has any are used (`acme (down OR outage)` asks for `acme`). Phrases are returned without
+    quotes, hashtags and handles with their `#`/`@`, prefix terms as their stem. Raises
+    ValueError when the query can match a text containing none of its terms (`-acme`,
+    `lang:en`, `acme OR -anvil`), since nothing could be searched for.
+    """
+    cover = _cover(node)
+    if cover is None:
+        raise ValueError(f"query {render(node)!r} can match a text without any of its terms; add a term that is not negated")
+    return list(dict.fromkeys(cover))
+
+
+def _cover(node: Node) -> list[str] | None:
+    """Terms one of which every text matching `node` contains; None when there are none."""
+    if isinstance(node, Term):
+        return [node.text]
+    if isinstance(node, Phrase):
+        return [" ".join(node.text.split())]
+    if isinstance(node, Hashtag):
+        return ["#" + node.tag]
+    if isinstance(node, Handle):
+        return ["@" + node.handle]
+    if isinstance(node, (Lang, Not)):
+        return None
+    if isinstance(node, And):  # any one part's terms would do; the first is the brand, as people write it
+        return next((cover for cover in map(_cover, node.children) if cover is not None), None)
+    terms: list[str] = []
+    for child in node.children:
+        cover = _cover(child)
+        if cover is None:
+            return None
+        terms.extend(cover)
+    return terms
+
+
+# -- X (Twitter) search syntax ---------------------------------------------------------------
+
+_TRUE = "always"
+_FALSE = "never"
+_Widened = Union[Node, str]
+
+
+def compile_for_x(node: Node, *, include_retweets: bool = True) -> str:
+    """The query in X API v2 search syntax, widened where X cannot express a part of it.
+
+    Prefix wildcards have no X equivalent: a positive one would need the whole query widened to
+    "everything", so that raises QueryNotSupported; a negated one is simply left out (X then
+    returns more, and local matching drops the extra).
+    """
+    widened = _widen_for_x(node, positive=True)
+    if isinstance(widened, str) or _cover(widened) is None:
+        raise QueryNotSupported(
+            f"X search cannot express {render(node)!r}: it needs at least one whole word, phrase, "
+            "#hashtag or @handle that is not negated (X has no '*' wildcard)"
+        )
+    text = _render_x(widened)
+    if not include_retweets:
+        text = f"({text}) -is:retweet" if isinstance(widened, Or) else f"{text} -is:retweet"
+    if len(text) > X_MAX_QUERY_LENGTH:
+        raise QueryNotSupported(f"the X query is {len(text)} characters; X accepts at most {X_MAX_QUERY_LENGTH}")
+    return text
+
+
+def _widen_for_x(node: Node, positive: bool) -> _Widened:
+    """`node` rewritten to what X supports; `_TRUE`/`_FALSE` where a part had to be widened."""
+    if isinstance(node, Term) and node.prefix:
+        return _TRUE if positive else _FALSE
+    if isinstance(node, Handle) and not _X_HANDLE.fullmatch(node.handle):
+        return _TRUE if positive else _FALSE  # a Mastodon-style user@host handle means nothing on X
+    if isinstance(node, (Term, Phrase)) and not _x_words(node.text):
+        return _TRUE if positive else _FALSE  # nothing but quotes and backslashes: nothing X can search
+    if isinstance(node, (Term, Phrase, Hashtag, Handle, Lang)):
+        return node
+    if isinstance(node, Not):
+        child = _widen_for_x(node.child, not positive)
+        if isinstance(child, str):
+            return _FALSE if child == _TRUE else _TRUE
+        return Not(child)
+    children = [_widen_for_x(child, positive) for child in node.children]
+    absorbing, neutral = (_FALSE, _TRUE) if isinstance(node, And) else (_TRUE, _FALSE)
+    if absorbing in children:
+        return absorbing
+    kept = [child for child in children if child != neutral]
+    if not kept:
+        return neutral
+    if len(kept) == 1:
+        return kept[0]
+    return type(node)(tuple(kept))  # type: ignore[arg-type]
+
+
+def _render_x(node: Node) -> str:
+    if isinstance(node, Term):
+        return node.text if _X_PLAIN_TERM.fullmatch(node.text) and node.text not in KEYWORDS else _x_phrase(node.text)
+    if isinstance(node, Phrase):
+        return _x_phrase(node.text)
+    if isinstance(node, (Hashtag, Handle, Lang)):
+        return render(node)
+    if isinstance(node, Not):
+        inner = _render_x(node.child)
+        return "-" + (f"({inner})" if isinstance(node.child, (And, Or)) else inner)
+    if isinstance(node, And):
+        return " ".join(f"({_render_x(child)})" if isinstance(child, (And, Or)) else _render_x(child) for child in node.children)
+    return " OR ".join(f"({_render_x(child)})" if isinstance(child, (And, Or)) else _render_x(child) for child in node.children)
+
+
+def _x_words(text: str) -> str:
+    """X has no escapes inside quotes: quotes and backslashes become spaces (X ignores punctuation)."""
+    return " ".join(text.replace('"', " ").replace("\\", " ").split())
+
+
+def _x_phrase(text: str) -> str:
+    return '"' + _x_words(text) + '"'
+
+
+__all__ = [
+    "And",
+    "Handle",
+    "Hashtag",
+    "Lang",
+    "Node",
+    "Not",
+    "Or",
+    "Phrase",
+    "QueryNotSupported",
+    "QuerySyntaxError",
+    "Term",
+    "compile_for_x",
+    "from_terms",
+    "is_plain_word",
+    "normalise",
+    "parse",
+    "render",
+    "search_terms",
+]

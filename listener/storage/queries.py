@@ -1,0 +1,598 @@
+"""The read queries behind the dashboard, the JSON API, the exports and `listener history`.
+
+One module answers every "what happened" question so that the CLI, the API and the charts give
+the same numbers for the same filters. Everything here only reads; time buckets are UTC and a
+series always covers whole buckets, so `--until 10:59` and `until=10:59` both mean "up to the end
+of the 10:00 bucket".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Callable, Iterator, Literal, Sequence
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from listener.core.clock import utcnow
+from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
+from listener.core.records import SENTIMENT_LABELS
+from listener.storage.repository import Store, labelled_count
+from listener.storage.rollups import rollup_series
+from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
+
+Bucket = Literal["hour", "day", "week", "month"]
+BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
+MAX_PAGE = 1000
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a cursor may name (BIGINT); SQLite and PostgreSQL refuse to compare with more."""
+MAX_BUCKETS = 20_000
+"""A series longer than this is refused: 2 years by hour, 50 by day; nobody reads more bars."""
+BUCKET_WIDTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=28)}
+"""Each bucket's (shortest) width, for the MAX_BUCKETS check."""
+
+
+class QueryError(ValueError):
+    """A filter or cursor that cannot be answered, worded for the user who sent it."""
+
+
+@dataclass(frozen=True)
+class MentionFilter:
+    """Which mentions a query covers. Empty tuples mean "any"; `since` is inclusive, `until` not."""
+
+    brand: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    search: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                object.__setattr__(self, name, moment.replace(tzinfo=UTC))
+        if self.since and self.until and self.since >= self.until:
+            raise QueryError(f"since ({_iso(self.since)}) must be before until ({_iso(self.until)})")
+        unknown = [label for label in self.sentiments if label not in SENTIMENT_LABELS]
+        if unknown:
+            raise QueryError(f"unknown sentiment {unknown[0]!r} (use {', '.join(SENTIMENT_LABELS)})")
+
+    @property
+    def needs_mention_columns(self) -> bool:
+        """Whether the query must read the mentions table, not only the per-brand index."""
+        return bool(self.sources or self.languages or self.search) or self.brand is None
+
+
+@dataclass(frozen=True)
+class SeriesRow:
+    bucket_start: datetime
+    mentions: int
+    negative: int
+    neutral: int
+    positive: int
+    net_sentiment: float | None
+    """(positive - negative) / (positive + negative); None when neither occurs."""
+
+    def as_json(self) -> dict[str, object]:
+        row = asdict(self)
+        row["bucket_start"] = _iso(self.bucket_start)
+        return row
+
+
+@dataclass(frozen=True)
+class MentionRecord:
+    id: int
+    created_at: datetime
+    source: str
+    author: str | None
+    author_reach: int | None
+    url: str | None
+    language: str | None
+    text: str
+    sentiment: str | None
+    score: float | None
+    brands: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        row = asdict(self)
+        row["created_at"] = _iso(self.created_at)
+        row["brands"] = list(self.brands)
+        return row
+
+
+@dataclass(frozen=True)
+class MentionPage:
+    mentions: list[MentionRecord]
+    next_cursor: str | None
+    """Pass as `cursor` to get the next (older) page; None on the last page."""
+
+
+@dataclass(frozen=True)
+class AuthorStats:
+    author: str
+    reach: int
+    mentions: int
+    negative: int
+
+
+@dataclass(frozen=True)
+class TermCount:
+    term: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PeriodStats:
+    since: datetime
+    until: datetime
+    mentions: int
+    """Every mention, scored or not: negative + neutral + positive + unscored."""
+    negative: int
+    neutral: int
+    positive: int
+    unscored: int
+    """Mentions the model has not scored yet (scoring lags collection)."""
+    net_sentiment: float | None
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    current: PeriodStats
+    previous: PeriodStats
+
+    @property
+    def length(self) -> timedelta:
+        return self.current.until - self.current.since
+
+    @property
+    def mentions_change(self) -> float | None:
+        """Relative change in volume; None when the previous period had none."""
+        if not self.previous.mentions:
+            return None
+        return (self.current.mentions - self.previous.mentions) / self.previous.mentions
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: int
+    brand: str
+    window_start: datetime
+    window_end: datetime
+    observed: int
+    expected: float
+    severity: str
+    score: float
+    top_mention_ids: tuple[int, ...] = field(default_factory=tuple)
+    kind: str = "firing"
+    """firing, escalation, repeat or resolved: a resolution carries the severity the incident had."""
+
+    def as_json(self) -> dict[str, object]:
+        row = asdict(self)
+        row["window_start"], row["window_end"] = _iso(self.window_start), _iso(self.window_end)
+        row["top_mention_ids"] = list(self.top_mention_ids)
+        return row
+
+
+class Analytics:
+    """Read-only queries over a Store's database. Thread-safe: one short session per call.
+
+    Where a query's range is not given, it is taken from the data: only from mentions whose time
+    can be true (from 1990 to `max_future` past `now`), so that one stored mention dated 2999 or
+    1975 (collected before ingestion refused them, or written into the database by hand) cannot
+    stretch every default range over centuries.
+    """
+
+    def __init__(self, store: Store, max_future: timedelta = DEFAULT_MAX_FUTURE, now: Callable[[], datetime] = utcnow):
+        self.engine = store.engine
+        self._max_future = max_future
+        self._now = now
+
+    def _bounds(self, mention_filter: MentionFilter) -> Select:
+        """The first and last filtered mention among those whose time can be true."""
+        created = _created_at(mention_filter)
+        query = _filtered(select(func.min(created), func.max(created)), mention_filter)
+        return query.where(created >= EARLIEST, created <= self._now() + self._max_future)
+
+    # -- time series --------------------------------------------------------------------------
+
+    def series(self, mention_filter: MentionFilter, bucket: Bucket = "hour", rollups: bool = True) -> list[SeriesRow]:
+        """Mentions per sentiment per bucket, zero-filled over whole buckets.
+
+        Without `since`/`until` the series runs from the first to the last matching mention, but
+        without `since` over MAX_BUCKETS buckets at most: the latest ones. A `since` further back
+        than MAX_BUCKETS buckets is refused.
+        `rollups=False` counts the mentions themselves even where rollups could answer (bench/dashboard.py).
+        """
+        if bucket not in BUCKETS:
+            raise QueryError(f"unknown bucket {bucket!r} (use {', '.join(BUCKETS)})")
+        with Session(self.engine) as session:
+            start, end = mention_filter.since, mention_filter.until
+            if start is None or end is None:
+                first, last = session.execute(self._bounds(mention_filter)).one()
+                if first is None:
+                    return []
+                start = start or first
+                end = end or last + timedelta(microseconds=1)
+            start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
+            longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
+            if end - start > longest and mention_filter.since is None:
+                start = bucket_ceil(end - longest, bucket)
+            if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
+                raise QueryError(
+                    f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
+                    "choose a wider bucket or a shorter range"
+                )
+            if rollups and mention_filter.brand is not None and not mention_filter.search:
+                return _rollup_series(session.connection(), mention_filter, start, end, bucket)
+            ranged = replace(mention_filter, since=start, until=end)
+            key = _bucket_key(session, _created_at(ranged), bucket).label("bucket")
+            label = _label(ranged)
+            query = _filtered(
+                select(
+                    key,
+                    func.count(),
+                    *(labelled_count(label, name) for name in SENTIMENT_LABELS),
+                ),
+                ranged,
+            ).group_by(key)
+            counts = {_parse_bucket(row[0]): row for row in session.execute(query)}
+        rows = []
+        for bucket_start in bucket_starts(start, end, bucket):
+            found = counts.get(bucket_start)
+            negative, neutral, positive = (int(found[i] or 0) for i in (2, 3, 4)) if found else (0, 0, 0)
+            rows.append(
+                SeriesRow(bucket_start, int(found[1]) if found else 0, negative, neutral, positive, net_sentiment(positive, negative))
+            )
+        return rows
+
+    def span(self, mention_filter: MentionFilter) -> timedelta | None:
+        """How much time the filtered mentions cover; None when there are none."""
+        with Session(self.engine) as session:
+            first, last = session.execute(self._bounds(mention_filter)).one()
+        if first is None:
+            return None
+        return (mention_filter.until or last) - (mention_filter.since or first)
+
+    def share_of_voice(self, mention_filter: MentionFilter, brands: Sequence[str]) -> dict[str, int]:
+        """Mentions per brand, of every sentiment, under the other filters (time, source,
+        language, text). The filter's own brand and sentiments are ignored: share of voice is how
+        much of the conversation is about each brand, and counting only, say, negative mentions
+        would silently turn it into a different number (the share of negative mentions)."""
+        counts = dict.fromkeys(brands, 0)
+        with Session(self.engine) as session:
+            for brand in brands:
+                scoped = replace(mention_filter, brand=brand, sentiments=())
+                counts[brand] = session.scalar(_filtered(select(func.count()), scoped)) or 0
+        return counts
+
+    def compare_periods(self, mention_filter: MentionFilter, length: timedelta = timedelta(weeks=1)) -> PeriodComparison:
+        """The `length` ending at `until` (or at the end of the latest filtered mention's day)
+        against the `length` before it, under every other filter.
+
+        A `since` less than `length` before that end shortens both periods to the selected range:
+        the range against the equally long stretch before it. Otherwise the current period would
+        count mentions that the filters, and every other number on the page, leave out."""
+        with Session(self.engine) as session:
+            anchor = mention_filter.until
+            if anchor is None:
+                last = session.execute(self._bounds(mention_filter)).one()[1] or mention_filter.since or self._now()
+                anchor = bucket_next(bucket_floor(last, "day"), "day")
+            if mention_filter.since is not None and mention_filter.since < anchor:
+                length = min(length, anchor - mention_filter.since)
+            periods = []
+            for end in (anchor, anchor - length):
+                scoped = replace(mention_filter, since=end - length, until=end)
+                label = _label(scoped)
+                total, *labelled = session.execute(
+                    _filtered(
+                        select(func.count(), *(labelled_count(label, name) for name in SENTIMENT_LABELS)),
+                        scoped,
+                    )
+                ).one()
+                negative, neutral, positive = (int(count or 0) for count in labelled)
+                periods.append(
+                    PeriodStats(
+                        end - length, end, int(total), negative, neutral, positive,
+                        int(total) - negative - neutral - positive, net_sentiment(positive, negative),
+                    )
+                )
+        return PeriodComparison(periods[0], periods[1])
+
+    # -- mentions -----------------------------------------------------------------------------
+
+    def mentions(self, mention_filter: MentionFilter, limit: int = 50, cursor: str | None = None) -> MentionPage:
+        """Newest first, `limit` at a time; keyset pagination, so pages stay stable while the
+        daemon inserts newer mentions."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise QueryError(f"limit must be between 1 and {MAX_PAGE}")
+        query = _filtered(select(MentionRow), mention_filter, join_always=True)
+        if cursor is not None:
+            after_time, after_id = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    MentionRow.created_at < after_time,
+                    and_(MentionRow.created_at == after_time, MentionRow.id < after_id),
+                )
+            )
+        query = query.order_by(MentionRow.created_at.desc(), MentionRow.id.desc()).limit(limit + 1)
+        with Session(self.engine) as session:
+            rows = list(session.scalars(query))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            brands: dict[int, list[str]] = {}
+            if rows:
+                links = session.execute(
+                    select(MentionBrandRow.mention_id, MentionBrandRow.brand)
+                    .where(MentionBrandRow.mention_id.in_([row.id for row in rows]))
+                    .order_by(MentionBrandRow.brand)
+                )
+                for mention_id, brand in links:
+                    brands.setdefault(mention_id, []).append(brand)
+            records = [_record(row, tuple(brands.get(row.id, ()))) for row in rows]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return MentionPage(records, next_cursor)
+
+    def iter_mentions(self, mention_filter: MentionFilter, chunk: int = MAX_PAGE) -> Iterator[MentionRecord]:
+        """Every matching mention, newest first, read a page at a time (for exports).
+
+        The first page is read before this returns: a filter the database cannot answer fails the
+        request with its error, not a streamed export that has already answered 200 and stops."""
+        return self._pages(mention_filter, chunk, self.mentions(mention_filter, chunk))
+
+    def _pages(self, mention_filter: MentionFilter, chunk: int, page: MentionPage) -> Iterator[MentionRecord]:
+        while True:
+            yield from page.mentions
+            if page.next_cursor is None:
+                return
+            page = self.mentions(mention_filter, chunk, page.next_cursor)
+
+    def top_authors(
+        self, mention_filter: MentionFilter, by: Literal["reach", "negative"] = "reach", limit: int = 10
+    ) -> list[AuthorStats]:
+        """Who was heard most (largest reach), or who complained most (most negative mentions)."""
+        label = MentionRow.sentiment_label
+        reach = func.max(func.coalesce(MentionRow.author_reach, 0))
+        negative = labelled_count(label, "negative")
+        query = _filtered(
+            select(MentionRow.author, reach, func.count(), negative), mention_filter, join_always=True
+        ).where(MentionRow.author.is_not(None)).group_by(MentionRow.author)
+        if by == "negative":
+            query = query.having(negative > 0).order_by(negative.desc(), reach.desc(), MentionRow.author)
+        else:
+            query = query.order_by(reach.desc(), func.count().desc(), MentionRow.author)
+        with Session(self.engine) as session:
+            rows = session.execute(query.limit(limit)).all()
+        return [AuthorStats(row[0], int(row[1] or 0), int(row[2]), int(row[3] or 0)) for row in rows]
+
+    def top_terms(
+        self, mention_filter: MentionFilter, limit: int = 10, sample: int = 5000, excluded: frozenset[str] = frozenset()
+    ) -> dict[str, dict[str, list[TermCount]]]:
+        """Per sentiment, the words and hashtags in most of the newest `sample` mentions.
+
+        Terms are cut exactly as for an alert's driving terms (links, handles and stop words of
+        the major languages dropped), and `excluded` drops the brand's own words, which are in
+        every mention by construction.
+        """
+        from listener.core.terms import terms
+
+        result: dict[str, dict[str, list[TermCount]]] = {}
+        with Session(self.engine) as session:
+            for sentiment in mention_filter.sentiments or SENTIMENT_LABELS:
+                scoped = replace(mention_filter, sentiments=(sentiment,))
+                texts = session.scalars(
+                    _filtered(select(MentionRow.text), scoped, join_always=True)
+                    .order_by(MentionRow.created_at.desc())
+                    .limit(sample)
+                )
+                words: Counter[str] = Counter()
+                hashtags: Counter[str] = Counter()
+                for text in texts:
+                    for term in terms(text, excluded):
+                        (hashtags if term.startswith("#") else words)[term] += 1
+                result[sentiment] = {
+                    "terms": [TermCount(term, count) for term, count in _most_common(words, limit)],
+                    "hashtags": [TermCount(term, count) for term, count in _most_common(hashtags, limit)],
+                }
+        return result
+
+    # -- alerts and filter choices --------------------------------------------------------------
+
+    def alerts(self, mention_filter: MentionFilter, limit: int = 100) -> list[AlertRecord]:
+        """Alerts whose window overlaps the filter's range, newest first."""
+        query = select(AlertRow)
+        if mention_filter.brand:
+            query = query.where(AlertRow.brand == mention_filter.brand)
+        if mention_filter.since:
+            query = query.where(AlertRow.window_end > mention_filter.since)
+        if mention_filter.until:
+            query = query.where(AlertRow.window_start < mention_filter.until)
+        with Session(self.engine) as session:
+            rows = session.scalars(query.order_by(AlertRow.window_start.desc(), AlertRow.id.desc()).limit(limit)).all()
+        return [
+            AlertRecord(
+                row.id, row.brand, row.window_start, row.window_end, row.observed, row.expected,
+                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind,
+            )
+            for row in rows
+        ]
+
+    def known_values(self) -> dict[str, list[str]]:
+        """Sources and languages present in storage, for the dashboard's filter menus."""
+        with Session(self.engine) as session:
+            sources = session.scalars(select(MentionRow.source).distinct().order_by(MentionRow.source)).all()
+            languages = session.scalars(
+                select(MentionRow.language).where(MentionRow.language.is_not(None)).distinct().order_by(MentionRow.language)
+            ).all()
+        return {"sources": list(sources), "languages": [language for language in languages if language]}
+
+
+# -- buckets --------------------------------------------------------------------------------------
+
+
+def bucket_floor(moment: datetime, bucket: Bucket) -> datetime:
+    moment = moment.astimezone(UTC)
+    if bucket == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if bucket == "day":
+        return day
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())  # weeks start on Monday (ISO 8601)
+    return day.replace(day=1)
+
+
+def bucket_next(start: datetime, bucket: Bucket) -> datetime:
+    if bucket == "hour":
+        return start + timedelta(hours=1)
+    if bucket == "day":
+        return start + timedelta(days=1)
+    if bucket == "week":
+        return start + timedelta(weeks=1)
+    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+
+
+def bucket_ceil(moment: datetime, bucket: Bucket) -> datetime:
+    floor = bucket_floor(moment, bucket)
+    return floor if floor == moment else bucket_next(floor, bucket)
+
+
+def bucket_starts(start: datetime, end: datetime, bucket: Bucket) -> Iterator[datetime]:
+    current = bucket_floor(start, bucket)
+    while current < end:
+        yield current
+        current = bucket_next(current, bucket)
+
+
+def _rollup_series(connection: Any, mention_filter: MentionFilter, start: datetime, end: datetime, bucket: Bucket) -> list[SeriesRow]:
+    """A brand's series from the pre-aggregated rollups (`listener.storage.rollups`): a year by
+    day sums a few thousand rows instead of counting every mention. Text search and all-brand
+    series still count mentions, which rollups cannot answer."""
+    points = rollup_series(
+        connection, mention_filter.brand or "", start, end, bucket,
+        sources=mention_filter.sources or None,
+        languages=mention_filter.languages or None,
+        sentiments=mention_filter.sentiments or None,
+    )
+    return [SeriesRow(p.bucket_start, p.mentions, p.negative, p.neutral, p.positive, p.net_sentiment) for p in points]
+
+
+def net_sentiment(positive: int, negative: int) -> float | None:
+    polar = positive + negative
+    return round((positive - negative) / polar, 4) if polar else None
+
+
+# -- cursors ----------------------------------------------------------------------------------
+
+
+def encode_cursor(created_at: datetime, mention_id: int) -> str:
+    raw = f"{created_at.astimezone(UTC).isoformat()}|{mention_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (time, id) a page ended at. Anything else, a forged id past BIGINT or a time no
+    mention can have included, is the client's mistake: a 422, not a database error."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text_time, text_id = raw.split("|")
+        moment, mention_id = datetime.fromisoformat(text_time), int(text_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged") from None
+    if not in_time_range(moment) or not 1 <= mention_id <= MAX_ROW_ID:
+        raise QueryError("invalid cursor: pass the next_cursor of a previous page unchanged")
+    return moment, mention_id
+
+
+def _most_common(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
+    """Most frequent first, ties alphabetical, so the same data always lists the same terms."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+# -- query building -------------------------------------------------------------------------------
+
+
+def _created_at(mention_filter: MentionFilter) -> Any:
+    return MentionRow.created_at if mention_filter.needs_mention_columns else MentionBrandRow.created_at
+
+
+def _label(mention_filter: MentionFilter) -> Any:
+    return MentionRow.sentiment_label if mention_filter.needs_mention_columns else MentionBrandRow.sentiment_label
+
+
+def _filtered(query: Select, mention_filter: MentionFilter, join_always: bool = False) -> Select:
+    """Apply the filter. A brand-only filter is answered from the per-brand index alone; anything
+    else reads the mentions table (joined to the brand index when a brand is given)."""
+    if not mention_filter.needs_mention_columns and not join_always:
+        query = query.select_from(MentionBrandRow).where(MentionBrandRow.brand == mention_filter.brand)
+        created, label = MentionBrandRow.created_at, MentionBrandRow.sentiment_label
+    else:
+        query = query.select_from(MentionRow)
+        if mention_filter.brand is not None:
+            query = query.join(
+                MentionBrandRow,
+                and_(MentionBrandRow.mention_id == MentionRow.id, MentionBrandRow.brand == mention_filter.brand),
+            )
+        created, label = MentionRow.created_at, MentionRow.sentiment_label
+        if mention_filter.sources:
+            query = query.where(MentionRow.source.in_(mention_filter.sources))
+        if mention_filter.languages:
+            query = query.where(MentionRow.language.in_(mention_filter.languages))
+        if mention_filter.search:
+            query = query.where(MentionRow.text.ilike(f"%{_escape_like(mention_filter.search)}%", escape="\\"))
+    if mention_filter.since is not None:
+        query = query.where(created >= mention_filter.since)
+    if mention_filter.until is not None:
+        query = query.where(created < mention_filter.until)
+    if mention_filter.sentiments:
+        query = query.where(label.in_(mention_filter.sentiments))
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _bucket_key(session: Session, column: Any, bucket: Bucket) -> Any:
+    """The start of a timestamp's bucket, computed in SQL so only one row per bucket comes back."""
+    # Literals, not bound parameters: PostgreSQL only sees that the SELECT and the GROUP BY hold
+    # the same expression when their text is identical. `bucket` is one of BUCKETS, never user text.
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return func.date_trunc(literal_column(f"'{bucket}'"), column)
+    if dialect == "sqlite":
+        formats = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}
+        if bucket == "week":  # the Monday on or before the day
+            return func.date(column, literal_column("'-6 days'"), literal_column("'weekday 1'"))
+        return func.strftime(literal_column(f"'{formats[bucket]}'"), column)
+    raise NotImplementedError(f"time series are not implemented for the {dialect} dialect")
+
+
+def _parse_bucket(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _record(row: MentionRow, brands: tuple[str, ...]) -> MentionRecord:
+    return MentionRecord(
+        id=row.id,
+        created_at=row.created_at,
+        source=row.source,
+        author=row.author,
+        author_reach=row.author_reach,
+        url=row.url,
+        language=row.language,
+        text=row.text,
+        sentiment=row.sentiment_label,
+        score=None if row.sentiment_score is None else round(row.sentiment_score, 4),
+        brands=brands,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
