@@ -25,7 +25,7 @@ from alerts.dispatch.engine import default_policy, grouping_from_config
 from alerts.detect.incidents import Firing, GroupingPolicy, IncidentBook, Message
 from alerts.detect.rules import default_rule
 from listener.config import DetectionConfig, ListenerConfig
-from listener.storage.repository import WindowCount
+from listener.core.records import WindowCount
 from listener.core.text import plural
 
 SERIES = "series"

@@ -41,7 +41,8 @@ from classifiers import SentimentClassifier, load_classifier  # noqa: E402
 from listener.config import ModelConfig, parse_config  # noqa: E402
 from listener.app.daemon import run_daemon  # noqa: E402
 from listener.app.pipeline import Pipeline  # noqa: E402
-from listener.storage.repository import Store, WindowCount  # noqa: E402
+from listener.storage.repository import Store  # noqa: E402
+from listener.core.records import WindowCount
 
 WINDOW = timedelta(minutes=1)
 """Short windows keep a run short; latency does not depend on the window's length."""

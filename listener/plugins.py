@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from alerts.metrics.base import Metric
     from alerts.notify.notifiers.base import NotifierType
     from listener.sources.base import CollectorType
 
@@ -83,3 +84,4 @@ class Registry(Generic[PluginT]):
 
 COLLECTORS: Registry[CollectorType] = Registry("source", "social_listener.collectors", "listener.sources")
 NOTIFIERS: Registry[NotifierType] = Registry("notifier", "social_listener.notifiers", "alerts.notify.notifiers")
+METRICS: Registry[Metric] = Registry("metric", "social_listener.metrics", "alerts.metrics")

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from listener.cli.main import main
 from listener.core.records import Alert
-from listener.storage.repository import DetectorState, Store
+from listener.storage.repository import Store
+from listener.core.records import DetectorState
 from listener.web import create_app
 from tests.conftest import utc
 from tests.web_seed import API_TOKEN, ALERT_WINDOW, login, seed, web_settings

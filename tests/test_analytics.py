@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from listener.storage.queries import (
-    Analytics,
-    MentionFilter,
-    QueryError,
-    bucket_ceil,
-    bucket_floor,
-    decode_cursor,
-)
+from listener.storage.queries import Analytics, MentionFilter, QueryError, decode_cursor
+from listener.core.buckets import bucket_ceil, bucket_floor
 from listener.storage.repository import Store
 from tests.conftest import utc
 from tests.web_seed import seed
@@ -28,14 +22,15 @@ def test_hourly_series_is_zero_filled_between_first_and_last_mention(analytics: 
     assert rows[0].bucket_start == utc(2026, 11, 2, 9) and rows[-1].bucket_start == utc(2026, 11, 3, 13)
     assert len(rows) == 29
     assert [(r.mentions, r.negative, r.neutral, r.positive) for r in rows[:3]] == [(3, 2, 0, 1), (2, 0, 1, 1), (0, 0, 0, 0)]
-    assert rows[0].net_sentiment == pytest.approx(-1 / 3, abs=1e-4) and rows[2].net_sentiment is None
+    # Net sentiment is 100 * (positive - negative) / scored: one positive, two negative of three.
+    assert rows[0].net_sentiment == -33.3 and rows[2].net_sentiment is None
 
 
 def test_day_week_and_month_buckets(analytics: Analytics) -> None:
     days = analytics.series(MentionFilter(brand="Acme"), "day")
     assert [(r.bucket_start, r.mentions, r.net_sentiment) for r in days] == [
         (utc(2026, 11, 2), 5, 0.0),
-        (utc(2026, 11, 3), 2, -1.0),
+        (utc(2026, 11, 3), 2, -100.0),
     ]
     # 2026-11-02 is a Monday; weeks start on Monday
     weeks = analytics.series(MentionFilter(brand="Acme", since=utc(2026, 10, 30)), "week")

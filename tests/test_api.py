@@ -43,7 +43,7 @@ def test_series_by_day_with_filters(client: TestClient) -> None:
     assert body["bucket"] == "day"
     assert [(p["bucket_start"], p["mentions"], p["negative"], p["net_sentiment"]) for p in body["series"]] == [
         ("2026-11-02T00:00:00Z", 5, 2, 0.0),
-        ("2026-11-03T00:00:00Z", 2, 2, -1.0),
+        ("2026-11-03T00:00:00Z", 2, 2, -100.0),
     ]
     filtered = client.get(
         "/api/v1/series",

@@ -53,7 +53,8 @@ def test_history_json_csv_and_table_agree(tmp_path: Path) -> None:
     as_json = json.loads(runner.invoke(main, ["history", "--config", str(config), "--brand", "Acme", "--format", "json"]).output)
     assert [row["bucket_start"] for row in as_json] == ["2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z"]
     assert [(row["mentions"], row["negative"], row["positive"]) for row in as_json] == [(2, 1, 1), (2, 0, 1), (1, 1, 0)]
-    assert [row["net_sentiment"] for row in as_json] == [0.0, 1.0, -1.0]
+    # One positive and one neutral mention: the neutral one counts like an NPS passive, so +50, not +100.
+    assert [row["net_sentiment"] for row in as_json] == [0.0, 50.0, -100.0]
     as_csv = list(csv.DictReader(io.StringIO(
         runner.invoke(main, ["history", "--config", str(config), "--brand", "Acme", "--format", "csv"]).output
     )))
@@ -124,7 +125,7 @@ def test_history_since_until_accept_minutes(tmp_path: Path) -> None:
 
 def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
     from listener.core.records import Alert
-    from listener.storage.repository import DetectorState
+    from listener.core.records import DetectorState
 
     config = write_config(tmp_path)
     seed(tmp_path)

@@ -59,12 +59,12 @@ def test_net_sentiment_line_skips_buckets_with_too_few_mentions(client: TestClie
     data = page_data(client.get("/", params={"brand": "Acme", "bucket": "hour", "since": "2026-11-02T09:00", "until": "2026-11-02T11:00"}).text)
     assert data["min_net_mentions"] == 10
     nine, ten = data["series"]
-    assert (nine["mentions"], nine["net_sentiment"], nine["net_sentiment_charted"]) == (3, -0.3333, None)
+    assert (nine["mentions"], nine["net_sentiment"], nine["net_sentiment_charted"]) == (3, -33.3, None)
     assert ten["mentions"] == 14 and ten["net_sentiment_charted"] == ten["net_sentiment"]
     volume = drawn(data, tmp_path)["volume-chart"]
-    assert trace(volume, "net")["y"] == [None, ten["net_sentiment"]]  # a gap, not a swing to ±1
+    assert trace(volume, "net")["y"] == [None, ten["net_sentiment"]]  # a gap, not a swing to ±100
     few = trace(volume, "net-few")
-    assert few["y"] == [-0.3333, None] and few["marker"]["symbol"] == "circle-open"
+    assert few["y"] == [-33.3, None] and few["marker"]["symbol"] == "circle-open"
     negative_bar = trace(volume, "negative")
     assert "3 mentions" in negative_bar["customdata"][0][0] and "too few" in negative_bar["customdata"][0][0]
 

@@ -21,7 +21,8 @@ from listener.app.digests.send import (
     schedule_digests,
 )
 from listener.core.records import Alert, Mention, Sentiment
-from listener.storage.repository import DetectorState, Store
+from listener.storage.repository import Store
+from listener.core.records import DetectorState
 from tests.cli_helpers import write_cli_config
 from tests.conftest import utc
 from tests.servers import smtp_server

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerts.dispatch.engine import RULE, detect_brand
+from alerts.dispatch.engine import detect_brand
+from listener.config import DEFAULT_RULE as RULE
 from alerts.notify.render import alert_text
 from listener.storage.repository import Store
 from tests.conftest import utc

@@ -10,7 +10,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from alerts.dispatch.engine import RULE, AlertPolicy, detect_brand, policy_from_config
+from alerts.dispatch.engine import AlertPolicy, detect_brand, policy_from_config
+from listener.config import DEFAULT_RULE as RULE
 from listener.config import DetectionConfig
 from listener.core.records import Mention, Sentiment
 from listener.storage.repository import Store

@@ -77,11 +77,11 @@ def test_negative_share_metric_is_a_fraction_per_window(spiking_store: Store) ->
     assert all(0.0 <= value <= 1.0 for value in evidence.observed_series)
 
 
-def test_net_sentiment_metric_runs_from_minus_one_to_one(spiking_store: Store) -> None:
+def test_net_sentiment_metric_is_charted_in_points_from_minus_100_to_100(spiking_store: Store) -> None:
     evidence = build_evidence(spiking_store, "Acme", SPIKE_START, SPIKE_START + WINDOW, "net_sentiment")
-    assert evidence.observed_series[-1] == -1.0
-    # On the hour one negative and one positive mention (0), at half past one negative (-1), else none (0).
-    assert set(evidence.observed_series[:-1]) == {0.0, -1.0}
+    assert evidence.observed_series[-1] == -100.0
+    # On the hour one negative and one positive mention (0), at half past one negative (-100), else none (0).
+    assert set(evidence.observed_series[:-1]) == {0.0, -100.0}
 
 
 def test_unknown_metric_is_a_clear_error(store: Store) -> None:

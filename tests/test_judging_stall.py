@@ -19,7 +19,8 @@ from sqlalchemy import update
 from alerts.dispatch.engine import detect_brand
 from listener.config import DetectionConfig
 from listener.core.records import Mention, Sentiment
-from listener.storage.repository import JudgingStall, Store
+from listener.storage.repository import Store
+from listener.core.records import JudgingStall
 from listener.storage.rollups import rebuild_rollups
 from listener.storage.schema import MentionBrandRow
 from listener.web import create_app

@@ -11,7 +11,8 @@ from listener.config import ConfigError, ModelConfig
 from listener.core.language import LanguageDetector, build_detector, check_language_codes, detect_missing_languages
 from listener.core.records import Mention
 from listener.app.pipeline import Pipeline, ProcessReport
-from listener.storage.repository import MentionToScore, Store
+from listener.storage.repository import Store
+from listener.core.records import MentionToScore
 from tests.conftest import utc
 
 T0 = utc(2026, 11, 2, 10, 0)

@@ -12,7 +12,8 @@ from alerts.notify.outbox import backoff, deliver_due
 from listener.core.clock import utcnow
 from listener.config import DeliveryConfig
 from listener.core.records import Alert
-from listener.storage.repository import DetectorState, Store
+from listener.storage.repository import Store
+from listener.core.records import DetectorState
 from tests.conftest import utc
 
 POLICY = DeliveryConfig(max_attempts=4, initial_backoff=timedelta(seconds=5), max_backoff=timedelta(seconds=30))

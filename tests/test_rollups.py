@@ -18,12 +18,8 @@ from sqlalchemy import Engine, event, select, text
 from listener.core.records import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
-from listener.storage.rollups import (
-    _LEVELS,
-    bucket_floor,
-    rebuild_rollups,
-    rollup_series,
-)
+from listener.storage.rollups import _LEVELS, rebuild_rollups, rollup_series
+from listener.core.buckets import bucket_floor
 from listener.storage.schema import (
     MentionBrandRow,
     MentionRow,

@@ -8,7 +8,8 @@ from sqlalchemy import inspect
 
 from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import DetectorState, Store
+from listener.storage.repository import Store
+from listener.core.records import DetectorState
 from tests.conftest import utc
 
 T0 = utc(2026, 11, 2, 10, 0)

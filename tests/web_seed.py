@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import DetectorState, Store
+from listener.storage.repository import Store
+from listener.core.records import DetectorState
 from listener.web.auth import hash_password
 from tests.conftest import utc
 

@@ -24,13 +24,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from alerts.detect.incidents import SEVERITY_RANK, Firing, IncidentBook, Message, group_key
+from alerts.detect.incidents import (
+    SEVERITY_RANK,
+    Firing,
+    IncidentBook,
+    Message,
+    group_key,
+)
 from alerts.detect.rules import Rule
 from alerts.detect.windows import align, judge_windows
 from listener.config import DetectionConfig
+from listener.plugins import METRICS
 from listener.storage.repository import Store
 
-EARLY_METRICS = ("negative_volume", "volume")
 """Metrics whose count can only grow as a window fills."""
 
 
@@ -50,7 +56,7 @@ def judge_early(
     them without waiting any longer: this keeps a backlog (a daemon started on a day of history)
     out of the early pass.
     """
-    if rule.metric not in EARLY_METRICS:
+    if not METRICS.get(rule.metric).judged_while_filling:
         return []
     start = max(first_unjudged, align(now - detection.source_wait - detection.lateness, rule.window))
     end = align(now, rule.window) + rule.window

@@ -28,7 +28,7 @@ from typing import Sequence
 from alerts.detect.detector import Detection
 from alerts.detect.rules import Rule
 from listener.core.records import AlertKind
-from listener.storage.repository import IncidentState, WindowCount
+from listener.core.records import IncidentState, WindowCount
 
 SEVERITY_RANK = {"warning": 1, "critical": 2}
 

@@ -23,20 +23,32 @@ from typing import Sequence
 
 from alerts.detect.detector import Detection
 from alerts.detect.early import judge_early, observe_early
-from alerts.dispatch.evidence import build_evidence
-from alerts.detect.incidents import SEVERITY_RANK, Firing, GroupingPolicy, IncidentBook, Message
-from alerts.dispatch.routing import receivers_for
+from alerts.detect.incidents import (
+    SEVERITY_RANK,
+    Firing,
+    GroupingPolicy,
+    IncidentBook,
+    Message,
+)
 from alerts.detect.rules import Rule, default_rule, rules_from_config
-from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
 from alerts.detect.windows import align, judge_windows
-from listener.core.clock import utcnow
+from alerts.dispatch.evidence import build_evidence
+from alerts.dispatch.routing import receivers_for
+from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
+from alerts.metrics import metric_noun
 from listener.config import DetectionConfig, ListenerConfig, RouteConfig, SilenceConfig
-from listener.core.records import Alert, AlertEvidence
-from listener.storage.repository import DetectorState, QueuedMessage, Store, WindowCount
+from listener.core.clock import utcnow
+from listener.core.records import (
+    Alert,
+    AlertEvidence,
+    DetectorState,
+    QueuedMessage,
+    WindowCount,
+)
+from listener.storage.repository import Store
 
 log = logging.getLogger(__name__)
 
-RULE = "negative_spike"
 
 
 @dataclass(frozen=True)
@@ -303,17 +315,9 @@ def _evidence(store: Store, brand: str, firing: Firing, brand_terms: Sequence[st
     return replace(evidence, counted_until=firing.counted_until)
 
 
-COUNTED = {
-    "negative_volume": "negative mentions",
-    "volume": "mentions",
-    "negative_share": "negative mentions (for the volume)",
-    "net_sentiment": "mentions against (for the volume)",
-}
-
-
 def _log_message(alert: Alert, suppressed: str | None) -> None:
     numbers = (
-        f"{alert.observed} {COUNTED.get(alert.metric, alert.metric)} in "
+        f"{alert.observed} {metric_noun(alert.metric)} in "
         f"{alert.window_start:%Y-%m-%d %H:%M}-{alert.window_end:%H:%M} UTC, expected {alert.expected:.1f}"
     )
     if suppressed is not None:

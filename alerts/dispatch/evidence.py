@@ -14,17 +14,10 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from listener.core.records import AlertEvidence, TermGrowth
+from listener.core.records import AlertEvidence, TermGrowth, WindowCount
 from listener.core.terms import brand_words, terms
-from listener.storage.repository import Store, WindowCount
-
-METRICS: dict[str, Callable[[WindowCount], float]] = {
-    "negative_volume": lambda count: float(count.negative),
-    "volume": lambda count: float(count.total),
-    "negative_share": lambda count: count.negative / count.total if count.total else 0.0,
-    "net_sentiment": lambda count: (count.positive - count.negative) / count.total if count.total else 0.0,
-}
-"""Each watched metric as a person reads it (a count, a share, a net sentiment in [-1, 1]), for the chart."""
+from listener.plugins import METRICS
+from listener.storage.repository import Store
 
 CHART_WINDOWS = 32
 """Windows shown in the chart, the alert's included: 8 hours at the default 15 minutes."""
@@ -87,13 +80,15 @@ def build_evidence(
     `brand_terms` (the brand's keywords and phrases) are left out of the driving terms;
     `baseline` is the history the terms are compared with (the detection baseline).
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}: known metrics are {', '.join(sorted(METRICS))}")
+    try:
+        chart = METRICS.get(metric).chart
+    except KeyError as unknown:
+        raise ValueError(f"unknown metric {metric!r}: known metrics are {', '.join(METRICS.names())}") from unknown
     window = window_end - window_start
     if window <= timedelta(0):
         raise ValueError(f"empty alert window {window_start.isoformat()} - {window_end.isoformat()}")
     first_mention = store.first_mention_time(brand)
-    starts, observed, expected = _series(store, brand, window_start, window, metric, baseline, chart_windows, first_mention)
+    starts, observed, expected = _series(store, brand, window_start, window, chart, baseline, chart_windows, first_mention)
     return AlertEvidence(
         window_starts=starts,
         observed_series=observed,
@@ -109,7 +104,7 @@ def _series(
     brand: str,
     window_start: datetime,
     window: timedelta,
-    metric: str,
+    chart: Callable[[WindowCount], float],
     baseline: timedelta,
     chart_windows: int,
     first_mention: datetime | None,
@@ -128,7 +123,7 @@ def _series(
     history = min(baseline_windows, max(int((window_start - (first_mention or window_start)) // window) - shown, 0))
     first = window_start - (shown + history) * window
     counts = store.window_counts(brand, first, window_start + window, window)
-    values = [METRICS[metric](count) for count in counts]
+    values = [chart(count) for count in counts]
     starts, observed, expected = [], [], []
     for index in range(history, len(counts)):
         before = values[max(0, index - baseline_windows) : index]

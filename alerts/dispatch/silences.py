@@ -17,7 +17,8 @@ from typing import Sequence
 
 from listener.config import DEFAULT_RULE, ListenerConfig, SilenceConfig
 from listener.config.types import parse_duration
-from listener.storage.repository import Silence, Store
+from listener.core.records import Silence
+from listener.storage.repository import Store
 
 
 @dataclass(frozen=True)

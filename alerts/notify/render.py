@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerts.metrics import metric_noun
 from alerts.notify.chart import sparkline
 from listener.core.records import Alert, AlertEvidence, StoredMention
 
@@ -26,13 +27,6 @@ SLACK_MENTION_LIMIT = 10
 
 TEST_RULE = "listener-alerts-test"
 """The rule of the alert `listener alerts test` sends: every surface marks it as a test."""
-METRIC_NOUNS = {
-    "negative_volume": "negative mentions",
-    "volume": "mentions",
-    "negative_share": "negative mentions (for the volume)",
-    "net_sentiment": "mentions against (for the volume)",
-}
-"""What `observed` counts for each metric; ratio metrics are judged on the count their share implies."""
 
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
@@ -126,7 +120,7 @@ def format_share(alert: Alert) -> str:
 
 
 def _metric_noun(alert: Alert) -> str:
-    return METRIC_NOUNS.get(alert.metric, alert.metric.replace("_", " "))
+    return metric_noun(alert.metric)
 
 
 def kind_label(kind: str, severity: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from listener.storage.queries import Analytics, Bucket, MentionFilter, SeriesRow, bucket_floor, bucket_next
+from listener.storage.queries import Analytics, MentionFilter, SeriesRow
+from listener.core.buckets import Bucket, bucket_floor, bucket_next
 from listener.storage.repository import Store
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from listener.core.records import Alert
-from listener.storage.repository import DeliveryStatus, Silence
+from listener.core.records import DeliveryStatus, Silence
 
 STATUS_STYLES = {"pending": "yellow", "delivered": "green", "dead": "bold red"}
 

@@ -101,7 +101,6 @@ class DeliveryConfig(StrictModel):
 
 # -- alert rules, grouping, routing and silences (alerts/detect/rules.py, incidents.py, routing.py) ---
 
-Metric = Literal["negative_volume", "negative_share", "net_sentiment", "volume"]
 _QUIET_HOURS = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
 
@@ -121,7 +120,7 @@ class RuleConfig(StrictModel):
     """One thing to watch per brand. Detection settings left out are taken from `[detection]`."""
 
     name: Name
-    metric: Metric = "negative_volume"
+    metric: str = Field("negative_volume", description="A metric name: negative_volume, volume, negative_share, net_sentiment, or an installed plugin's.")
     brands: list[str] | None = Field(None, description="Brands this rule watches; default all.")
     enabled: bool = True
     window: Duration | None = None
@@ -187,7 +186,7 @@ class RouteConfig(StrictModel):
     brands: list[str] = Field(default_factory=list)
     severities: list[Literal["warning", "critical"]] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
-    metrics: list[Metric] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
     receivers: list[str] = Field(default_factory=list, description="Notifier names; empty sends nothing.")
     continue_matching: bool = Field(False, description="Keep matching later routes after this one matched.")
 

@@ -37,7 +37,7 @@ from listener.config.brands import SourceConfig
 from listener.config.digests import DigestConfig
 from listener.config.root import ListenerConfig
 from listener.config.types import RelativeToConfig
-from listener.plugins import COLLECTORS, NOTIFIERS
+from listener.plugins import COLLECTORS, METRICS, NOTIFIERS
 
 MAX_BASELINE = timedelta(days=90)
 """The longest history a rule learns from: every pass reads all of it for every brand."""
@@ -70,7 +70,8 @@ def _valid_entries(raw: dict[str, Any], section: str, model: type[BaseModel]) ->
 
 
 def _plugin_settings_problems(raw: dict[str, Any]) -> list[str]:
-    """Each source's and notifier's own settings, checked against its plugin's model."""
+    """Each source's and notifier's own settings, checked against its plugin's model, and every
+    metric a rule or route names, against the installed metrics."""
 
     problems: list[str] = []
     sections: list[tuple[str, type[BaseModel], Any]] = [
@@ -91,6 +92,23 @@ def _plugin_settings_problems(raw: dict[str, Any]) -> list[str]:
                 settings_model.model_validate(settings)
             except ValidationError as error:
                 problems.extend(_problems(error, (section, index)))
+    problems.extend(_metric_problems(raw))
+    return problems
+
+
+def _metric_problems(raw: dict[str, Any]) -> list[str]:
+    named: list[tuple[str, Any]] = [(f"rules[{index}].metric", entry.get("metric")) for index, entry in _entries(raw, "rules")]
+    for index, entry in _entries(raw, "routes"):
+        metrics = entry.get("metrics")
+        if isinstance(metrics, list):
+            named.extend((f"routes[{index}].metrics[{position}]", name) for position, name in enumerate(metrics))
+    problems = []
+    for location, name in named:
+        if isinstance(name, str):
+            try:
+                METRICS.get(name)
+            except KeyError as unknown:
+                problems.append(f"{location}: {unknown.args[0]}")
     return problems
 
 

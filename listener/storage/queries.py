@@ -18,22 +18,28 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from listener.core.buckets import (
+    BUCKET_WIDTH,
+    BUCKETS,
+    Bucket,
+    bucket_ceil,
+    bucket_floor,
+    bucket_next,
+    bucket_starts,
+)
 from listener.core.clock import utcnow
 from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
 from listener.core.records import SENTIMENT_LABELS
+from listener.core.sentiment import net_sentiment
 from listener.storage.repository import Store, labelled_count
 from listener.storage.rollups import rollup_series
 from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
 
-Bucket = Literal["hour", "day", "week", "month"]
-BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 MAX_PAGE = 1000
 MAX_ROW_ID = 2**63 - 1
 """The largest id a cursor may name (BIGINT); SQLite and PostgreSQL refuse to compare with more."""
 MAX_BUCKETS = 20_000
 """A series longer than this is refused: 2 years by hour, 50 by day; nobody reads more bars."""
-BUCKET_WIDTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=28)}
-"""Each bucket's (shortest) width, for the MAX_BUCKETS check."""
 
 
 class QueryError(ValueError):
@@ -247,7 +253,7 @@ class Analytics:
             found = counts.get(bucket_start)
             negative, neutral, positive = (int(found[i] or 0) for i in (2, 3, 4)) if found else (0, 0, 0)
             rows.append(
-                SeriesRow(bucket_start, int(found[1]) if found else 0, negative, neutral, positive, net_sentiment(positive, negative))
+                SeriesRow(bucket_start, int(found[1]) if found else 0, negative, neutral, positive, net_sentiment(positive, neutral, negative))
             )
         return rows
 
@@ -299,7 +305,7 @@ class Analytics:
                 periods.append(
                     PeriodStats(
                         end - length, end, int(total), negative, neutral, positive,
-                        int(total) - negative - neutral - positive, net_sentiment(positive, negative),
+                        int(total) - negative - neutral - positive, net_sentiment(positive, neutral, negative),
                     )
                 )
         return PeriodComparison(periods[0], periods[1])
@@ -432,43 +438,6 @@ class Analytics:
         return {"sources": list(sources), "languages": [language for language in languages if language]}
 
 
-# -- buckets --------------------------------------------------------------------------------------
-
-
-def bucket_floor(moment: datetime, bucket: Bucket) -> datetime:
-    moment = moment.astimezone(UTC)
-    if bucket == "hour":
-        return moment.replace(minute=0, second=0, microsecond=0)
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if bucket == "day":
-        return day
-    if bucket == "week":
-        return day - timedelta(days=day.weekday())  # weeks start on Monday (ISO 8601)
-    return day.replace(day=1)
-
-
-def bucket_next(start: datetime, bucket: Bucket) -> datetime:
-    if bucket == "hour":
-        return start + timedelta(hours=1)
-    if bucket == "day":
-        return start + timedelta(days=1)
-    if bucket == "week":
-        return start + timedelta(weeks=1)
-    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
-
-
-def bucket_ceil(moment: datetime, bucket: Bucket) -> datetime:
-    floor = bucket_floor(moment, bucket)
-    return floor if floor == moment else bucket_next(floor, bucket)
-
-
-def bucket_starts(start: datetime, end: datetime, bucket: Bucket) -> Iterator[datetime]:
-    current = bucket_floor(start, bucket)
-    while current < end:
-        yield current
-        current = bucket_next(current, bucket)
-
-
 def _rollup_series(connection: Any, mention_filter: MentionFilter, start: datetime, end: datetime, bucket: Bucket) -> list[SeriesRow]:
     """A brand's series from the pre-aggregated rollups (`listener.storage.rollups`): a year by
     day sums a few thousand rows instead of counting every mention. Text search and all-brand
@@ -481,10 +450,6 @@ def _rollup_series(connection: Any, mention_filter: MentionFilter, start: dateti
     )
     return [SeriesRow(p.bucket_start, p.mentions, p.negative, p.neutral, p.positive, p.net_sentiment) for p in points]
 
-
-def net_sentiment(positive: int, negative: int) -> float | None:
-    polar = positive + negative
-    return round((positive - negative) / polar, 4) if polar else None
 
 
 # -- cursors ----------------------------------------------------------------------------------

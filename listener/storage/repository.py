@@ -15,7 +15,6 @@ that changes a mention's labels or links first locks the mention row (`RollupDel
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Literal, Sequence
 
@@ -26,7 +25,24 @@ from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin
 
 from listener.core.clock import utcnow
 from listener.core.limits import storable
-from listener.core.records import SENTIMENT_LABELS, Alert, AlertEvidence, Mention, Sentiment, StoredMention, TermGrowth
+from listener.core.records import (
+    SENTIMENT_LABELS,
+    Alert,
+    AlertEvidence,
+    Delivery,
+    DeliveryStatus,
+    DetectorState,
+    IncidentState,
+    JudgingStall,
+    Mention,
+    MentionToScore,
+    QueuedMessage,
+    Sentiment,
+    Silence,
+    StoredMention,
+    TermGrowth,
+    WindowCount,
+)
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.schema import (
     AlertRow,
@@ -42,107 +58,6 @@ from listener.storage.schema import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class MentionToScore:
-    """What scoring needs of a stored mention: its text, and the platform's language tag if any."""
-
-    id: int
-    text: str
-    language: str | None
-
-
-@dataclass(frozen=True)
-class WindowCount:
-    start: datetime
-    total: int
-    negative: int
-    neutral: int
-    positive: int
-
-
-@dataclass(frozen=True)
-class DetectorState:
-    evaluated_until: datetime
-    incident_last_anomalous: datetime | None
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: int
-    notifier: str
-    attempts: int
-    alert: Alert
-
-
-@dataclass(frozen=True)
-class DeliveryStatus:
-    alert_key: str
-    brand: str
-    window_start: datetime
-    severity: str
-    observed: int
-    expected: float
-    notifier: str
-    status: str
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
-    kind: str = "firing"
-    next_attempt_at: datetime | None = None
-    """When a pending delivery is tried next (None once delivered or dead)."""
-    reference: str | None = None
-
-
-@dataclass(frozen=True)
-class IncidentState:
-    """One alert group's incident, as alerts/detect/incidents.py tracks it (times are window times)."""
-
-    key: str
-    brand: str
-    group_key: str
-    status: Literal["open", "resolved"]
-    rule: str
-    metric: str
-    severity: str
-    started_at: datetime
-    last_firing: datetime
-    last_message_at: datetime | None = None
-    receivers: tuple[str, ...] = ()
-    resolved_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class QueuedMessage:
-    """An alert message to record, and the notifiers to queue it for (none when suppressed)."""
-
-    alert: Alert
-    notifiers: tuple[str, ...] = ()
-    suppressed: str | None = None
-
-
-@dataclass(frozen=True)
-class JudgingStall:
-    """A brand judged without some of its mentions, because they stayed unscored past `source_wait`."""
-
-    brand: str
-    oldest_unscored: datetime
-    since: datetime
-    """Daemon-clock time at which detection went on without them."""
-
-
-@dataclass(frozen=True)
-class Silence:
-    id: int
-    brand: str | None
-    rule: str | None
-    reason: str
-    created_by: str
-    created_at: datetime
-    starts_at: datetime
-    ends_at: datetime
-
 
 
 def labelled_count(label: Any, name: str) -> Any:

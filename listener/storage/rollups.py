@@ -48,6 +48,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from listener.core.buckets import BUCKETS, Bucket, bucket_floor, bucket_next, hour_of
+from listener.core.sentiment import net_sentiment
 from listener.storage.schema import (
     DailySentimentRollupRow,
     DailySentimentTotalRow,
@@ -57,8 +59,6 @@ from listener.storage.schema import (
     SentimentRollupRow,
 )
 
-Bucket = Literal["hour", "day", "week", "month"]
-BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "month")
 LABELS = ("negative", "neutral", "positive")
 
 UNSCORED = ""
@@ -82,9 +82,6 @@ _CHUNK = 500
 
 RollupKey = tuple[str, datetime, str, str, str]
 
-
-def hour_of(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class RollupDelta:
@@ -282,10 +279,7 @@ class SeriesPoint:
 
     @property
     def net_sentiment(self) -> float | None:
-        """(positive - negative) / (positive + negative), as `listener history` reports it; None
-        when the bucket has neither."""
-        polar = self.positive + self.negative
-        return round((self.positive - self.negative) / polar, 4) if polar else None
+        return net_sentiment(self.positive, self.neutral, self.negative)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -299,27 +293,6 @@ class SeriesPoint:
             "mean_score": None if self.mean_score is None else round(self.mean_score, 4),
             "net_sentiment": self.net_sentiment,
         }
-
-
-def bucket_floor(moment: datetime, bucket: Bucket) -> datetime:
-    """Start of the UTC bucket holding `moment`; weeks start on Monday."""
-    moment = hour_of(moment)
-    if bucket == "hour":
-        return moment
-    day = moment.replace(hour=0)
-    if bucket == "day":
-        return day
-    if bucket == "week":
-        return day - timedelta(days=day.weekday())
-    if bucket == "month":
-        return day.replace(day=1)
-    raise ValueError(f"unknown bucket {bucket!r}: use one of {', '.join(BUCKETS)}")
-
-
-def next_bucket(start: datetime, bucket: Bucket) -> datetime:
-    if bucket == "month":
-        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return start + {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}[bucket]
 
 
 def rollup_series(
@@ -343,7 +316,7 @@ def rollup_series(
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be aware datetimes (UTC)")
     first = bucket_floor(start, bucket)
-    stop = next_bucket(bucket_floor(end - timedelta(microseconds=1), bucket), bucket) if end > start else first
+    stop = bucket_next(bucket_floor(end - timedelta(microseconds=1), bucket), bucket) if end > start else first
     split = sources is not None or languages is not None
     table = {(True, True): _TABLE, (True, False): _HOURLY_TOTALS, (False, True): _DAILY, (False, False): _DAILY_TOTALS}[
         (bucket == "hour", split)
@@ -392,7 +365,7 @@ def rollup_series(
                 mean_score=score / scored if scored else None,
             )
         )
-        moment = next_bucket(moment, bucket)
+        moment = bucket_next(moment, bucket)
     return points
 
 
@@ -451,13 +424,9 @@ class _connect:
 
 
 __all__ = [
-    "BUCKETS",
-    "Bucket",
     "RollupDelta",
     "SeriesPoint",
-    "bucket_floor",
     "existing_mention_ids",
-    "next_bucket",
     "rebuild",
     "rebuild_rollups",
     "rollup_series",

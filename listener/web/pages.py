@@ -20,7 +20,8 @@ from jinja2 import Environment, FileSystemLoader
 
 from listener.core.terms import brand_words
 from alerts.notify.render import kind_label
-from listener.storage.queries import BUCKETS, AlertRecord, Analytics, Bucket, MentionFilter, SeriesRow, bucket_next
+from listener.storage.queries import AlertRecord, Analytics, MentionFilter, SeriesRow
+from listener.core.buckets import BUCKETS, Bucket, bucket_next
 from listener.config import ListenerConfig
 from listener.web.auth import (
     LoginBusy,

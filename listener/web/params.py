@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
-from listener.storage.queries import Bucket, MentionFilter, QueryError
+from listener.storage.queries import MentionFilter, QueryError
+from listener.core.buckets import Bucket
 from listener.config import ListenerConfig
 from listener.core.limits import TIME_RANGE, in_time_range
 from listener.core.records import SENTIMENT_LABELS

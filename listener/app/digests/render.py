@@ -58,7 +58,7 @@ def volume_chart(report: DigestReport) -> bytes:
     net = axes.twinx()
     net_values = [p.totals.net_sentiment for p in report.points]
     net.plot(positions, [float("nan") if v is None else v for v in net_values], color="#1f77b4", marker="o", markersize=3, label="net sentiment")
-    net.set_ylim(-1.05, 1.05)
+    net.set_ylim(-105, 105)
     net.axhline(0, color="#1f77b4", linewidth=0.5, alpha=0.4)
     net.set_ylabel("net sentiment")
     handles = axes.get_legend_handles_labels()[0] + net.get_legend_handles_labels()[0]
@@ -104,7 +104,7 @@ def _change(current: float | None, previous: float | None, relative: bool) -> st
         if previous == 0:
             return "new" if current else "±0%"
         return f"{(current - previous) / previous:+.0%}"
-    return f"{current - previous:+.2f}"
+    return f"{current - previous:+.0f} pts"
 
 
 def key_numbers(report: DigestReport) -> list[tuple[str, str, str]]:
@@ -114,7 +114,7 @@ def key_numbers(report: DigestReport) -> list[tuple[str, str, str]]:
     share_change = "n/a"
     if now.negative_share is not None and before.negative_share is not None:
         share_change = f"{(now.negative_share - before.negative_share) * 100:+.0f} pts"
-    net = "n/a" if now.net_sentiment is None else f"{now.net_sentiment:+.2f}"
+    net = "n/a" if now.net_sentiment is None else f"{now.net_sentiment:+.0f}"
     return [
         ("Mentions", f"{now.mentions:,}", _change(now.mentions, before.mentions, True)),
         ("Negative share", neg_share, share_change),

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from listener.config import WEEKDAYS, DigestConfig, ListenerConfig
 from listener.core.records import StoredMention
+from listener.core.sentiment import net_sentiment
 from listener.storage.digests import DigestStore, PeriodAlert
 from listener.storage.rollups import SeriesPoint, rollup_series
 
@@ -75,8 +76,7 @@ class Totals:
 
     @property
     def net_sentiment(self) -> float | None:
-        polar = self.positive + self.negative
-        return (self.positive - self.negative) / polar if polar else None
+        return net_sentiment(self.positive, self.neutral, self.negative)
 
     @property
     def negative_share(self) -> float | None:

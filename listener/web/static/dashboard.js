@@ -102,7 +102,7 @@ function periodOf(bucket) {
 // What a bar's hover says about its bucket's net sentiment, and why the line has a gap there.
 function netText(row, minimum) {
   if (row.net_sentiment === null) return "n/a (" + row.mentions + " mentions)";
-  const value = (row.net_sentiment > 0 ? "+" : "") + row.net_sentiment.toFixed(2);
+  const value = (row.net_sentiment > 0 ? "+" : "") + row.net_sentiment.toFixed(0);
   if (row.net_sentiment_charted === null) return value + " from " + row.mentions + " mentions: too few for the line (under " + minimum + ")";
   return value + " (" + row.mentions + " mentions)";
 }
@@ -160,7 +160,7 @@ function volumeChart(data) {
     xaxis: { type: "date" },
     yaxis: { title: { text: "mentions" }, rangemode: "tozero" },
     yaxis2: {
-      title: { text: "net sentiment" }, overlaying: "y", side: "right", range: [-1.05, 1.05], zeroline: false,
+      title: { text: "net sentiment" }, overlaying: "y", side: "right", range: [-105, 105], zeroline: false,
       tickmode: "array", tickvals: [-1, -0.5, 0, 0.5, 1], showgrid: false,
     },
   };

@@ -1,0 +1,16 @@
+"""The share of a window's mentions that are negative, judged at the window's own volume."""
+
+from alerts.metrics.base import Metric
+
+
+def _negative_share(window) -> float:  # type: ignore[no-untyped-def]
+    return window.negative / window.total if window.total else 0.0
+
+
+PLUGIN = Metric(
+    name="negative_share",
+    noun="negative mentions (for the volume)",
+    description="the share of mentions that are negative, judged at the window's volume",
+    share=_negative_share,
+    chart=_negative_share,
+)
