@@ -105,7 +105,7 @@ def main() -> None:
         timed(
             "email message with chart",
             args.repeat,
-            lambda: build_message(alert, "a@listener.example", ["b@example.com"], chart=chart_png(alert)).as_bytes(),
+            lambda: build_message(alert, "a@listener.example", ["b@example.com"], alert.window_end, chart=chart_png(alert)).as_bytes(),
         )
         engine.dispose()
 

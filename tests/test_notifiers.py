@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from typing import Any, Callable, Iterator, Sequence
 
 import pytest
@@ -22,6 +23,7 @@ from alerts.notify.notifiers import (
     PermanentError,
     RetryableError,
 )
+from listener.core.clock import SystemClock
 from tests.servers import (
     FakeSlackAPI,
     RecordingHTTPServer,
@@ -42,7 +44,7 @@ def build_notifier(type_name: str, **settings: Any) -> Notifier:
     """Validate settings and build, exactly as the pipeline does."""
     notifier_type = NOTIFIERS.get(type_name)
     validated = notifier_type.settings_model.model_validate(settings)
-    return notifier_type.build(NotifierContext(f"test-{type_name}", validated))
+    return notifier_type.build(NotifierContext(f"test-{type_name}", validated, SystemClock()))
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +118,7 @@ def test_console_marks_the_test_alert_in_its_json_line(tmp_path, capsys) -> None
 
     path = tmp_path / "alerts.jsonl"
     notifier = build_notifier("console", path=str(path))
-    notifier.send(build_test_alert("Acme"))
+    notifier.send(build_test_alert("Acme", datetime(2026, 11, 2, 12, tzinfo=UTC)))
     notifier.send(make_alert())
     test_line, real_line = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
     assert test_line["test"] is True and test_line["title"].startswith("[TEST] ")

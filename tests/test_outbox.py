@@ -9,6 +9,7 @@ import pytest
 
 from alerts.notify.notifiers import PermanentError, RetryableError
 from alerts.notify.outbox import backoff, deliver_due
+from listener.core.clock import SystemClock
 from listener.core.clock import utcnow
 from listener.config import DeliveryConfig
 from listener.core.records import Alert
@@ -149,7 +150,7 @@ def test_slack_failing_twice_then_ok_posts_exactly_once_over_http(store: Store, 
         monkeypatch.setenv("SLACK_WEBHOOK_URL", f"{server.url}/services/T/B/secret")
         slack_type = NOTIFIERS.get("slack")
         settings = slack_type.settings_model.model_validate({"webhook_url": "${SLACK_WEBHOOK_URL}"})
-        slack = slack_type.build(NotifierContext("team-slack", settings))
+        slack = slack_type.build(NotifierContext("team-slack", settings, SystemClock()))
         queue_alert(store, ["team-slack"])
         moment = now
         for _ in range(5):
@@ -220,7 +221,7 @@ def test_bot_token_slack_threads_an_incident_through_the_outbox(store: Store, no
         settings = slack_type.settings_model.model_validate(
             {"token": "${SLACK_BOT_TOKEN}", "channel": "C0ALERTS", "api_url": api.url}
         )
-        slack = {"team-slack": slack_type.build(NotifierContext("team-slack", settings))}
+        slack = {"team-slack": slack_type.build(NotifierContext("team-slack", settings, SystemClock()))}
         api.server.fail_next((503, {"Content-Type": "application/json"}, '{"ok": false}'))
         queue_alert(store, ["team-slack"], 0, incident_key=INCIDENT)
         deliver_due(store, slack, POLICY, now)  # 503: retried

@@ -37,7 +37,6 @@ from alerts.dispatch.routing import receivers_for
 from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
 from alerts.metrics import metric_noun
 from listener.config import DetectionConfig, ListenerConfig, RouteConfig, SilenceConfig
-from listener.core.clock import utcnow
 from listener.core.records import (
     Alert,
     AlertEvidence,
@@ -161,7 +160,7 @@ def detect_brand(
     (`alerts/detect/early.py`); store and queue the messages due, in one transaction.
 
     `now` is the daemon clock (mention time, replayed in the demo); `wall_now`, the real time
-    silences are matched against, defaults to the system clock. `notifiers` are the enabled ones.
+    silences are matched against, defaults to `now` (the app passes its wall clock's time). `notifiers` are the enabled ones.
     """
     if isinstance(policy, DetectionConfig):
         policy = default_policy(policy)
@@ -199,7 +198,7 @@ def detect_brand(
         return DetectionSummary(0)
 
     book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
-    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or utcnow()))
+    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now))
     for firing in _in_order(firings):
         for message in book.observe(firing):
             dispatcher.dispatch(book, message)

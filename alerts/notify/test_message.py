@@ -8,11 +8,18 @@ bypasses the outbox: the verdict is printed, not retried. Every surface marks it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from alerts.notify.notifiers import NOTIFIERS, NotifierContext, NotifierDisabled, PermanentError, RetryableError
+from alerts.notify.notifiers import (
+    NOTIFIERS,
+    NotifierContext,
+    NotifierDisabled,
+    PermanentError,
+    RetryableError,
+)
 from alerts.notify.render import TEST_RULE
 from listener.config import ListenerConfig
+from listener.core.clock import Clock
 from listener.core.records import Alert, AlertEvidence, StoredMention, TermGrowth
 
 WINDOW = timedelta(minutes=15)
@@ -25,9 +32,9 @@ class Verdict:
     message: str
 
 
-def build_test_alert(brand: str, now: datetime | None = None) -> Alert:
+def build_test_alert(brand: str, now: datetime) -> Alert:
     """A realistic spike with made-up evidence; its window ends now, so each run is a new message."""
-    window_end = (now or datetime.now(UTC)).replace(microsecond=0)
+    window_end = now.replace(microsecond=0)
     window_start = window_end - WINDOW
     starts = tuple(window_start - WINDOW * back for back in range(len(CALM_SERIES), -1, -1))
     observed = tuple(float(value) for value in CALM_SERIES) + (42.0,)
@@ -78,7 +85,7 @@ def build_test_alert(brand: str, now: datetime | None = None) -> Alert:
     )
 
 
-def send_test_alert(config: ListenerConfig, receiver: str, now: datetime | None = None) -> Verdict:
+def send_test_alert(config: ListenerConfig, receiver: str, clock: Clock) -> Verdict:
     """Build `receiver` as the daemon would (even if `enabled = false`) and send it the test alert."""
     entry = next((notifier for notifier in config.notifiers if notifier.name == receiver), None)
     if entry is None:
@@ -88,12 +95,12 @@ def send_test_alert(config: ListenerConfig, receiver: str, now: datetime | None 
     settings = notifier_type.settings_model.model_validate(entry.settings)
     label = f"{receiver} ({entry.type})"
     try:
-        notifier = notifier_type.build(NotifierContext(receiver, settings))
+        notifier = notifier_type.build(NotifierContext(receiver, settings, clock))
     except NotifierDisabled as reason:
         return Verdict(False, f"FAILED: {label} cannot run: {reason}")
     brand = config.brands[0].name if config.brands else "Example brand"
     try:
-        reference = notifier.send(build_test_alert(brand, now))
+        reference = notifier.send(build_test_alert(brand, clock.now()))
     except PermanentError as error:
         return Verdict(False, f"FAILED: {label}: {error} (permanent: fix the configuration)")
     except RetryableError as error:

@@ -19,20 +19,29 @@ from functools import cached_property
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from alerts.dispatch.engine import detect_brand, policy_from_config
-from alerts.notify.notifiers import NOTIFIERS, Notifier, NotifierContext, NotifierDisabled
+from alerts.notify.notifiers import (
+    NOTIFIERS,
+    Notifier,
+    NotifierContext,
+    NotifierDisabled,
+)
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
-from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.config import ListenerConfig, SourceConfig
-from listener.core.language import LanguageDetector, build_detector, detect_missing_languages
+from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
+from listener.core.language import (
+    LanguageDetector,
+    build_detector,
+    detect_missing_languages,
+)
 from listener.core.limits import implausible_time
-from listener.sources.matching import mentions_brand
-from listener.core.records import Alert, Mention
 from listener.core.outage import OutageLog
+from listener.core.records import Alert, Mention
+from listener.core.text import clean_optional, clean_text, plural
 from listener.sources import COLLECTORS, Collector, SourceContext
+from listener.sources.matching import mentions_brand
 from listener.storage.database import open_database
 from listener.storage.repository import Store
-from listener.core.text import clean_optional, clean_text, plural
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +69,7 @@ def build_notifiers(config: ListenerConfig) -> tuple[dict[str, Notifier], dict[s
         notifier_type = NOTIFIERS.get(entry.type)
         settings = notifier_type.settings_model.model_validate(entry.settings)
         try:
-            notifiers[entry.name] = notifier_type.build(NotifierContext(entry.name, settings))
+            notifiers[entry.name] = notifier_type.build(NotifierContext(entry.name, settings, SystemClock()))
         except NotifierDisabled as reason:
             disabled[entry.name] = str(reason)
     return notifiers, disabled
@@ -231,8 +240,9 @@ class Pipeline:
         now = self.clock.now()
         for brand in self.config.brands:
             summary = detect_brand(
-                self.store, brand.name, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand.name)
-            )
+                self.store, brand.name, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand.name),
+                wall_now=utcnow(),
+            )  # fmt: skip
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
         if self._scoring_after_replay and self.store.count_unscored() == 0:

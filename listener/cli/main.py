@@ -31,6 +31,7 @@ from listener.config import (
     load_config,
 )
 from listener.core import redaction
+from listener.core.clock import SystemClock
 from listener.storage.database import StorageError, migrate_database, open_database
 from listener.storage.repository import Store
 
@@ -528,7 +529,7 @@ def alerts_test(config_path: str | None, receiver: str) -> None:
     """
     from alerts.notify.test_message import send_test_alert
 
-    verdict = send_test_alert(_load(config_path), receiver)
+    verdict = send_test_alert(_load(config_path), receiver, SystemClock())
     click.echo(verdict.message, err=not verdict.ok)
     if not verdict.ok:
         raise SystemExit(1)

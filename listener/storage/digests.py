@@ -15,9 +15,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from listener.core.clock import utcnow
 from listener.core.records import StoredMention
-from listener.storage.repository import _stored_mention
+from listener.storage.repository import stored_mention
 from listener.storage.schema import AlertRow, DigestSentRow, MentionBrandRow, MentionRow
 
 
@@ -56,7 +55,7 @@ class DigestStore:
         else:
             query = query.order_by(reach.desc(), (MentionRow.likes + MentionRow.shares + MentionRow.replies).desc(), MentionRow.id)
         with Session(self.engine) as session:
-            return [_stored_mention(row, (brand,)) for row in session.scalars(query.limit(limit))]
+            return [stored_mention(row, (brand,)) for row in session.scalars(query.limit(limit))]
 
     def alerts_between(self, brand: str, start: datetime, end: datetime) -> list[PeriodAlert]:
         """Alerts whose window started in [start, end), oldest first."""
@@ -75,7 +74,9 @@ class DigestStore:
         with Session(self.engine) as session:
             return session.get(DigestSentRow, (digest, brand, period_start)) is not None
 
-    def record_sent(self, digest: str, brand: str, period_start: datetime, period_end: datetime, recipients: list[str]) -> None:
+    def record_sent(
+        self, digest: str, brand: str, period_start: datetime, period_end: datetime, recipients: list[str], sent_at: datetime
+    ) -> None:
         """Remember a sent period; recording it twice (two daemons) is harmless."""
         values = {
             "digest": digest,
@@ -83,7 +84,7 @@ class DigestStore:
             "period_start": period_start,
             "period_end": period_end,
             "recipients": recipients,
-            "sent_at": utcnow(),
+            "sent_at": sent_at,
         }
         with Session(self.engine) as session, session.begin():
             dialect = session.get_bind().dialect.name

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, sessionmaker
 
-from listener.core.clock import utcnow
+from listener.core.clock import Clock, SystemClock
 from listener.core.limits import storable
 from listener.core.records import (
     SENTIMENT_LABELS,
@@ -65,8 +65,11 @@ def labelled_count(label: Any, name: str) -> Any:
     return func.sum(case((label == name, 1), else_=0))
 
 class Store:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, clock: Clock | None = None):
+        """`clock` gives the bookkeeping times (when a batch was stored, a mention scored, an
+        alert delivered): the app passes its wall clock; tests pass a `ManualClock`."""
         self.engine = engine
+        self._clock: Clock = clock or SystemClock()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         """`self._sessions()` reads; `self._sessions.begin()` writes, holding SQLite's write lock throughout."""
         if engine.dialect.name == "sqlite":
@@ -92,7 +95,7 @@ class Store:
         columns hold, and a mention the columns cannot hold at all (`listener.core.limits`) is logged and
         left out: one such mention must not fail the batch, and with its cursor every later poll.
         """
-        now = utcnow()
+        now = self._clock.now()
         new_count = 0
         with self._sessions.begin() as session:
             batch = _storable(_dedupe(mentions))
@@ -310,7 +313,7 @@ class Store:
         The language is written between the rollup's subtract and add, so a mention moves from the
         unknown-language rollup bucket to its language's in the same step.
         """
-        now = utcnow()
+        now = self._clock.now()
         scores = list(scores)
         with self._sessions.begin() as session:
             touched = [mention_id for mention_id, _ in scores] + list(languages or {})
@@ -434,7 +437,7 @@ class Store:
             return []
         with self._sessions() as session:
             rows = {row.id: row for row in session.scalars(select(MentionRow).where(MentionRow.id.in_(ids)))}
-            return [_stored_mention(rows[i]) for i in ids if i in rows]
+            return [stored_mention(rows[i]) for i in ids if i in rows]
 
     # -- alert evidence ---------------------------------------------------------------------
 
@@ -481,7 +484,7 @@ class Store:
     ) -> Alert | None:
         """Advance the detector and, if it fired, store the alert and queue one delivery per
         notifier, all in one transaction: a restart can neither re-fire nor drop the alert."""
-        now = utcnow()
+        now = self._clock.now()
         stored: Alert | None = None
         with self._sessions.begin() as session:
             _save_detector_state(session, brand, rule, state)
@@ -572,7 +575,7 @@ class Store:
                 )
                 .limit(limit)
             ).all()
-            return [_stored_mention(row, (brand,)) for row in rows]
+            return [stored_mention(row, (brand,)) for row in rows]
 
     def open_incidents(self, brand: str) -> list[IncidentState]:
         with self._sessions() as session:
@@ -599,7 +602,7 @@ class Store:
         """One detection pass of a brand in one transaction: every rule's progress, the incidents'
         state, and each message with its outbox rows. A crash before the commit re-runs the whole
         pass; after it, nothing is judged or sent twice. Returns the messages newly stored."""
-        now = utcnow()
+        now = self._clock.now()
         stored: list[Alert] = []
         with self._sessions.begin() as session:
             for rule, state in states.items():
@@ -639,7 +642,7 @@ class Store:
                 rule=rule,
                 reason=reason,
                 created_by=created_by,
-                created_at=utcnow(),
+                created_at=self._clock.now(),
                 starts_at=starts_at,
                 ends_at=ends_at,
             )
@@ -684,7 +687,7 @@ class Store:
     def mark_delivered(self, delivery_id: int, reference: str | None = None, thread_key: str | None = None) -> None:
         """Record a delivery with the receiver's `reference` for the message (Slack ts, Message-ID),
         filed under `thread_key` (the incident) so that follow-ups can find it."""
-        now = utcnow()
+        now = self._clock.now()
         with self._sessions.begin() as session:
             session.execute(
                 update(OutboxRow)
@@ -806,7 +809,7 @@ def _bucket_index(session: Session, column: Any, origin: datetime, seconds: floa
     raise NotImplementedError(f"window counts are not implemented for the {dialect} dialect")
 
 
-def _stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMention:
+def stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMention:
     sentiment = None
     if row.sentiment_label is not None:
         sentiment = Sentiment(row.sentiment_label, row.sentiment_score or 0.0, row.sentiment_confidence or 0.0)  # type: ignore[arg-type]

@@ -15,23 +15,31 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from listener.storage.queries import Analytics, QueryError
 from listener.config import ListenerConfig
+from listener.core.clock import Clock
 from listener.storage.database import open_database
+from listener.storage.queries import Analytics, QueryError
 from listener.storage.repository import Store
 from listener.storage.web_sessions import WebSessionStore
 from listener.web import api, pages
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
 from listener.web.hardening import HardeningMiddleware, allowed_hosts
-from listener.web.plotly_asset import CACHE_FOREVER, PLOTLY_JS, accepts_gzip, plotly_gzipped, plotly_url
+from listener.web.plotly_asset import (
+    CACHE_FOREVER,
+    PLOTLY_JS,
+    accepts_gzip,
+    plotly_gzipped,
+    plotly_url,
+)
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 
-def create_app(config: ListenerConfig, store: Store | None = None, host: str | None = None) -> FastAPI:
+def create_app(config: ListenerConfig, store: Store | None = None, host: str | None = None, clock: Clock | None = None) -> FastAPI:
     """The web app over `store` (by default, the configured database), listening on `host` (by
-    default [web] host), which it also accepts as the Host header."""
+    default [web] host), which it also accepts as the Host header. `clock` times sessions, logins
+    and download names (the system clock unless a test passes one)."""
     store = store or Store(open_database(config.storage.url))
     app = FastAPI(
         title="social-listener API",
@@ -45,7 +53,7 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
     app.state.config = config
     app.state.store = store
     app.state.analytics = Analytics(store, config.clock.max_future)
-    app.state.auth = Authenticator(config.web, WebSessionStore(store.engine))
+    app.state.auth = Authenticator(config.web, WebSessionStore(store.engine), clock=clock)
     if not config.web.users and not config.web.api_tokens:
         log.warning("dashboard: no [web] users or api_tokens are configured, so nobody can log in")
     app.add_middleware(

@@ -15,7 +15,7 @@ import os
 import secrets
 import threading
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -24,6 +24,7 @@ from fastapi import HTTPException, Request, status
 
 from listener.config import WebConfig
 from listener.config.types import SecretRef
+from listener.core.clock import Clock, SystemClock
 from listener.storage.web_sessions import WebSessionStore
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,9 @@ class Authenticator:
     stays responsive, while the excess logins are refused within a quarter second (LoginBusy).
     By default half the cores check passwords."""
 
-    def __init__(self, web: WebConfig, sessions: WebSessionStore, hash_slots: int | None = None):
+    def __init__(self, web: WebConfig, sessions: WebSessionStore, hash_slots: int | None = None, clock: Clock | None = None):
         self.web = web
+        self.clock: Clock = clock or SystemClock()
         self.sessions = sessions
         self.throttle = LoginThrottle()
         self._hash_slots = threading.BoundedSemaphore(hash_slots or max(1, (os.cpu_count() or 2) // 2))
@@ -130,7 +132,7 @@ class Authenticator:
 
     def log_in(self, request: Request, username: str) -> None:
         """A fresh session (and CSRF token) per login, so no session fixation."""
-        now = datetime.now(UTC)
+        now = self.clock.now()
         request.session.clear()
         request.session[SESSION_FIELD] = self.sessions.start(username, now, now + self.web.session_max_age)
 
@@ -157,7 +159,7 @@ class Authenticator:
         session_id = request.session.get(SESSION_FIELD)
         if not isinstance(session_id, str):
             return None
-        user = self.sessions.user(session_id, datetime.now(UTC))
+        user = self.sessions.user(session_id, self.clock.now())
         return user if user is not None and user in self.web.users else None
 
 

@@ -8,7 +8,7 @@ into the page with textContent.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from listener.core.terms import brand_words
 from alerts.notify.render import kind_label
-from listener.storage.queries import AlertRecord, Analytics, MentionFilter, SeriesRow
-from listener.core.buckets import BUCKETS, Bucket, bucket_next
 from listener.config import ListenerConfig
+from listener.core.buckets import BUCKETS, Bucket, bucket_next
+from listener.core.terms import brand_words
+from listener.storage.queries import AlertRecord, Analytics, MentionFilter, SeriesRow
 from listener.web.auth import (
     LoginBusy,
     authenticator,
@@ -61,7 +61,8 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token_field)
-    auth, now, client = authenticator(request), datetime.now(UTC), client_address(request)
+    auth = authenticator(request)
+    now, client = auth.clock.now(), client_address(request)
     if wait := auth.throttle.blocked_for(client, username, now):
         minutes = max(1, round(wait.total_seconds() / 60))
         message = f"Too many failed logins from here: try again in {minutes} minute{'s' if minutes > 1 else ''}."

@@ -14,9 +14,10 @@ from typing import Any, Callable, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from listener.core import redaction
-from listener.core.records import Alert
 from listener.config.types import Secret, SecretRef
+from listener.core import redaction
+from listener.core.clock import Clock
+from listener.core.records import Alert
 
 
 class NotifierSettings(BaseModel):
@@ -51,7 +52,7 @@ class NotifierDisabled(Exception):
     """The notifier is configured but cannot run yet, e.g. its secret's environment variable is unset."""
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Retry-After as seconds: either delay-seconds or an HTTP date (RFC 9110 allows both)."""
     if value is None or not value.strip():
         return None
@@ -65,7 +66,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
+    return max((moment - now).total_seconds(), 0.0)
 
 
 def hide_in_library_logs(secret: str, logger_name: str) -> None:
@@ -96,6 +97,8 @@ class Notifier(Protocol):
 class NotifierContext:
     name: str
     settings: Any
+    clock: Clock
+    """The wall clock: for an email's Date, a webhook's signed timestamp, a Retry-After date."""
 
 
 @dataclass(frozen=True)

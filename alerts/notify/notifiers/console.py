@@ -15,10 +15,23 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from alerts.notify.notifiers.base import NotifierContext, NotifierSettings, NotifierType, PermanentError, RetryableError
-from alerts.notify.render import TEST_RULE, alert_text, alert_title, clean_text, truncate, web_url
-from listener.core.records import Alert, AlertEvidence, StoredMention
+from alerts.notify.notifiers.base import (
+    NotifierContext,
+    NotifierSettings,
+    NotifierType,
+    PermanentError,
+    RetryableError,
+)
+from alerts.notify.render import (
+    TEST_RULE,
+    alert_text,
+    alert_title,
+    clean_text,
+    truncate,
+    web_url,
+)
 from listener.config.types import ConfigPath
+from listener.core.records import Alert, AlertEvidence, StoredMention
 
 
 class ConsoleSettings(NotifierSettings):

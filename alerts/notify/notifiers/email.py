@@ -12,13 +12,14 @@ import hashlib
 import logging
 import smtplib
 import ssl
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from typing import Literal
 
 from pydantic import Field, field_validator
 
+from alerts.notify.chart import chart_png
 from alerts.notify.notifiers.base import (
     NotifierContext,
     NotifierDisabled,
@@ -28,10 +29,10 @@ from alerts.notify.notifiers.base import (
     RetryableError,
     value_or_reference,
 )
-from alerts.notify.chart import chart_png
 from alerts.notify.render import alert_html, alert_text, alert_title
-from listener.core.records import Alert
 from listener.config.types import Secret, SecretRef
+from listener.core.clock import Clock
+from listener.core.records import Alert
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def build_message(
     alert: Alert,
     sender: str,
     recipients: list[str],
-    now: datetime | None = None,
+    now: datetime,
     thread: str | None = None,
     chart: bytes | None = None,
 ) -> EmailMessage:
@@ -109,7 +110,7 @@ def build_message(
     message["Subject"] = alert_title(alert)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(alert, sender)
     if thread is not None:
         message["In-Reply-To"] = thread
@@ -143,8 +144,10 @@ class EmailNotifier:
         settings: EmailSettings,
         host: str,
         credentials: tuple[str, str] | None,
+        clock: Clock,
     ):
         self.name = name
+        self._clock = clock
         self.settings = settings
         self._host = host
         self._credentials = credentials
@@ -155,7 +158,7 @@ class EmailNotifier:
     def send(self, alert: Alert, thread: str | None = None) -> str:
         """Send one message; its Message-ID is the reference follow-ups of the incident reply to."""
         settings = self.settings
-        message = build_message(alert, settings.sender, settings.recipients, thread=thread, chart=_chart(alert))
+        message = build_message(alert, settings.sender, settings.recipients, self._clock.now(), thread=thread, chart=_chart(alert))
         self.send_message(message, settings.recipients)
         return str(message["Message-ID"])
 
@@ -290,7 +293,7 @@ def build(context: NotifierContext) -> EmailNotifier:
             "or leave both unset to send without logging in"
         )
     credentials = (username, password) if username is not None and password is not None else None
-    return EmailNotifier(context.name, settings, host, credentials)
+    return EmailNotifier(context.name, settings, host, credentials, context.clock)
 
 
 PLUGIN = NotifierType(name="email", settings_model=EmailSettings, build=build)

@@ -27,9 +27,10 @@ from alerts.notify.notifiers.base import (
     parse_retry_after,
 )
 from alerts.notify.render import clean_text, slack_payload, truncate
+from listener.config.types import Secret
+from listener.core.clock import Clock
 from listener.core.records import Alert
 from listener.core.redaction import redact
-from listener.config.types import Secret
 
 # Silenced: the SDK logs the request URL (our secret). Failures reach the outbox log as our exceptions.
 _sdk_log = logging.getLogger(f"{__name__}.sdk")
@@ -77,8 +78,9 @@ class SlackWebhookNotifier:
     """Posts through an incoming webhook. Webhooks return no message id, so nothing can thread:
     a follow-up is a standalone message that names its incident."""
 
-    def __init__(self, name: str, webhook_url: str, timeout: float):
+    def __init__(self, name: str, webhook_url: str, timeout: float, clock: Clock):
         self.name = name
+        self._clock = clock
         self._webhook_url = webhook_url
         # retry_handlers=[]: the outbox owns retries; the SDK's own would double them and log the URL.
         self._client = WebhookClient(webhook_url, timeout=timeout, logger=_sdk_log, retry_handlers=[])
@@ -97,7 +99,7 @@ class SlackWebhookNotifier:
             return None
         detail = f"Slack webhook answered HTTP {status}: {self._redact(truncate(clean_text(response.body or ''), 200))}"
         if status == 429:
-            retry_after = parse_retry_after(_header(response.headers, "Retry-After"))
+            retry_after = parse_retry_after(_header(response.headers, "Retry-After"), self._clock.now())
             raise RetryableError(detail, retry_after=retry_after)
         if status >= 500:
             raise RetryableError(detail)
@@ -131,10 +133,11 @@ def _header(headers: object, name: str) -> str | None:
 class SlackBotNotifier:
     """Posts with a bot token through chat.postMessage; follow-ups reply in the first message's thread."""
 
-    def __init__(self, name: str, token: str, channel: str, api_url: str, timeout: float):
+    def __init__(self, name: str, token: str, channel: str, api_url: str, timeout: float, clock: Clock):
         from slack_sdk import WebClient
 
         self.name = name
+        self._clock = clock
         self.channel = channel
         self._token = token
         # retry_handlers=[]: the outbox owns retries.
@@ -183,7 +186,7 @@ class SlackBotNotifier:
         code = _error_code(response)
         detail = f"Slack API answered HTTP {status}" + (f": {self._redact(truncate(clean_text(str(code)), 200))}" if code else "")
         if status == 429 or code == "ratelimited":
-            return RetryableError(detail, retry_after=parse_retry_after(_header(getattr(response, "headers", {}), "Retry-After")))
+            return RetryableError(detail, retry_after=parse_retry_after(_header(getattr(response, "headers", {}), "Retry-After"), self._clock.now()))
         if status >= 500 or code in RETRYABLE_API_ERRORS:
             return RetryableError(detail)
         return PermanentError(f"{detail}; {_api_hint(code, self.channel)}")
@@ -218,7 +221,7 @@ def build(context: NotifierContext) -> SlackNotifier:
         if token is None:
             raise NotifierDisabled(f"set {settings.token.variable} to enable it (the Slack bot token)")
         channel = (settings.channel or "").strip()  # the settings model requires it with a token
-        return SlackBotNotifier(context.name, token.strip(), channel, settings.api_url, settings.timeout)
+        return SlackBotNotifier(context.name, token.strip(), channel, settings.api_url, settings.timeout, context.clock)
     assert settings.webhook_url is not None  # the settings model requires one of the two
     variable = settings.webhook_url.variable
     webhook_url = settings.webhook_url.resolve()
@@ -228,7 +231,7 @@ def build(context: NotifierContext) -> SlackNotifier:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         # The value itself is never shown: it is a secret, even when it is a malformed one.
         raise NotifierDisabled(f"{variable} is set but is not an https:// URL; set it to the Slack webhook URL")
-    return SlackWebhookNotifier(context.name, webhook_url.strip(), settings.timeout)
+    return SlackWebhookNotifier(context.name, webhook_url.strip(), settings.timeout, context.clock)
 
 
 PLUGIN = NotifierType(name="slack", settings_model=SlackSettings, build=build)

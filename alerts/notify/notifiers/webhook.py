@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,10 +29,18 @@ from alerts.notify.notifiers.base import (
     parse_retry_after,
     value_or_reference,
 )
-from alerts.notify.render import TEST_RULE, alert_title, clean_text, format_ratio, truncate, web_url
+from alerts.notify.render import (
+    TEST_RULE,
+    alert_title,
+    clean_text,
+    format_ratio,
+    truncate,
+    web_url,
+)
+from listener.config.types import Secret, SecretRef
+from listener.core.clock import Clock
 from listener.core.records import Alert
 from listener.core.redaction import redact
-from listener.config.types import Secret, SecretRef
 
 SCHEMA_VERSION = 1
 SIGNATURE_HEADER = "X-Listener-Signature"
@@ -133,19 +140,20 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify_signature(
-    secret: str, timestamp: str, body: bytes, received: str, tolerance: float = 300, now: float | None = None
+    secret: str, timestamp: str, body: bytes, received: str, now: float, tolerance: float = 300
 ) -> bool:
     """What a receiver does: recompute, compare in constant time, refuse stale timestamps (replays)."""
     try:
-        age = abs((now if now is not None else time.time()) - int(timestamp))
+        age = abs(now - int(timestamp))
     except ValueError:
         return False
     return age <= tolerance and hmac.compare_digest(signature(secret, timestamp, body), received)
 
 
 class WebhookNotifier:
-    def __init__(self, name: str, url: str, secret: str, timeout: float):
+    def __init__(self, name: str, url: str, secret: str, timeout: float, clock: Clock):
         self.name = name
+        self._clock = clock
         self._url = url
         self._secret = secret
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True)
@@ -156,7 +164,7 @@ class WebhookNotifier:
     def send(self, alert: Alert, thread: str | None = None) -> None:
         """POST the signed alert. Receivers thread on `incident_key`; `thread` has nothing to add."""
         body = encode_body(webhook_payload(alert))
-        timestamp = str(int(time.time()))
+        timestamp = str(int(self._clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "social-listener",
@@ -174,7 +182,7 @@ class WebhookNotifier:
             return None
         detail = f"webhook answered HTTP {status}: {self._redact(truncate(clean_text(response.text), 200))}"
         if status in RETRYABLE_STATUSES or status >= 500:
-            raise RetryableError(detail, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+            raise RetryableError(detail, retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock.now()))
         if 300 <= status < 400:
             raise PermanentError(f"{detail}; redirects are not followed: configure the final URL")
         raise PermanentError(f"{detail}; check the URL and that the receiver knows the signing secret")
@@ -205,7 +213,7 @@ def build(context: NotifierContext) -> WebhookNotifier:
     secret = settings.secret.resolve()
     if secret is None:
         raise NotifierDisabled(f"set {settings.secret.variable} to the signing secret to enable it")
-    return WebhookNotifier(context.name, str(url), secret, settings.timeout)
+    return WebhookNotifier(context.name, str(url), secret, settings.timeout, context.clock)
 
 
 PLUGIN = NotifierType(name="webhook", settings_model=WebhookSettings, build=build)

@@ -25,10 +25,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from listener.config import DigestConfig, ListenerConfig
 from listener.app.digests.render import build_message
-from listener.core.clock import utcnow
-from listener.app.digests.report import Period, build_report, latest_period, period_of_days
+from listener.app.digests.report import (
+    Period,
+    build_report,
+    latest_period,
+    period_of_days,
+)
+from listener.config import DigestConfig, ListenerConfig
+from listener.core.clock import SystemClock, utcnow
 from listener.storage.digests import DigestStore
 from listener.storage.repository import Store
 
@@ -102,7 +107,7 @@ class Digests:
                     log.error("digest %s for %s (%s) not sent: %s", digest.name, brand, period.label, error)
                     self.failures += 1
                     continue
-                self.ledger.record_sent(digest.name, brand, period.start, period.end, recipients)
+                self.ledger.record_sent(digest.name, brand, period.start, period.end, recipients, utcnow())
                 log.info("digest %s for %s (%s) sent to %s", digest.name, brand, period.label, ", ".join(recipients))
                 sent.append((digest.name, brand, period))
         return sent
@@ -124,7 +129,7 @@ class Digests:
 
         entry = next(entry for entry in self.config.notifiers if entry.name == digest.notifier)
         try:
-            return build(NotifierContext(entry.name, EmailSettings.model_validate(entry.settings)))
+            return build(NotifierContext(entry.name, EmailSettings.model_validate(entry.settings), SystemClock()))
         except NotifierDisabled as disabled:
             raise DigestError(f"email notifier {entry.name!r} is not enabled: {disabled}") from None
 
