@@ -24,10 +24,6 @@ class OutageLog:
         self._last_logged = 0.0
         self._failures = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self._started is not None
-
     def failed(self, error: BaseException) -> None:
         now = self.clock()
         self._failures += 1

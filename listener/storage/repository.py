@@ -424,10 +424,6 @@ class Store:
         with self._sessions() as session:
             return session.scalar(select(func.min(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand))
 
-    def last_mention_time(self, brand: str) -> datetime | None:
-        with self._sessions() as session:
-            return session.scalar(select(func.max(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand))
-
     def top_negative_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[StoredMention]:
         """The negative mentions most people saw: by author reach, then engagement."""
         return self.top_negative_mentions_in(brand, start, end, limit)

@@ -22,16 +22,13 @@ from alerts.notify.notifiers.base import (
     PermanentError,
     RetryableError,
 )
+from alerts.notify.payload import alert_fields, mention_fields, term_fields
 from alerts.notify.render import (
-    TEST_RULE,
     alert_text,
-    alert_title,
     clean_text,
-    truncate,
-    web_url,
 )
 from listener.config.types import ConfigPath
-from listener.core.records import Alert, AlertEvidence, StoredMention
+from listener.core.records import Alert, AlertEvidence
 
 
 class ConsoleSettings(NotifierSettings):
@@ -45,44 +42,14 @@ def alert_record(alert: Alert) -> dict[str, Any]:
     """The alert as one JSON object that `jq` can read on its own: what the message says (title,
     text), the numbers, the evidence and the top mentions with their text.
 
-    Mention text, authors and terms are attacker-controlled: they pass through `clean_text` (no
-    control characters, no line or bidi separators) and are then escaped by the JSON encoder.
-    `test` is true only for `listener alerts test`'s made-up alert, so a consumer can drop it.
+    The fields, mentions and terms are `alerts/notify/payload.py`'s, as in the webhook's body.
     """
     return {
-        "key": alert.key,
-        "kind": alert.kind,
-        "test": alert.rule == TEST_RULE,
-        "title": alert_title(alert),
-        "incident_key": alert.incident_key or alert.key,
-        "brand": alert.brand,
-        "rule": alert.rule,
-        "metric": alert.metric,
-        "severity": alert.severity,
-        "window_start": alert.window_start.isoformat(),
-        "window_end": alert.window_end.isoformat(),
-        "observed": alert.observed,
-        "expected": alert.expected,
-        "negative_share": alert.negative_share,
-        "score": alert.score,
+        **alert_fields(alert),
         "evidence": _evidence_record(alert.evidence),
-        "top_mentions": [_mention_record(mention) for mention in alert.top_mentions],
+        "top_mentions": [mention_fields(mention) for mention in alert.top_mentions],
         "text": alert_text(alert),
     }
-
-
-def _mention_record(mention: StoredMention) -> dict[str, Any]:
-    return {
-        "id": mention.id,
-        "source": clean_text(mention.source),
-        "external_id": clean_text(mention.external_id),
-        "url": web_url(mention.url),
-        "author": clean_text(mention.author) if mention.author else None,
-        "author_reach": mention.author_reach,
-        "created_at": mention.created_at.isoformat(),
-        "text": truncate(clean_text(mention.text)),
-    }
-
 
 def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
     if evidence is None:
@@ -91,10 +58,7 @@ def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
         "window_starts": [start.isoformat() for start in evidence.window_starts],
         "observed_series": list(evidence.observed_series),
         "expected_series": list(evidence.expected_series),
-        "driving_terms": [
-            {"term": clean_text(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
-            for growth in evidence.driving_terms
-        ],
+        "driving_terms": [term_fields(growth) for growth in evidence.driving_terms],
         "sources": [[clean_text(name), count] for name, count in evidence.sources],
         "languages": [[clean_text(name), count] for name, count in evidence.languages],
         "counted_until": evidence.counted_until.isoformat() if evidence.counted_until else None,

@@ -29,13 +29,11 @@ from alerts.notify.notifiers.base import (
     parse_retry_after,
     value_or_reference,
 )
+from alerts.notify.payload import alert_fields, mention_fields, term_fields
 from alerts.notify.render import (
-    TEST_RULE,
-    alert_title,
     clean_text,
     format_ratio,
     truncate,
-    web_url,
 )
 from listener.config.types import Secret, SecretRef
 from listener.core.clock import Clock
@@ -76,23 +74,9 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     evidence = alert.evidence
     return {
         "version": SCHEMA_VERSION,
-        "test": alert.rule == TEST_RULE,
-        "kind": alert.kind,
-        "key": alert.key,
-        "incident_key": alert.incident_key or alert.key,
-        "title": alert_title(alert),
-        "brand": alert.brand,
-        "rule": alert.rule,
-        "metric": alert.metric,
-        "severity": alert.severity,
-        "window_start": alert.window_start.isoformat(),
-        "window_end": alert.window_end.isoformat(),
-        "observed": alert.observed,
-        "expected": alert.expected,
+        **alert_fields(alert),
         "ratio": None if alert.expected <= 0 else round(alert.observed / alert.expected, 3),
         "ratio_text": format_ratio(alert),
-        "negative_share": alert.negative_share,
-        "score": alert.score,
         "evidence": None
         if evidence is None
         else {
@@ -102,30 +86,13 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
                     evidence.window_starts, evidence.observed_series, evidence.expected_series
                 )
             ],
-            "driving_terms": [
-                {"term": clean_text(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
-                for growth in evidence.driving_terms
-            ],
-            "sources": [{"name": name, "count": count} for name, count in evidence.sources],
+            "driving_terms": [term_fields(growth) for growth in evidence.driving_terms],
+            "sources": [{"name": clean_text(name), "count": count} for name, count in evidence.sources],
             "languages": [{"code": clean_text(code), "count": count} for code, count in evidence.languages],
             "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
         },
-        "top_mentions": [
-            {
-                "id": mention.id,
-                "source": mention.source,
-                "external_id": mention.external_id,
-                "url": web_url(mention.url),
-                "author": clean_text(mention.author) if mention.author else None,
-                "author_reach": mention.author_reach,
-                "language": mention.language,
-                "created_at": mention.created_at.isoformat(),
-                "text": truncate(clean_text(mention.text)),
-            }
-            for mention in alert.top_mentions
-        ],
+        "top_mentions": [mention_fields(mention) for mention in alert.top_mentions],
     }
-
 
 def encode_body(payload: dict[str, Any]) -> bytes:
     """Compact JSON with `<`, `>`, `&` escaped as \\u003c etc.: the same data, inert if pasted into HTML."""
@@ -137,17 +104,6 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     """`sha256=` + hex HMAC-SHA256 of `timestamp.body` under `secret`."""
     digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str, timestamp: str, body: bytes, received: str, now: float, tolerance: float = 300
-) -> bool:
-    """What a receiver does: recompute, compare in constant time, refuse stale timestamps (replays)."""
-    try:
-        age = abs(now - int(timestamp))
-    except ValueError:
-        return False
-    return age <= tolerance and hmac.compare_digest(signature(secret, timestamp, body), received)
 
 
 class WebhookNotifier:

@@ -11,7 +11,7 @@ import html
 import io
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
@@ -221,13 +221,13 @@ def digest_message_id(report: DigestReport, sender: str) -> str:
     return f"<digest.{digest}@{domain}>"
 
 
-def build_message(report: DigestReport, sender: str, recipients: Sequence[str], now: datetime | None = None) -> EmailMessage:
+def build_message(report: DigestReport, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "social-listener.invalid"
     message = EmailMessage()
     message["Subject"] = subject(report)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = digest_message_id(report, sender)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_text(report))

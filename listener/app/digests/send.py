@@ -33,12 +33,12 @@ from listener.app.digests.report import (
     period_of_days,
 )
 from listener.config import DigestConfig, ListenerConfig
-from listener.core.clock import SystemClock, utcnow
+from listener.core.clock import utcnow
 from listener.storage.digests import DigestStore
 from listener.storage.repository import Store
 
 if TYPE_CHECKING:
-    from alerts.notify.notifiers.email import EmailNotifier
+    from alerts.notify.mail import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -114,22 +114,23 @@ class Digests:
 
     def send(self, digest: DigestConfig, brand: str, period: Period, recipients: Sequence[str] | None = None) -> list[str]:
         """Build and send one digest now (not recorded: `run_due` records scheduled sends)."""
-        notifier = self._notifier(digest)
-        to = list(recipients or digest.recipients or notifier.settings.recipients)
+        mailer = self._mailer(digest)
+        to = list(recipients or digest.recipients or mailer.settings.recipients)
         invalid = [address for address in to if "@" not in parseaddr(address)[1]]
         if invalid:
             raise DigestError(f"{invalid[0]!r} is not an email address such as marketing@example.com")
         report = build_report(self.config, self.engine, digest, brand, period)
-        notifier.send_message(build_message(report, notifier.settings.sender, to), to)
+        mailer.send_message(build_message(report, mailer.settings.sender, to, utcnow()), to)
         return to
 
-    def _notifier(self, digest: DigestConfig) -> EmailNotifier:
-        from alerts.notify.notifiers import NotifierContext, NotifierDisabled
-        from alerts.notify.notifiers.email import EmailSettings, build
+    def _mailer(self, digest: DigestConfig) -> Mailer:
+        """The SMTP server, login and sender of the email notifier the digest names."""
+        from alerts.notify.mail import MailSettings, build_mailer
+        from alerts.notify.notifiers import NotifierDisabled
 
         entry = next(entry for entry in self.config.notifiers if entry.name == digest.notifier)
         try:
-            return build(NotifierContext(entry.name, EmailSettings.model_validate(entry.settings), SystemClock()))
+            return build_mailer(entry.name, MailSettings.model_validate(entry.settings))
         except NotifierDisabled as disabled:
             raise DigestError(f"email notifier {entry.name!r} is not enabled: {disabled}") from None
 

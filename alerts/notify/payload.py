@@ -1,0 +1,54 @@
+"""The alert as data, for the notifiers whose readers are programs (the console's JSON lines, the
+webhook's body): one definition of the alert's fields, its top mentions and its driving terms.
+
+Mention text, authors, sources and terms are attacker-controlled: they pass through `clean_text`
+(no control characters, no line or bidi separators), and links through `web_url`, before the JSON
+encoder escapes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.notify.render import TEST_RULE, alert_title, clean_text, truncate, web_url
+from listener.core.records import Alert, StoredMention, TermGrowth
+
+
+def alert_fields(alert: Alert) -> dict[str, Any]:
+    """What identifies the alert and its numbers. `test` is true only for `listener alerts
+    test`'s made-up alert, so a consumer can drop it."""
+    return {
+        "key": alert.key,
+        "kind": alert.kind,
+        "test": alert.rule == TEST_RULE,
+        "title": alert_title(alert),
+        "incident_key": alert.incident_key or alert.key,
+        "brand": alert.brand,
+        "rule": alert.rule,
+        "metric": alert.metric,
+        "severity": alert.severity,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "observed": alert.observed,
+        "expected": alert.expected,
+        "negative_share": alert.negative_share,
+        "score": alert.score,
+    }
+
+
+def mention_fields(mention: StoredMention) -> dict[str, Any]:
+    return {
+        "id": mention.id,
+        "source": clean_text(mention.source),
+        "external_id": clean_text(mention.external_id),
+        "url": web_url(mention.url),
+        "author": clean_text(mention.author) if mention.author else None,
+        "author_reach": mention.author_reach,
+        "language": clean_text(mention.language) if mention.language else None,
+        "created_at": mention.created_at.isoformat(),
+        "text": truncate(clean_text(mention.text)),
+    }
+
+
+def term_fields(growth: TermGrowth) -> dict[str, Any]:
+    return {"term": clean_text(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
