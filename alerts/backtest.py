@@ -36,7 +36,9 @@ PAGES = ("firing", "escalation")
 
 
 @dataclass(frozen=True)
-class SeriesPoint:
+class CountRow:
+    """One `timestamp,value` row of a backtest series."""
+
     timestamp: str
     value: float
     line: int = 0
@@ -62,7 +64,7 @@ class SeriesError(ValueError):
     """The input is not a `timestamp,value` CSV; says which line and why."""
 
 
-def read_series(stream: TextIO, name: str = "<input>") -> list[SeriesPoint]:
+def read_series(stream: TextIO, name: str = "<input>") -> list[CountRow]:
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
@@ -90,7 +92,7 @@ def read_series(stream: TextIO, name: str = "<input>") -> list[SeriesPoint]:
         if previous is not None and moment <= previous:
             raise SeriesError(f"{name}: line {line_number}: timestamp {timestamp} does not come after the line before's")
         previous = moment
-        points.append(SeriesPoint(timestamp, value, line_number))
+        points.append(CountRow(timestamp, value, line_number))
     return points
 
 
@@ -106,7 +108,7 @@ def series_interval(times: Sequence[datetime]) -> timedelta:
 
 
 def backtest(
-    points: Sequence[SeriesPoint], rule: DetectionConfig, grouping: GroupingPolicy | None = None
+    points: Sequence[CountRow], rule: DetectionConfig, grouping: GroupingPolicy | None = None
 ) -> Iterator[BacktestRow]:
     """The CSV rows: each window's score, and 1 where the daemon opens an incident (see `replay`)."""
     for window in replay(points, rule, grouping):
@@ -114,7 +116,7 @@ def backtest(
 
 
 def replay(
-    points: Sequence[SeriesPoint], rule: DetectionConfig, grouping: GroupingPolicy | None = None
+    points: Sequence[CountRow], rule: DetectionConfig, grouping: GroupingPolicy | None = None
 ) -> Iterator[ReplayedWindow]:
     """Judge the series as the daemon would, window by window, feeding its incident book.
 
@@ -176,7 +178,7 @@ def _send(book: IncidentBook, messages: Sequence[Message], policy: GroupingPolic
         yield message
 
 
-def _require_regular(points: Sequence[SeriesPoint], times: Sequence[datetime], interval: timedelta) -> None:
+def _require_regular(points: Sequence[CountRow], times: Sequence[datetime], interval: timedelta) -> None:
     """One row per window: the seasonal neighbours of a row are found by counting rows."""
     for point, earlier, later in zip(points[1:], times, times[1:]):
         if later - earlier != interval:
@@ -212,7 +214,7 @@ def rule_settings(config: ListenerConfig, rule_name: str | None) -> DetectionCon
     return rules[rule_name].detection
 
 
-def summary(rows: Sequence[BacktestRow], points: Sequence[SeriesPoint], rule: DetectionConfig) -> str:
+def summary(rows: Sequence[BacktestRow], points: Sequence[CountRow], rule: DetectionConfig) -> str:
     """One line for the terminal: how much was judged, in which windows, and when alerts were sent."""
     interval = series_interval([_parse_time(point.timestamp) for point in points]) if points else None
     window = daemon_window(rule, interval) if interval else None

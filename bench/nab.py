@@ -28,7 +28,7 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alerts.backtest import SeriesPoint, backtest, read_series, write_backtest
+from alerts.backtest import CountRow, backtest, read_series, write_backtest
 from listener.config import DetectionConfig, load_config
 from listener.config.types import parse_duration
 
@@ -133,7 +133,7 @@ def run_backtests(
         with open(data_dir / name, encoding="utf-8", newline="") as stream:
             points = read_series(stream, name)
         windows = [
-            SeriesPoint(points[start].timestamp, sum(point.value for point in points[start : start + rows_per_window]))
+            CountRow(points[start].timestamp, sum(point.value for point in points[start : start + rows_per_window]))
             for start in range(0, len(points) - rows_per_window + 1, rows_per_window)
         ]
         started = time.perf_counter()

@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from alerts.backtest import SeriesPoint
+from alerts.backtest import CountRow
 
 SLOT = timedelta(minutes=5)
 """The resolution every series is drawn at; windows are sums of slots."""
@@ -159,10 +159,10 @@ class SimulatedSeries:
     truth: GroundTruth
     window_starts: list[datetime] = field(repr=False)
 
-    def points(self) -> list[SeriesPoint]:
+    def points(self) -> list[CountRow]:
         """The series as `alerts.backtest.backtest` reads it."""
         return [
-            SeriesPoint(moment.strftime("%Y-%m-%d %H:%M:%S"), float(count))
+            CountRow(moment.strftime("%Y-%m-%d %H:%M:%S"), float(count))
             for moment, count in zip(self.window_starts, self.counts)
         ]
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from alerts.backtest import (
     SeriesError,
-    SeriesPoint,
+    CountRow,
     backtest,
     read_series,
     rule_settings,
@@ -64,7 +64,7 @@ def test_backtest_gives_evaluate_verdicts_on_each_windows_own_history(rule: Dete
     """Row by row, the same score as calling `evaluate` with the history the daemon passes, and an
     alert where an anomalous window comes more than the cooldown after the previous one."""
     values = spiky_series(5, seed=2)
-    rows = list(backtest([SeriesPoint((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], rule))
+    rows = list(backtest([CountRow((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], rule))
     length = history_windows(rule, WINDOW)
     last_anomalous = None
     for index, value in enumerate(values):
@@ -86,7 +86,7 @@ def test_backtest_alerts_where_the_daemon_alerts(store: Store) -> None:
     daemon = sorted(
         alert.window_start for alert in store.alerts("Acme") if getattr(alert, "kind", "firing") == "firing"
     )
-    rows = backtest([SeriesPoint((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], SHORT)
+    rows = backtest([CountRow((START + i * WINDOW).isoformat(), v) for i, v in enumerate(values)], SHORT)
     backtested = [START + i * WINDOW for i, row in enumerate(rows) if row.alert]
     assert len(backtested) >= 3
     assert daemon == backtested

@@ -254,7 +254,7 @@ def test_alert_engine_fires_once_for_acme_and_never_for_globex() -> None:
     config = pytest.importorskip("listener.config")
     rule = config.load_config(str(REPO / "config" / "demo.toml")).detection
     for name, series in negative_series().items():
-        points = [backtest.SeriesPoint(window_start(index).isoformat(), count) for index, count in enumerate(series)]
+        points = [backtest.CountRow(window_start(index).isoformat(), count) for index, count in enumerate(series)]
         alerts = [window_start(index) for index, row in enumerate(backtest.backtest(points, rule)) if row.alert]
         if name == "Acme":
             assert len(alerts) == 1 and OUTAGE <= alerts[0] <= PEAK[0], alerts

@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from alerts.backtest import SeriesPoint, backtest
+from alerts.backtest import CountRow, backtest
 from alerts.detect.detector import (
     alarm_levels,
     baseline_windows,
@@ -62,7 +62,7 @@ def daily_means(days: int, night: float, peak: float, weekend: float = 1.0, grow
 
 def alerts_of(values: list[int], rule: DetectionConfig = RULE) -> list[int]:
     """Indexes of the windows where the daemon would send a new alert."""
-    points = [SeriesPoint((START + index * WINDOW).isoformat(), value) for index, value in enumerate(values)]
+    points = [CountRow((START + index * WINDOW).isoformat(), value) for index, value in enumerate(values)]
     return [index for index, row in enumerate(backtest(points, rule)) if row.alert]
 
 

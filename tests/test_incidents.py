@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from alerts.backtest import SeriesPoint, backtest, grouping_settings, replay, rule_settings
+from alerts.backtest import CountRow, backtest, grouping_settings, replay, rule_settings
 from alerts.dispatch.engine import detect_brand, policy_from_config
 from alerts.detect.incidents import Message
 from listener.config import parse_config
@@ -188,7 +188,7 @@ def test_backtest_sends_exactly_the_daemons_messages(store: Store) -> None:
         for alert in store.alerts("Acme", limit=1000)
     ]
 
-    points = [SeriesPoint((START + index * WINDOW).isoformat(), count) for index, count in enumerate(counts)]
+    points = [CountRow((START + index * WINDOW).isoformat(), count) for index, count in enumerate(counts)]
     replayed = [
         message_view(message)
         for window in replay(points, rule_settings(config, None), grouping_settings(config))

@@ -16,7 +16,8 @@ from listener.config import BrandConfig, SourceConfig, load_config
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured
 from listener.sources.reddit import RedditCollector
 from listener.sources.twitter import TwitterCollector
-from listener.app.sources_check import build_collector, check_sources, exit_status, results_table
+from listener.app.sources_check import check_sources, exit_status, results_table
+from listener.sources import build_collector
 from tests.cli_helpers import write_cli_config
 from tests.recorded_http import load_fixture, replay_session
 

@@ -1,7 +1,7 @@
 """The alert as data, for the notifiers whose readers are programs (the console's JSON lines, the
 webhook's body): one definition of the alert's fields, its top mentions and its driving terms.
 
-Mention text, authors, sources and terms are attacker-controlled: they pass through `clean_text`
+Mention text, authors, sources and terms are attacker-controlled: they pass through `one_line`
 (no control characters, no line or bidi separators), and links through `web_url`, before the JSON
 encoder escapes them.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.notify.render import TEST_RULE, alert_title, clean_text, truncate, web_url
+from alerts.notify.render import TEST_RULE, alert_title, one_line, truncate, web_url
 from listener.core.records import Alert, StoredMention, TermGrowth
 
 
@@ -39,16 +39,16 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
 def mention_fields(mention: StoredMention) -> dict[str, Any]:
     return {
         "id": mention.id,
-        "source": clean_text(mention.source),
-        "external_id": clean_text(mention.external_id),
+        "source": one_line(mention.source),
+        "external_id": one_line(mention.external_id),
         "url": web_url(mention.url),
-        "author": clean_text(mention.author) if mention.author else None,
+        "author": one_line(mention.author) if mention.author else None,
         "author_reach": mention.author_reach,
-        "language": clean_text(mention.language) if mention.language else None,
+        "language": one_line(mention.language) if mention.language else None,
         "created_at": mention.created_at.isoformat(),
-        "text": truncate(clean_text(mention.text)),
+        "text": truncate(one_line(mention.text)),
     }
 
 
 def term_fields(growth: TermGrowth) -> dict[str, Any]:
-    return {"term": clean_text(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
+    return {"term": one_line(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}

@@ -32,7 +32,7 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _WHITESPACE = re.compile(r"\s+")
 
 
-def clean_text(text: str) -> str:
+def one_line(text: str) -> str:
     """One line with no control characters: they could rewrite a terminal or reverse displayed text."""
     text = _BIDI_CONTROLS.sub("", text)
     text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in text)
@@ -50,7 +50,7 @@ def web_url(url: str | None) -> str | None:
     """The URL if it is http(s), else None: a `javascript:` or `data:` link must never be clickable."""
     if not url:
         return None
-    url = clean_text(url)
+    url = one_line(url)
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -137,7 +137,7 @@ def kind_label(kind: str, severity: str) -> str:
 
 def alert_title(alert: Alert) -> str:
     """One line for an email subject or a Slack header: state, severity and brand first, so they sort and scan."""
-    brand = clean_text(alert.brand)
+    brand = one_line(alert.brand)
     numbers = f"{alert.observed} {_metric_noun(alert)} ({format_ratio(alert)})"
     test = "[TEST] " if alert.rule == TEST_RULE else ""
     if alert.kind == "resolved":
@@ -153,7 +153,7 @@ def incident_note(alert: Alert, threaded: bool = True) -> str | None:
     """Names the incident a message belongs to; a follow-up that cannot thread says so."""
     if alert.incident_key is None:
         return None
-    name = clean_text(alert.incident_key)
+    name = one_line(alert.incident_key)
     if alert.kind == "firing" or threaded:
         return f"Incident {name}"
     return f"Update on incident {name} (follows the first message about it)"
@@ -170,12 +170,12 @@ def _mention_byline(mention: StoredMention) -> list[str]:
 
 def _evidence_lines(alert: Alert) -> list[tuple[str, str]]:
     """The headline numbers, already cleaned; brand and rule come from config but are cleaned anyway."""
-    lines = [("Brand", clean_text(alert.brand))]
+    lines = [("Brand", one_line(alert.brand))]
     if alert.kind != "firing":
         lines.append(("Status", "resolved" if alert.kind == "resolved" else "still going"))
     lines += [
         ("Severity", alert.severity),
-        ("Rule", clean_text(alert.rule)),
+        ("Rule", one_line(alert.rule)),
         ("Window", format_window(alert)),
         (_metric_noun(alert).capitalize(), format_counts(alert)),
         ("Negative share", format_share(alert)),
@@ -207,13 +207,13 @@ def _context_lines(alert: Alert) -> list[tuple[str, str]]:
         lines.append(("Trend", trend))
     if evidence.driving_terms:
         terms = ", ".join(
-            f"{truncate(clean_text(growth.term), TERM_LIMIT)} ({growth.spike_count} vs {growth.baseline_rate:.1f} usual)"
+            f"{truncate(one_line(growth.term), TERM_LIMIT)} ({growth.spike_count} vs {growth.baseline_rate:.1f} usual)"
             for growth in evidence.driving_terms
         )
         lines.append(("Driving terms", terms))
     for label, counts in (("Sources", evidence.sources), ("Languages", evidence.languages)):
         if counts:
-            lines.append((label, ", ".join(f"{truncate(clean_text(name), TERM_LIMIT)} {count}" for name, count in counts)))
+            lines.append((label, ", ".join(f"{truncate(one_line(name), TERM_LIMIT)} {count}" for name, count in counts)))
     return lines
 
 
@@ -229,9 +229,9 @@ def alert_text(alert: Alert, threaded: bool = True) -> str:
     if _shows_mentions(alert):
         lines += ["", "Top negative mentions:"]
         for number, mention in enumerate(alert.top_mentions, start=1):
-            byline = " · ".join(clean_text(part) for part in _mention_byline(mention))
+            byline = " · ".join(one_line(part) for part in _mention_byline(mention))
             lines.append(f"{number}. {byline}")
-            lines.append(f"   {truncate(clean_text(mention.text))}")
+            lines.append(f"   {truncate(one_line(mention.text))}")
             url = web_url(mention.url)
             if url:
                 lines.append(f"   {url}")
@@ -255,12 +255,12 @@ def alert_html(alert: Alert, chart_cid: str | None = None, threaded: bool = True
         chart = f'<p><img src="cid:{esc(chart_cid, quote=True)}" alt="{esc(_metric_noun(alert))} per window" width="640"></p>'
     items = []
     for mention in alert.top_mentions if _shows_mentions(alert) else ():
-        byline = " · ".join(esc(clean_text(part)) for part in _mention_byline(mention))
+        byline = " · ".join(esc(one_line(part)) for part in _mention_byline(mention))
         url = web_url(mention.url)
         link = f' · <a href="{esc(url, quote=True)}">open</a>' if url else ""
         items.append(
             f"<li><p><strong>{byline}</strong>{link}</p>"
-            f"<blockquote>{esc(truncate(clean_text(mention.text)))}</blockquote></li>"
+            f"<blockquote>{esc(truncate(one_line(mention.text)))}</blockquote></li>"
         )
     mentions = f"<h3>Top negative mentions</h3><ol>{''.join(items)}</ol>" if items else ""
     note = incident_note(alert, threaded)
@@ -274,10 +274,10 @@ def alert_html(alert: Alert, chart_cid: str | None = None, threaded: bool = True
 
 
 def _slack_mention_block(mention: StoredMention) -> dict[str, Any]:
-    byline = " · ".join(neutralise_mrkdwn(clean_text(part)) for part in _mention_byline(mention))
+    byline = " · ".join(neutralise_mrkdwn(one_line(part)) for part in _mention_byline(mention))
     url = web_url(mention.url)
     link = f" · <{_slack_link_target(url)}|open>" if url else ""
-    quote = neutralise_mrkdwn(truncate(clean_text(mention.text)))
+    quote = neutralise_mrkdwn(truncate(one_line(mention.text)))
     return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{byline}*{link}\n>{quote}"}}
 
 

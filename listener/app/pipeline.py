@@ -38,7 +38,7 @@ from listener.core.limits import implausible_time
 from listener.core.outage import OutageLog
 from listener.core.records import Alert, Mention
 from listener.core.text import clean_optional, clean_text, plural
-from listener.sources import COLLECTORS, Collector, SourceContext
+from listener.sources import Collector, build_collector
 from listener.sources.matching import mentions_brand
 from listener.storage.database import open_database
 from listener.storage.repository import Store
@@ -106,7 +106,7 @@ class Pipeline:
                 log.info("notifier %r is not enabled: %s", name, reason)
         self.notifiers = notifiers
         self.collectors: dict[str, Collector] = {
-            source.name: self._build_collector(source) for source in config.sources if source.enabled
+            source.name: build_collector(source, self.clock, config.clock.max_future) for source in config.sources if source.enabled
         }
         self.stopping = threading.Event()
         self._finished_sources: set[str] = set()
@@ -126,11 +126,6 @@ class Pipeline:
     def language_detector(self) -> LanguageDetector | None:
         """Built on first use, like the model: commands that never score do not load it."""
         return build_detector(self.config.model.detect_languages)
-
-    def _build_collector(self, source: SourceConfig) -> Collector:
-        collector_type = COLLECTORS.get(source.type)
-        settings = collector_type.settings_model.model_validate(source.settings)
-        return collector_type.build(SourceContext(source.name, settings, self.clock, self.config.clock.max_future))
 
     def sources_for(self, brand: str) -> list[str]:
         """The enabled sources that search for `brand`."""

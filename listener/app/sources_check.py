@@ -12,16 +12,23 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Literal
 
 from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
-from listener.core.clock import Clock, SystemClock
 from listener.config import BrandConfig, ListenerConfig, SourceConfig
 from listener.config.types import SecretRef
-from listener.sources import COLLECTORS, Collector, SourceContext, SourceMisconfigured, SourceUnavailable
+from listener.core.clock import Clock, SystemClock
+from listener.sources import (
+    COLLECTORS,
+    Collector,
+    SourceMisconfigured,
+    SourceUnavailable,
+    build_collector,
+)
 from listener.sources.base import ReplayCollector
 
 Verdict = Literal["OK", "FAILED", "UNAVAILABLE", "DISABLED"]
@@ -38,21 +45,17 @@ class SourceCheck:
     message: str
 
 
-def build_collector(source: SourceConfig, clock: Clock) -> Collector:
-    """The collector exactly as the daemon builds it."""
-    collector_type = COLLECTORS.get(source.type)
-    settings = collector_type.settings_model.model_validate(source.settings)
-    return collector_type.build(SourceContext(source.name, settings, clock))
-
-
 def check_sources(
     config: ListenerConfig,
     only: str | None = None,
     timeout: float = 30.0,
-    build: Builder = build_collector,
+    build: Builder | None = None,
     clock: Clock | None = None,
 ) -> list[SourceCheck]:
-    """Check every configured source (or only the one named), in config order."""
+    """Check every configured source (or only the one named), in config order, each built as the
+    daemon builds it unless a test passes `build`."""
+    if build is None:
+        build = partial(build_collector, max_future=config.clock.max_future)
     sources = list(config.sources)
     if only is not None:
         sources = [source for source in sources if source.name == only]

@@ -92,6 +92,17 @@ ConfigPath = Annotated[str, RelativeToConfig()]
 _ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
+def is_env_reference(value: str) -> bool:
+    """Whether a setting is written `${NAME}`: a value to read from the environment."""
+    return _ENV_REFERENCE.match(value) is not None
+
+
+def literal_or_env(value: str, secret: bool = True) -> str | None:
+    """A setting that may be written as itself or as `${NAME}`: the value, read from the
+    environment in the second case (None when unset; kept out of logs when `secret`)."""
+    return SecretRef(value).resolve(secret) if is_env_reference(value) else value
+
+
 class SecretRef(str):
     """A reference to an environment variable, written `${NAME}` in config.
 

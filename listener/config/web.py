@@ -9,8 +9,8 @@ from pydantic import (
     field_validator,
 )
 
-from listener.config.base import StrictModel, _is_env_reference
-from listener.config.types import Duration, Secret
+from listener.config.base import StrictModel
+from listener.config.types import Duration, Secret, is_env_reference
 
 
 class WebConfig(StrictModel):
@@ -45,7 +45,7 @@ class WebConfig(StrictModel):
         for name, stored in users.items():
             if not name.strip():
                 raise ValueError("a user name is empty")
-            if not (stored.startswith("$argon2") or _is_env_reference(stored)):
+            if not (stored.startswith("$argon2") or is_env_reference(stored)):
                 raise ValueError(
                     f"user {name!r}: give an argon2 hash from `listener web hash-password` or an environment "
                     "variable reference such as ${LISTENER_PASSWORD_HASH}; never a plain password"

@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
-from listener.sources.matching import mentions_brand
-from listener.core.records import Mention
+from listener.config.types import Duration, Secret, SecretRef, literal_or_env
 from listener.core.query import search_terms
-from listener.config.types import Duration, Secret, SecretRef
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -37,6 +36,7 @@ from listener.sources.base import (
     SourceUnavailable,
     parse_each,
 )
+from listener.sources.matching import mentions_brand
 
 if TYPE_CHECKING:
     import praw
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 GONE = frozenset({"[deleted]", "[removed]", "[deleted by user]", "[removed by reddit]"})
 REDDIT_MAX_QUERY_LENGTH = 512
-_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SUBREDDIT = re.compile(r"[A-Za-z0-9_]{2,21}")
 
 
@@ -104,7 +103,7 @@ class RedditCollector:
                 logging.getLogger(noisy).setLevel(logging.INFO)
             settings = self._settings
             client_id, client_secret = settings.client_id.resolve(), settings.client_secret.resolve()
-            user_agent = _resolve(settings.user_agent, secret=False)
+            user_agent = literal_or_env(settings.user_agent, secret=False)
             missing = [
                 f"{field}: environment variable {reference.variable} is not set"
                 for field, reference, value in (
@@ -361,14 +360,6 @@ def _url(fields: dict[str, Any], fallback_path: str) -> str:
     """The permalink; listings from before 2017 carry none for comments, so it is built from ids."""
     permalink = fields.get("permalink")
     return "https://www.reddit.com" + (permalink if isinstance(permalink, str) and permalink.startswith("/") else fallback_path)
-
-
-def _resolve(value: str, secret: bool = True) -> str | None:
-    """A literal setting, or the value of the `${NAME}` it refers to (None when unset)."""
-    match = _ENV_REFERENCE.match(value)
-    if match is None:
-        return value
-    return SecretRef(value).resolve(secret)
 
 
 def build(context: SourceContext) -> Collector:

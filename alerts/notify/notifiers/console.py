@@ -25,7 +25,7 @@ from alerts.notify.notifiers.base import (
 from alerts.notify.payload import alert_fields, mention_fields, term_fields
 from alerts.notify.render import (
     alert_text,
-    clean_text,
+    one_line,
 )
 from listener.config.types import ConfigPath
 from listener.core.records import Alert, AlertEvidence
@@ -59,8 +59,8 @@ def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
         "observed_series": list(evidence.observed_series),
         "expected_series": list(evidence.expected_series),
         "driving_terms": [term_fields(growth) for growth in evidence.driving_terms],
-        "sources": [[clean_text(name), count] for name, count in evidence.sources],
-        "languages": [[clean_text(name), count] for name, count in evidence.languages],
+        "sources": [[one_line(name), count] for name, count in evidence.sources],
+        "languages": [[one_line(name), count] for name, count in evidence.languages],
         "counted_until": evidence.counted_until.isoformat() if evidence.counted_until else None,
     }
 

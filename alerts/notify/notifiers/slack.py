@@ -26,7 +26,7 @@ from alerts.notify.notifiers.base import (
     RetryableError,
     parse_retry_after,
 )
-from alerts.notify.render import clean_text, slack_payload, truncate
+from alerts.notify.render import one_line, slack_payload, truncate
 from listener.config.types import Secret
 from listener.core.clock import Clock
 from listener.core.records import Alert
@@ -97,7 +97,7 @@ class SlackWebhookNotifier:
         status = response.status_code
         if 200 <= status < 300:
             return None
-        detail = f"Slack webhook answered HTTP {status}: {self._redact(truncate(clean_text(response.body or ''), 200))}"
+        detail = f"Slack webhook answered HTTP {status}: {self._redact(truncate(one_line(response.body or ''), 200))}"
         if status == 429:
             retry_after = parse_retry_after(_header(response.headers, "Retry-After"), self._clock.now())
             raise RetryableError(detail, retry_after=retry_after)
@@ -184,7 +184,7 @@ class SlackBotNotifier:
     def _api_error(self, response: object) -> RetryableError | PermanentError:
         status = getattr(response, "status_code", 0)
         code = _error_code(response)
-        detail = f"Slack API answered HTTP {status}" + (f": {self._redact(truncate(clean_text(str(code)), 200))}" if code else "")
+        detail = f"Slack API answered HTTP {status}" + (f": {self._redact(truncate(one_line(str(code)), 200))}" if code else "")
         if status == 429 or code == "ratelimited":
             return RetryableError(detail, retry_after=parse_retry_after(_header(getattr(response, "headers", {}), "Retry-After"), self._clock.now()))
         if status >= 500 or code in RETRYABLE_API_ERRORS:

@@ -31,7 +31,7 @@ from alerts.notify.notifiers.base import (
 )
 from alerts.notify.payload import alert_fields, mention_fields, term_fields
 from alerts.notify.render import (
-    clean_text,
+    one_line,
     format_ratio,
     truncate,
 )
@@ -87,8 +87,8 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
                 )
             ],
             "driving_terms": [term_fields(growth) for growth in evidence.driving_terms],
-            "sources": [{"name": clean_text(name), "count": count} for name, count in evidence.sources],
-            "languages": [{"code": clean_text(code), "count": count} for code, count in evidence.languages],
+            "sources": [{"name": one_line(name), "count": count} for name, count in evidence.sources],
+            "languages": [{"code": one_line(code), "count": count} for code, count in evidence.languages],
             "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
         },
         "top_mentions": [mention_fields(mention) for mention in alert.top_mentions],
@@ -136,7 +136,7 @@ class WebhookNotifier:
         status = response.status_code
         if 200 <= status < 300:
             return None
-        detail = f"webhook answered HTTP {status}: {self._redact(truncate(clean_text(response.text), 200))}"
+        detail = f"webhook answered HTTP {status}: {self._redact(truncate(one_line(response.text), 200))}"
         if status in RETRYABLE_STATUSES or status >= 500:
             raise RetryableError(detail, retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock.now()))
         if 300 <= status < 400:
