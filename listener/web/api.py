@@ -12,10 +12,11 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from alerts.evidence import brand_words
-from listener.analytics import MAX_PAGE, Analytics, MentionFilter
+from listener.analytics import MAX_PAGE, Analytics, Bucket, MentionFilter
 from listener.config import ListenerConfig
 from listener.models import AlertKind
 from listener.web.auth import require_api_user
+from listener.web.errors import ERROR_RESPONSES
 from listener.web.exports import (
     MENTION_COLUMNS,
     SERIES_COLUMNS,
@@ -28,7 +29,7 @@ from listener.web.exports import (
 )
 from listener.web.params import BucketParam, mention_filter
 
-router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_user)])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_user)], responses=ERROR_RESPONSES)
 
 Filter = Annotated[MentionFilter, Depends(mention_filter)]
 
@@ -52,7 +53,7 @@ class SeriesPoint(BaseModel):
 
 class SeriesOut(BaseModel):
     brand: str | None
-    bucket: str
+    bucket: Bucket
     series: list[SeriesPoint]
 
 
@@ -197,14 +198,35 @@ def summary(
     }
 
 
-@router.get("/mentions.csv", response_class=StreamingResponse)
+def _file(media_type: str, schema: dict[str, Any], what: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of an export, declared with its media type (FastAPI knows no model for a file)."""
+    return {
+        200: {
+            "description": f"{what}, as an attachment.",
+            "content": {media_type: {"schema": schema}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'attachment; filename="<kind>-<brand>-<YYYYmmdd-HHMM>.<extension>"',
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+
+
+CSV_MEDIA_TYPE = "text/csv"
+CSV_FILE = {"type": "string"}
+XLSX_FILE = {"type": "string", "format": "binary"}
+
+
+@router.get("/mentions.csv", response_class=StreamingResponse, responses=_file(CSV_MEDIA_TYPE, CSV_FILE, "CSV with a header row"))
 def mentions_csv(queries: Queries, selected: Filter) -> StreamingResponse:
     """Every filtered mention as CSV, newest first."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
     return _attachment_stream(csv_lines(MENTION_COLUMNS, rows), download_name("mentions", selected.brand, "csv", _now()))
 
 
-@router.get("/mentions.xlsx", response_class=Response)
+@router.get("/mentions.xlsx", response_class=Response, responses=_file(XLSX_MEDIA_TYPE, XLSX_FILE, "An Excel workbook"))
 def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     """Every filtered mention as an Excel workbook (at most one sheet's worth of rows)."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
@@ -212,14 +234,14 @@ def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     return _attachment(body, XLSX_MEDIA_TYPE, download_name("mentions", selected.brand, "xlsx", _now()))
 
 
-@router.get("/series.csv", response_class=StreamingResponse)
+@router.get("/series.csv", response_class=StreamingResponse, responses=_file(CSV_MEDIA_TYPE, CSV_FILE, "CSV with a header row"))
 def series_csv(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> StreamingResponse:
     """The time series as CSV: the same columns as `listener history --format csv`."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
     return _attachment_stream(csv_lines(SERIES_COLUMNS, rows), download_name("series", selected.brand, "csv", _now()))
 
 
-@router.get("/series.xlsx", response_class=Response)
+@router.get("/series.xlsx", response_class=Response, responses=_file(XLSX_MEDIA_TYPE, XLSX_FILE, "An Excel workbook"))
 def series_xlsx(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> Response:
     """The time series as an Excel workbook."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
@@ -229,7 +251,7 @@ def series_xlsx(queries: Queries, selected: Filter, bucket: BucketParam = "hour"
 
 def _attachment_stream(lines: Any, filename: str) -> StreamingResponse:
     return StreamingResponse(
-        lines, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        lines, media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
 
 
