@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from alerts.evidence import brand_words
 from listener.analytics import MAX_PAGE, Analytics, Bucket, MentionFilter
@@ -101,7 +101,11 @@ def analytics(request: Request) -> Analytics:
 
 Queries = Annotated[Analytics, Depends(analytics)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Mentions per page, 1-{MAX_PAGE}.")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=200, description="next_cursor of the previous page; blank or absent: the first page."),
+    WithJsonSchema({"type": "string", "maxLength": 200}),
+]
 
 
 @router.get("/brands", response_model=list[BrandOut])
@@ -121,7 +125,7 @@ def series(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> 
 @router.get("/mentions", response_model=MentionPageOut)
 def mentions(queries: Queries, selected: Filter, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     """Filtered mentions, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    page = queries.mentions(selected, limit, cursor)
+    page = queries.mentions(selected, limit, cursor or None)
     return {"mentions": [mention.as_json() for mention in page.mentions], "next_cursor": page.next_cursor}
 
 
