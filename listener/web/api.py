@@ -18,6 +18,7 @@ from listener.models import AlertKind
 from listener.web.auth import require_api_user
 from listener.web.errors import ERROR_RESPONSES
 from listener.web.exports import (
+    CSV_MEDIA_TYPE,
     MENTION_COLUMNS,
     SERIES_COLUMNS,
     XLSX_MEDIA_TYPE,
@@ -202,15 +203,16 @@ def summary(
     }
 
 
-def _file(media_type: str, schema: dict[str, Any], what: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 answer of an export, declared with its media type (FastAPI knows no model for a file)."""
+def _file_answer(media_type: str, schema: dict[str, Any], what: str) -> dict[int | str, dict[str, Any]]:
+    """An export's 200 answer as the schema declares it: FastAPI has no model for a file, so a
+    client would otherwise not know the media type to ask for or how to read the body."""
     return {
         200: {
             "description": f"{what}, as an attachment.",
             "content": {media_type: {"schema": schema}},
             "headers": {
                 "Content-Disposition": {
-                    "description": 'attachment; filename="<kind>-<brand>-<YYYYmmdd-HHMM>.<extension>"',
+                    "description": 'attachment; filename="<mentions|series>-<brand>-<YYYYmmdd-HHMM>.<csv|xlsx>"',
                     "schema": {"type": "string"},
                 }
             },
@@ -218,19 +220,18 @@ def _file(media_type: str, schema: dict[str, Any], what: str) -> dict[int | str,
     }
 
 
-CSV_MEDIA_TYPE = "text/csv"
-CSV_FILE = {"type": "string"}
-XLSX_FILE = {"type": "string", "format": "binary"}
+CSV_ANSWER = _file_answer(CSV_MEDIA_TYPE, {"type": "string"}, "CSV with a header row")
+XLSX_ANSWER = _file_answer(XLSX_MEDIA_TYPE, {"type": "string", "format": "binary"}, "An Excel workbook")
 
 
-@router.get("/mentions.csv", response_class=StreamingResponse, responses=_file(CSV_MEDIA_TYPE, CSV_FILE, "CSV with a header row"))
+@router.get("/mentions.csv", response_class=StreamingResponse, responses=CSV_ANSWER)
 def mentions_csv(queries: Queries, selected: Filter) -> StreamingResponse:
     """Every filtered mention as CSV, newest first."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
     return _attachment_stream(csv_lines(MENTION_COLUMNS, rows), download_name("mentions", selected.brand, "csv", _now()))
 
 
-@router.get("/mentions.xlsx", response_class=Response, responses=_file(XLSX_MEDIA_TYPE, XLSX_FILE, "An Excel workbook"))
+@router.get("/mentions.xlsx", response_class=Response, responses=XLSX_ANSWER)
 def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     """Every filtered mention as an Excel workbook (at most one sheet's worth of rows)."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
@@ -238,14 +239,14 @@ def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     return _attachment(body, XLSX_MEDIA_TYPE, download_name("mentions", selected.brand, "xlsx", _now()))
 
 
-@router.get("/series.csv", response_class=StreamingResponse, responses=_file(CSV_MEDIA_TYPE, CSV_FILE, "CSV with a header row"))
+@router.get("/series.csv", response_class=StreamingResponse, responses=CSV_ANSWER)
 def series_csv(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> StreamingResponse:
     """The time series as CSV: the same columns as `listener history --format csv`."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
     return _attachment_stream(csv_lines(SERIES_COLUMNS, rows), download_name("series", selected.brand, "csv", _now()))
 
 
-@router.get("/series.xlsx", response_class=Response, responses=_file(XLSX_MEDIA_TYPE, XLSX_FILE, "An Excel workbook"))
+@router.get("/series.xlsx", response_class=Response, responses=XLSX_ANSWER)
 def series_xlsx(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> Response:
     """The time series as an Excel workbook."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
