@@ -10,7 +10,6 @@ bounded number of examples per operation, so it runs in seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,6 @@ from listener.web.params import MOMENT_PATTERN, parse_moment
 from tests.web_seed import API_TOKEN, MENTIONS, sqlite_store, web_settings  # noqa: F401 (fixture)
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
-SEED_FIRST = min(seed.created_at for seed in MENTIONS)
 SEED_LAST = max(seed.created_at for seed in MENTIONS)
 REAL_CURSOR = encode_cursor(SEED_LAST, 8)
 """A next_cursor as a first page hands it out: the newest seeded mention."""
@@ -42,9 +40,9 @@ def app(sqlite_store: Store, make_config, monkeypatch: pytest.MonkeyPatch) -> Fa
 
 
 @pytest.fixture
-def served_schema(app: FastAPI) -> Iterator[Any]:
+def served_schema(app: FastAPI) -> Any:
     # A fresh default config, every check enabled, whatever a schemathesis.toml nearby would say.
-    yield schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config(), headers=AUTH)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config(), headers=AUTH)
 
 
 schema = schemathesis.pytest.from_fixture("served_schema")

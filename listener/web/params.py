@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from pydantic import BeforeValidator, WithJsonSchema
 
-from listener.analytics import Bucket, MentionFilter, QueryError
+from listener.analytics import MAX_BUCKETS, Bucket, MentionFilter, QueryError
 from listener.config import ListenerConfig
 from listener.limits import TIME_RANGE
 from listener.models import SENTIMENT_LABELS
@@ -74,6 +74,11 @@ def _why_not_a_moment(value: str) -> str:
     return "not a real day and time: check the day of the month, hours 00-23 and minutes and seconds 00-59"
 
 
+SINCE_DESCRIPTION = (
+    "Start, inclusive: ISO 8601 date or time, UTC unless an offset is given. "
+    f"A series from `since` spans at most {MAX_BUCKETS:,} buckets: choose a wider bucket for a longer range."
+)
+
 OptionalTime = Annotated[
     datetime | None,
     BeforeValidator(parse_moment),
@@ -101,8 +106,8 @@ OptionalBrand = Annotated[str | None, WithJsonSchema({"type": "string"})]
 def mention_filter(
     request: Request,
     brand: Annotated[OptionalBrand, Query(description="A configured brand name; default: every brand.")] = None,
-    since: Annotated[OptionalTime, Query(description="Start, inclusive: ISO 8601 date or time, UTC unless an offset is given.")] = None,
-    until: Annotated[OptionalTime, Query(description="End, exclusive (series widen to whole buckets).")] = None,
+    since: Annotated[OptionalTime, Query(description=SINCE_DESCRIPTION)] = None,
+    until: Annotated[OptionalTime, Query(description="End, exclusive, after `since` (series widen to whole buckets).")] = None,
     source: Annotated[TextList, Query(description="Only these sources (repeatable).")] = [],  # noqa: B006 - FastAPI copies defaults
     language: Annotated[TextList, Query(description="Only these language codes (repeatable).")] = [],  # noqa: B006
     sentiment: Annotated[SentimentList, Query(description="Only these labels: negative, neutral, positive (repeatable).")] = [],  # noqa: B006
