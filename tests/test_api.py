@@ -71,6 +71,7 @@ def test_mentions_paginate_with_a_cursor(client: TestClient) -> None:
     assert len(first["mentions"]) == 4 and first["next_cursor"]
     second = client.get("/api/v1/mentions", params={"brand": "Acme", "limit": 4, "cursor": first["next_cursor"]}).json()
     assert len(second["mentions"]) == 3 and second["next_cursor"] is None
+    assert client.get("/api/v1/mentions", params={"brand": "Acme", "limit": 4, "cursor": ""}).json() == first
     newest = first["mentions"][0]
     assert newest["created_at"] == "2026-11-03T13:00:00Z" and newest["brands"] == ["Acme", "Globex"]
     assert set(newest) >= {"author", "author_reach", "url", "language", "score", "sentiment", "text", "source"}

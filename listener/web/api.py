@@ -9,14 +9,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
+from listener.config import ListenerConfig
+from listener.core.buckets import Bucket
+from listener.core.records import AlertKind
 from listener.core.terms import brand_words
 from listener.storage.queries import MAX_PAGE, Analytics, MentionFilter
-from listener.config import ListenerConfig
-from listener.core.records import AlertKind
 from listener.web.auth import require_api_user
+from listener.web.errors import ERROR_RESPONSES
 from listener.web.exports import (
+    CSV_MEDIA_TYPE,
     MENTION_COLUMNS,
     SERIES_COLUMNS,
     XLSX_MEDIA_TYPE,
@@ -28,7 +31,7 @@ from listener.web.exports import (
 )
 from listener.web.params import BucketParam, mention_filter
 
-router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_user)])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(require_api_user)], responses=ERROR_RESPONSES)
 
 Filter = Annotated[MentionFilter, Depends(mention_filter)]
 
@@ -52,7 +55,7 @@ class SeriesPoint(BaseModel):
 
 class SeriesOut(BaseModel):
     brand: str | None
-    bucket: str
+    bucket: Bucket
     series: list[SeriesPoint]
 
 
@@ -100,7 +103,11 @@ def analytics(request: Request) -> Analytics:
 
 Queries = Annotated[Analytics, Depends(analytics)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Mentions per page, 1-{MAX_PAGE}.")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=200, description="next_cursor of the previous page; blank or absent: the first page."),
+    WithJsonSchema({"type": "string", "maxLength": 200}),
+]
 
 
 @router.get("/brands", response_model=list[BrandOut])
@@ -120,7 +127,7 @@ def series(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> 
 @router.get("/mentions", response_model=MentionPageOut)
 def mentions(queries: Queries, selected: Filter, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     """Filtered mentions, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    page = queries.mentions(selected, limit, cursor)
+    page = queries.mentions(selected, limit, cursor or None)
     return {"mentions": [mention.as_json() for mention in page.mentions], "next_cursor": page.next_cursor}
 
 
@@ -197,14 +204,35 @@ def summary(
     }
 
 
-@router.get("/mentions.csv", response_class=StreamingResponse)
+def _file_answer(media_type: str, schema: dict[str, Any], what: str) -> dict[int | str, dict[str, Any]]:
+    """An export's 200 answer as the schema declares it: FastAPI has no model for a file, so a
+    client would otherwise not know the media type to ask for or how to read the body."""
+    return {
+        200: {
+            "description": f"{what}, as an attachment.",
+            "content": {media_type: {"schema": schema}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'attachment; filename="<mentions|series>-<brand>-<YYYYmmdd-HHMM>.<csv|xlsx>"',
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+
+
+CSV_ANSWER = _file_answer(CSV_MEDIA_TYPE, {"type": "string"}, "CSV with a header row")
+XLSX_ANSWER = _file_answer(XLSX_MEDIA_TYPE, {"type": "string", "format": "binary"}, "An Excel workbook")
+
+
+@router.get("/mentions.csv", response_class=StreamingResponse, responses=CSV_ANSWER)
 def mentions_csv(queries: Queries, selected: Filter) -> StreamingResponse:
     """Every filtered mention as CSV, newest first."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
     return _attachment_stream(csv_lines(MENTION_COLUMNS, rows), download_name("mentions", selected.brand, "csv", _now()))
 
 
-@router.get("/mentions.xlsx", response_class=Response)
+@router.get("/mentions.xlsx", response_class=Response, responses=XLSX_ANSWER)
 def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     """Every filtered mention as an Excel workbook (at most one sheet's worth of rows)."""
     rows = (mention_values(mention) for mention in queries.iter_mentions(selected))
@@ -212,14 +240,14 @@ def mentions_xlsx(queries: Queries, selected: Filter) -> Response:
     return _attachment(body, XLSX_MEDIA_TYPE, download_name("mentions", selected.brand, "xlsx", _now()))
 
 
-@router.get("/series.csv", response_class=StreamingResponse)
+@router.get("/series.csv", response_class=StreamingResponse, responses=CSV_ANSWER)
 def series_csv(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> StreamingResponse:
     """The time series as CSV: the same columns as `listener history --format csv`."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
     return _attachment_stream(csv_lines(SERIES_COLUMNS, rows), download_name("series", selected.brand, "csv", _now()))
 
 
-@router.get("/series.xlsx", response_class=Response)
+@router.get("/series.xlsx", response_class=Response, responses=XLSX_ANSWER)
 def series_xlsx(queries: Queries, selected: Filter, bucket: BucketParam = "hour") -> Response:
     """The time series as an Excel workbook."""
     rows = [series_values(row) for row in queries.series(selected, bucket)]
@@ -229,7 +257,7 @@ def series_xlsx(queries: Queries, selected: Filter, bucket: BucketParam = "hour"
 
 def _attachment_stream(lines: Any, filename: str) -> StreamingResponse:
     return StreamingResponse(
-        lines, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        lines, media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
 
 

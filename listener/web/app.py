@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
@@ -18,12 +17,14 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from listener.config import ListenerConfig
 from listener.core.clock import Clock
 from listener.storage.database import open_database
-from listener.storage.queries import Analytics, QueryError
+from listener.storage.queries import Analytics
 from listener.storage.repository import Store
 from listener.storage.web_sessions import WebSessionStore
 from listener.web import api, pages
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
+from listener.web.errors import install_error_handlers
 from listener.web.hardening import HardeningMiddleware, allowed_hosts
+from listener.web.openapi import describe_deployment
 from listener.web.plotly_asset import (
     CACHE_FOREVER,
     PLOTLY_JS,
@@ -71,14 +72,7 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
     async def _to_login(_request: Request, error: LoginRequired) -> Response:
         return RedirectResponse(login_url(error.next_path), status_code=303)
 
-    @app.exception_handler(QueryError)
-    async def _bad_query(_request: Request, error: QueryError) -> Response:
-        return JSONResponse({"detail": str(error)}, status_code=422)
-
-    @app.exception_handler(RequestValidationError)
-    async def _bad_parameters(_request: Request, error: RequestValidationError) -> Response:
-        problems = [f"{_location(item['loc'])}: {item['msg']}" for item in error.errors()]
-        return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
+    install_error_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, Any]:
@@ -104,6 +98,7 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    describe_deployment(app, [brand.name for brand in config.brands])
     return app
 
 
@@ -114,10 +109,3 @@ def _session_secret(config: ListenerConfig) -> str:
     log.info("dashboard: no session secret set (web.session_secret), so logins last until this process restarts")
     return secrets.token_urlsafe(32)
 
-
-def _location(location: tuple[object, ...]) -> str:
-    """('query', 'since') -> "query parameter 'since'"."""
-    if len(location) >= 2 and location[0] in ("query", "body"):
-        kind = "query parameter" if location[0] == "query" else "form field"
-        return f"{kind} {'.'.join(str(part) for part in location[1:] if not isinstance(part, int))!r}"
-    return ".".join(str(part) for part in location)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from listener.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,7 @@ class HardeningMiddleware:
             log.exception("dashboard: unhandled error on %s %s", scope.get("method"), path)
             if started:
                 raise
-            await JSONResponse({"detail": "internal server error: see the server's log"}, status_code=500)(
-                scope, receive, send_hardened
-            )
+            await error_response(500, ["internal server error: see the server's log"])(scope, receive, send_hardened)
 
 
 def _hardened(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
