@@ -153,3 +153,29 @@ def test_failures_raise_source_unavailable_then_recover(failure, retry_after, mo
         collector = bluesky(server, monkeypatch, timeout=0.5)
         collector.check(ACME)
         assert_fails_unavailable_then_recovers(server, collector, ACME, failure, retry_after, "bsky", mentions=2)
+
+
+def test_a_post_dated_year_zero_falls_back_to_its_indexed_time(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    """A post in the documented searchPosts shape whose client wrote `createdAt` in year 0 (the
+    recorded replay had one); the time Bluesky indexed it is the best time it has."""
+    fake = FakeBluesky()
+    fake.add(1, "acme from a client with a broken clock", "2026-11-02T11:00:00.000Z")
+    fake.posts[-1]["record"]["createdAt"] = "0000-01-01T00:00:00.000Z"
+    with routed_http_server(fake) as server, caplog.at_level(logging.WARNING):
+        result = bluesky(server, monkeypatch).fetch(ACME, None)
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    assert by_id["at://did:plc:abc123/app.bsky.feed.post/3new0001"].created_at == datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
+    assert "year 0" not in caplog.text
+
+
+def test_an_author_whose_handle_does_not_verify_is_linked_by_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bluesky reports a handle whose DNS or well-known check fails as `handle.invalid`, a link
+    that leads nowhere; the DID always resolves."""
+    fake = FakeBluesky()
+    fake.add(2, "acme post by an unverified handle", "2026-11-02T11:05:00.000Z")
+    fake.posts[-1]["author"] = {**fake.posts[-1]["author"], "handle": "handle.invalid"}
+    with routed_http_server(fake) as server:
+        result = bluesky(server, monkeypatch).fetch(ACME, None)
+    post = {m.external_id: m for m in result.mentions}["at://did:plc:abc123/app.bsky.feed.post/3new0002"]
+    assert post.url == "https://bsky.app/profile/did:plc:abc123/post/3new0002"
+    assert post.author == "did:plc:abc123"
