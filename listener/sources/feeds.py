@@ -5,6 +5,14 @@ feedparser. Feeds have no "since" parameter, so the cursor remembers, per feed U
 Last-Modified (a 304 costs the server nothing) and a bounded set of entry ids with a digest of
 their content: an entry seen before is skipped unless its text changed, in which case it is sent
 again under the same id and storage updates it.
+
+Feeds are loose about what they promise, so each entry is read defensively: relative links are
+resolved against the feed's own address (and `xml:base`), an id that is not a web address
+(`urn:uuid:`, `tag:`) is never shown as a link, a `type="text"` title is taken as written, and an
+entry with no date is stored at the poll time but marked `undated`, which keeps it out of the
+spike detector's counts (a feed added with fifty undated entries would otherwise be a spike).
+A feed with a small error and no entries (yet) is an empty feed, not a failure: the error is
+logged once, when it first appears, and again only if it changes.
 """
 
 from __future__ import annotations
@@ -13,11 +21,13 @@ import calendar
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, field_validator
 
 from listener.clock import Clock
 from listener.config import BrandConfig
+from listener.language import normalise_language_tag
 from listener.models import Mention
 from listener.sources.base import (
     Collector,
@@ -36,6 +46,7 @@ from listener.sources.http import (
     content_digest,
     item_id,
     make_client,
+    plain_text,
     remember,
     request,
     strip_html,
@@ -99,7 +110,8 @@ class FeedCollector:
         return f"{len(counts)} feed(s) readable, {sum(counts)} entries now"
 
     def _download(self, url: str, state: dict[str, Any]) -> tuple[list[Any] | None, dict[str, Any]]:
-        """The feed's entries and its validators (and language), or None when the server says 304."""
+        """The feed's entries and its validators (and language, base address and parse error), or
+        None when the server says 304."""
         headers = {}
         if state.get("etag"):
             headers["If-None-Match"] = state["etag"]
@@ -110,18 +122,26 @@ class FeedCollector:
             return None, {}
         import feedparser  # lazily: config validation must not pay for it
 
+        # Where the feed was read from (after redirects) is the base its relative links resolve
+        # against. It is not handed to feedparser, which would resolve relative RSS guids too and
+        # so change the ids of entries already stored.
+        base = urljoin(str(response.url), response.headers.get("Content-Location", ""))
         parsed = feedparser.parse(
             response.content,
             response_headers={key.lower(): value for key, value in response.headers.items()},
         )
-        if parsed.bozo and not parsed.entries:
-            raise FeedUnreadable(f"{self._source}: {url}: not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
-        if parsed.bozo:
-            log.debug("%s: %s: feed has errors, read anyway: %s", self._source, url, parsed.get("bozo_exception"))
+        if not parsed.version and not parsed.entries:
+            detail = parsed.get("bozo_exception") or "no RSS or Atom elements"
+            raise FeedUnreadable(f"{self._source}: {url}: not a readable RSS/Atom feed: {detail}")
+        malformed = str(parsed.get("bozo_exception") or "")[:300] if parsed.bozo else ""
+        if malformed and malformed != state.get("malformed"):
+            log.warning("%s: %s: feed has errors, read anyway (%d entries): %s", self._source, url, len(parsed.entries), malformed)
         validators = {
             "etag": response.headers.get("ETag"),
             "modified": response.headers.get("Last-Modified"),
             "language": parsed.feed.get("language"),
+            "base": base,
+            "malformed": malformed,
         }
         return list(parsed.entries), validators
 
@@ -133,19 +153,19 @@ class FeedCollector:
         current: dict[str, str] = {}
 
         def parse(entry: Any) -> Mention | None:
-            mention, digest = self._mention(entry, validators.get("language"))
+            mention, digest = self._mention(entry, validators.get("language"), validators["base"])
             current[mention.external_id] = digest
             return mention if seen.get(mention.external_id) != digest else None
 
         mentions = parse_each(entries, parse, log, f"{self._source}: {url}", item_id)
         next_state = {
-            **{key: validators[key] for key in ("etag", "modified") if validators.get(key)},
+            **{key: validators[key] for key in ("etag", "modified", "malformed") if validators.get(key)},
             "seen": remember(seen, current, max(self._settings.remember, len(current))),
         }
         return mentions, next_state
 
-    def _mention(self, entry: Any, feed_language: str | None) -> tuple[Mention, str]:
-        title = strip_html(entry.get("title"))
+    def _mention(self, entry: Any, feed_language: str | None, base: str) -> tuple[Mention, str]:
+        title = _title(entry)
         contents = entry.get("content") or []
         body = strip_html(contents[0].get("value") if contents else entry.get("summary"))
         text = "\n".join(part for part in (title, body) if part)
@@ -161,10 +181,31 @@ class FeedCollector:
             text=text,
             created_at=created_at,
             author=entry.get("author") or None,
-            url=entry.get("link") or None,
-            language=language.split("-")[0].lower() if language else None,
+            url=_web_link(entry.get("link"), base),
+            language=normalise_language_tag(language),
+            undated=not moment,
         )
         return mention, content_digest(title, body)
+
+
+def _title(entry: Any) -> str:
+    """The entry's title as its author wrote it: markup stripped only from a title that is HTML.
+    feedparser hands a `type="text"` (or RSS) title over already unescaped, so `<dialog>` in it is
+    a word, not a tag."""
+    detail = entry.get("title_detail") or {}
+    if detail.get("type") == "text/plain":
+        return plain_text(entry.get("title"))
+    return strip_html(entry.get("title"))
+
+
+def _web_link(link: object, base: str) -> str | None:
+    """An http(s) address for the entry, or None. A relative link is resolved against the feed's
+    address; an RSS guid that feedparser took for a permalink (`urn:uuid:...`, `tag:...`) is an
+    identifier, and a link to it would lead nowhere."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    resolved = urljoin(base, link.strip())
+    return resolved if urlsplit(resolved).scheme in ("http", "https") else None
 
 
 def build(context: SourceContext) -> Collector:
