@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +228,16 @@ def test_a_slightly_malformed_feed_with_no_items_is_an_empty_success_warned_once
     assert first.mentions == [] and second.mentions == []
     warnings = [r.getMessage() for r in caplog.records if "feed has errors" in r.getMessage()]
     assert len(warnings) == 1 and "undefined entity" in warnings[0]
+
+
+def test_a_backlog_of_undated_entries_is_stored_but_not_counted_in_alert_windows(store: Store) -> None:
+    """A feed added with undated entries: all get the first poll's time, which must not read as a spike."""
+    items = "".join(f"<item><title>Acme item {n}</title><guid>u{n}</guid><description>acme</description></item>" for n in range(5))
+    fake = served(("/undated.rss", f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'))
+    with routed_http_server(fake) as server:
+        result = feeds(server, ("/undated.rss",)).fetch(ACME, None)
+    assert store.store_batch("news", "Acme", result.mentions, result.cursor) == 5
+    moment = result.mentions[0].created_at.replace(second=0, microsecond=0)
+    counts = store.window_counts("Acme", moment - timedelta(hours=1), moment + timedelta(hours=1), timedelta(hours=2))
+    assert [c.total for c in counts] == [0]
+    assert store.count_mentions() == 5
