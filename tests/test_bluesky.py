@@ -21,6 +21,8 @@ from tests.collector_checks import assert_fails_unavailable_then_recovers
 from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, json_response, routed_http_server
 
 POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "bluesky_posts.json").read_text(encoding="utf-8"))
+ODD_POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "bluesky_odd_posts.json").read_text(encoding="utf-8"))
+"""A post whose client wrote `createdAt` in year 0, and one by an author whose handle does not verify."""
 ACME = BrandConfig(name="Acme", keywords=("acme",))
 HANDLE, PASSWORD = "listener.bsky.social", "abcd-efgh-ijkl-mnop"
 
@@ -156,11 +158,11 @@ def test_failures_raise_source_unavailable_then_recover(failure, retry_after, mo
 
 
 def test_a_post_dated_year_zero_falls_back_to_its_indexed_time(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
-    """A post in the documented searchPosts shape whose client wrote `createdAt` in year 0 (the
-    recorded replay had one); the time Bluesky indexed it is the best time it has."""
+    """A post in the documented searchPosts shape (bluesky_odd_posts.json) whose client wrote
+    `createdAt` in year 0, as one in the recorded replay did; when Bluesky indexed it is the best
+    time it has."""
     fake = FakeBluesky()
-    fake.add(1, "acme from a client with a broken clock", "2026-11-02T11:00:00.000Z")
-    fake.posts[-1]["record"]["createdAt"] = "0000-01-01T00:00:00.000Z"
+    fake.posts += ODD_POSTS
     with routed_http_server(fake) as server, caplog.at_level(logging.WARNING):
         result = bluesky(server, monkeypatch).fetch(ACME, None)
     by_id = {mention.external_id: mention for mention in result.mentions}
@@ -172,8 +174,7 @@ def test_an_author_whose_handle_does_not_verify_is_linked_by_did(monkeypatch: py
     """Bluesky reports a handle whose DNS or well-known check fails as `handle.invalid`, a link
     that leads nowhere; the DID always resolves."""
     fake = FakeBluesky()
-    fake.add(2, "acme post by an unverified handle", "2026-11-02T11:05:00.000Z")
-    fake.posts[-1]["author"] = {**fake.posts[-1]["author"], "handle": "handle.invalid"}
+    fake.posts += ODD_POSTS
     with routed_http_server(fake) as server:
         result = bluesky(server, monkeypatch).fetch(ACME, None)
     post = {m.external_id: m for m in result.mentions}["at://did:plc:abc123/app.bsky.feed.post/3new0002"]

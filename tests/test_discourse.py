@@ -173,17 +173,13 @@ def test_deleted_posts_are_skipped() -> None:
     assert [m.external_id for m in result.mentions] == ["5001"]
 
 
-LONG_POST = (
-    "<p>Since this morning acme sync keeps failing with &quot;quota exceeded&quot; and nothing else changed.</p>"
-    "<p>I have tried logging out, clearing the cache, reinstalling the desktop client and a different network; "
-    "every time the same error comes back within a minute of starting a sync.</p>"
-    "<p>Honestly this is the third outage this month and I am moving the team to Globex if support stays silent.</p>"
-)
+WHOLE_POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "discourse_posts.json").read_text(encoding="utf-8"))
+"""`cooked` HTML of posts as `/posts/{id}.json` returns them, where longer than the search excerpt."""
 
 
 def test_posts_are_stored_whole_not_as_the_search_excerpt() -> None:
     fake = FakeDiscourse()
-    fake.full_text[5001] = LONG_POST
+    fake.full_text = {int(post_id): cooked for post_id, cooked in WHOLE_POSTS.items()}
     with routed_http_server(fake) as server:
         by_id = {m.external_id: m for m in discourse(server).fetch(ACME, None).mentions}
     assert by_id["5001"].text.startswith("Acme sync broken?\nSince this morning acme sync keeps failing")

@@ -158,26 +158,13 @@ def test_entries_without_a_date_get_the_poll_time_and_without_an_id_a_stable_one
 
 
 # -- entries kept as their authors wrote them -----------------------------------------------
-# Feeds below are minimal documents in the RSS 2.0 / Atom 1.0 shapes of feedparser's own test
-# feeds (the recorded replay found each fault on one of those), served from a loopback server.
+# The feed_*.atom/rss fixtures below are minimal documents in the RSS 2.0 / Atom 1.0 shapes of
+# feedparser's own test feeds (the recorded replay found each fault on one of those), served from
+# a loopback server; bench/source_fidelity.py replays the same files.
 
-ATOM_ENTRIES = """<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en_US">
-  <title>Example blog</title><id>tag:example.org,2003:blog</id><updated>2003-12-13T18:30:02Z</updated>
-  <entry><title type="text">The &lt;dialog&gt; element, and why Acme uses it</title>
-    <link href="/blog/2003/12/13/atom03"/><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id>
-    <updated>2003-12-13T18:30:02Z</updated><summary>Acme ships a modal.</summary></entry>
-  <entry xml:base="/archive/"><title type="html">Acme &lt;b&gt;bold&lt;/b&gt; news</title>
-    <link href="acme-news"/><id>tag:example.org,2003:3.2397</id>
-    <updated>2003-12-13T19:00:00Z</updated><summary>Acme again</summary></entry>
-  <entry><title>Acme without a link</title><id>tag:example.org,2003:3.2398</id>
-    <updated>2003-12-13T20:00:00Z</updated><summary>Acme, only an id</summary></entry>
-</feed>"""
+ATOM_ENTRIES = (FIXTURES / "feed_relative_links.atom").read_text(encoding="utf-8")
 
-RSS_GUID_ONLY = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><language>en_US</language>
-<item><title>Acme notes</title><guid>urn:uuid:6f1d1c1e-1111-4222-8333-944455556666</guid>
-<pubDate>Mon, 02 Nov 2026 12:00:00 GMT</pubDate><description>Acme, guid only</description></item>
-</channel></rss>"""
+RSS_GUID_ONLY = (FIXTURES / "feed_guid_only.rss").read_text(encoding="utf-8")
 
 
 def served(*documents: tuple[str, str]) -> FakeFeeds:
@@ -216,7 +203,7 @@ def test_plain_text_titles_keep_words_in_angle_brackets_and_html_titles_lose_tag
 
 def test_a_slightly_malformed_feed_with_no_items_is_an_empty_success_warned_once(caplog: pytest.LogCaptureFixture) -> None:
     """An RSS channel with an undefined entity and no items yet (feedparser: bozo, rss20, 0 entries)."""
-    empty = '<?xml version="1.0"?><rss version="2.0"><channel><title>Acme&nbsp;news</title><description>soon</description></channel></rss>'
+    empty = (FIXTURES / "feed_malformed_empty.rss").read_text(encoding="utf-8")
 
     def no_etag(request: RecordedRequest) -> ScriptedResponse:
         return ScriptedResponse(200, {"Content-Type": "application/rss+xml"}, empty)
@@ -232,8 +219,7 @@ def test_a_slightly_malformed_feed_with_no_items_is_an_empty_success_warned_once
 
 def test_a_backlog_of_undated_entries_is_stored_but_not_counted_in_alert_windows(store: Store) -> None:
     """A feed added with undated entries: all get the first poll's time, which must not read as a spike."""
-    items = "".join(f"<item><title>Acme item {n}</title><guid>u{n}</guid><description>acme</description></item>" for n in range(5))
-    fake = served(("/undated.rss", f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'))
+    fake = served(("/undated.rss", (FIXTURES / "feed_undated.rss").read_text(encoding="utf-8")))
     with routed_http_server(fake) as server:
         result = feeds(server, ("/undated.rss",)).fetch(ACME, None)
     assert store.store_batch("news", "Acme", result.mentions, result.cursor) == 5
