@@ -227,3 +227,4 @@ def test_a_backlog_of_undated_entries_is_stored_but_not_counted_in_alert_windows
     counts = store.window_counts("Acme", moment - timedelta(hours=1), moment + timedelta(hours=1), timedelta(hours=2))
     assert [c.total for c in counts] == [0]
     assert store.count_mentions() == 5
+    assert {m.url for m in result.mentions} == {None}  # guids `u0`..`u4` are ids, not relative links

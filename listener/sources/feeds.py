@@ -181,7 +181,7 @@ class FeedCollector:
             text=text,
             created_at=created_at,
             author=entry.get("author") or None,
-            url=_web_link(entry.get("link"), base),
+            url=_web_link(entry.get("link"), base, from_guid=bool(entry.get("guidislink"))),
             language=normalise_language_tag(language),
             undated=not moment,
         )
@@ -198,13 +198,14 @@ def _title(entry: Any) -> str:
     return strip_html(entry.get("title"))
 
 
-def _web_link(link: object, base: str) -> str | None:
+def _web_link(link: object, base: str, from_guid: bool = False) -> str | None:
     """An http(s) address for the entry, or None. A relative link is resolved against the feed's
-    address; an RSS guid that feedparser took for a permalink (`urn:uuid:...`, `tag:...`) is an
-    identifier, and a link to it would lead nowhere."""
+    address. An entry without a link element gets its RSS guid as `link` from feedparser (a guid
+    is a permalink unless it says otherwise), but most such guids are identifiers (`urn:uuid:...`,
+    `tag:...`, a bare number): only one that is a whole web address is taken as the link."""
     if not isinstance(link, str) or not link.strip():
         return None
-    resolved = urljoin(base, link.strip())
+    resolved = link.strip() if from_guid else urljoin(base, link.strip())
     return resolved if urlsplit(resolved).scheme in ("http", "https") else None
 
 
