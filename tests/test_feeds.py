@@ -194,10 +194,12 @@ def test_feed_language_tags_are_stored_as_bcp47_primary_subtags() -> None:
     assert {m.language for m in mentions} == {"en"}
 
 
-def test_plain_text_titles_keep_words_in_angle_brackets_and_html_titles_lose_tags() -> None:
+def test_plain_text_titles_and_summaries_keep_words_in_angle_brackets_and_html_loses_tags() -> None:
     with routed_http_server(served(("/blog/atom.xml", ATOM_ENTRIES))) as server:
         by_id = {m.external_id: m for m in feeds(server, ("/blog/atom.xml",)).fetch(ACME, None).mentions}
-    assert by_id["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"].text.startswith("The <dialog> element, and why Acme uses it\n")
+    assert by_id["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"].text == (
+        "The <dialog> element, and why Acme uses it\nAcme ships a <dialog> modal."  # Atom text constructs, both
+    )
     assert by_id["tag:example.org,2003:3.2397"].text.startswith("Acme bold news\n")
 
 

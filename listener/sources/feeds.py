@@ -165,9 +165,12 @@ class FeedCollector:
         return mentions, next_state
 
     def _mention(self, entry: Any, feed_language: str | None, base: str) -> tuple[Mention, str]:
-        title = _title(entry)
+        title = _as_written(entry.get("title_detail"), entry.get("title"))
         contents = entry.get("content") or []
-        body = strip_html(contents[0].get("value") if contents else entry.get("summary"))
+        if contents:
+            body = _as_written(contents[0], contents[0].get("value"))
+        else:
+            body = _as_written(entry.get("summary_detail"), entry.get("summary"))
         text = "\n".join(part for part in (title, body) if part)
         if not text:
             raise ValueError("entry has neither title nor text")
@@ -188,14 +191,13 @@ class FeedCollector:
         return mention, content_digest(title, body)
 
 
-def _title(entry: Any) -> str:
-    """The entry's title as its author wrote it: markup stripped only from a title that is HTML.
-    feedparser hands a `type="text"` (or RSS) title over already unescaped, so `<dialog>` in it is
-    a word, not a tag."""
-    detail = entry.get("title_detail") or {}
-    if detail.get("type") == "text/plain":
-        return plain_text(entry.get("title"))
-    return strip_html(entry.get("title"))
+def _as_written(detail: Any, value: Any) -> str:
+    """A title, summary or content as its author wrote it: markup stripped only from HTML.
+    feedparser hands a `type="text"` construct (Atom's default, and RSS titles) over already
+    unescaped, so `<dialog>` in it is a word, not a tag."""
+    if (detail or {}).get("type") == "text/plain":
+        return plain_text(value)
+    return strip_html(value)
 
 
 def _web_link(link: object, base: str, from_guid: bool = False) -> str | None:
