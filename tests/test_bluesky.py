@@ -21,6 +21,8 @@ from tests.collector_checks import assert_fails_unavailable_then_recovers
 from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, json_response, routed_http_server
 
 POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "bluesky_posts.json").read_text(encoding="utf-8"))
+ODD_POSTS = json.loads((Path(__file__).parent / "fixtures" / "http" / "bluesky_odd_posts.json").read_text(encoding="utf-8"))
+"""A post whose client wrote `createdAt` in year 0, and one by an author whose handle does not verify."""
 ACME = BrandConfig(name="Acme", keywords=("acme",))
 HANDLE, PASSWORD = "listener.bsky.social", "abcd-efgh-ijkl-mnop"
 
@@ -153,3 +155,28 @@ def test_failures_raise_source_unavailable_then_recover(failure, retry_after, mo
         collector = bluesky(server, monkeypatch, timeout=0.5)
         collector.check(ACME)
         assert_fails_unavailable_then_recovers(server, collector, ACME, failure, retry_after, "bsky", mentions=2)
+
+
+def test_a_post_dated_year_zero_falls_back_to_its_indexed_time(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    """A post in the documented searchPosts shape (bluesky_odd_posts.json) whose client wrote
+    `createdAt` in year 0, as one in the recorded replay did; when Bluesky indexed it is the best
+    time it has."""
+    fake = FakeBluesky()
+    fake.posts += ODD_POSTS
+    with routed_http_server(fake) as server, caplog.at_level(logging.WARNING):
+        result = bluesky(server, monkeypatch).fetch(ACME, None)
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    assert by_id["at://did:plc:abc123/app.bsky.feed.post/3new0001"].created_at == datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
+    assert "year 0" not in caplog.text
+
+
+def test_an_author_whose_handle_does_not_verify_is_linked_by_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bluesky reports a handle whose DNS or well-known check fails as `handle.invalid`, a link
+    that leads nowhere; the DID always resolves."""
+    fake = FakeBluesky()
+    fake.posts += ODD_POSTS
+    with routed_http_server(fake) as server:
+        result = bluesky(server, monkeypatch).fetch(ACME, None)
+    post = {m.external_id: m for m in result.mentions}["at://did:plc:abc123/app.bsky.feed.post/3new0002"]
+    assert post.url == "https://bsky.app/profile/did:plc:abc123/post/3new0002"
+    assert post.author == "did:plc:abc123"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ def test_rss_and_atom_entries_become_mentions() -> None:
     assert blog.text == "Acme im Test\nAcme ist schnell\nund günstig 👍"
     assert blog.created_at == datetime(2026, 11, 2, 8, 45, tzinfo=UTC)
     assert (blog.author, blog.language) == ("Kai", "de")
+    assert not any(mention.undated for mention in result.mentions)
 
 
 def test_unchanged_feed_is_a_304_and_yields_nothing() -> None:
@@ -151,4 +153,80 @@ def test_entries_without_a_date_get_the_poll_time_and_without_an_id_a_stable_one
         first = collector.fetch(ACME, None).mentions
         again = feeds(server, ("/bare.rss",)).fetch(ACME, None).mentions
     assert first[0].created_at >= before.replace(microsecond=0)
+    assert first[0].undated  # the poll time is a stand-in, and the mention says so
     assert first[0].external_id == again[0].external_id
+
+
+# -- entries kept as their authors wrote them -----------------------------------------------
+# The feed_*.atom/rss fixtures below are minimal documents in the RSS 2.0 / Atom 1.0 shapes of
+# feedparser's own test feeds (the recorded replay found each fault on one of those), served from
+# a loopback server; bench/source_fidelity.py replays the same files.
+
+ATOM_ENTRIES = (FIXTURES / "feed_relative_links.atom").read_text(encoding="utf-8")
+
+RSS_GUID_ONLY = (FIXTURES / "feed_guid_only.rss").read_text(encoding="utf-8")
+
+
+def served(*documents: tuple[str, str]) -> FakeFeeds:
+    fake = FakeFeeds()
+    fake.documents.update(dict(documents))
+    return fake
+
+
+def test_relative_links_resolve_against_the_feed_address_and_xml_base() -> None:
+    with routed_http_server(served(("/blog/atom.xml", ATOM_ENTRIES))) as server:
+        by_id = {m.external_id: m for m in feeds(server, ("/blog/atom.xml",)).fetch(ACME, None).mentions}
+    assert by_id["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"].url == server.url + "/blog/2003/12/13/atom03"
+    assert by_id["tag:example.org,2003:3.2397"].url == server.url + "/archive/acme-news"
+
+
+def test_an_entry_without_a_link_gets_no_url_rather_than_its_urn_or_tag_id() -> None:
+    with routed_http_server(served(("/blog/atom.xml", ATOM_ENTRIES), ("/guid.rss", RSS_GUID_ONLY))) as server:
+        mentions = feeds(server, ("/blog/atom.xml", "/guid.rss")).fetch(ACME, None).mentions
+    by_id = {m.external_id: m for m in mentions}
+    assert by_id["tag:example.org,2003:3.2398"].url is None
+    assert by_id["urn:uuid:6f1d1c1e-1111-4222-8333-944455556666"].url is None
+
+
+def test_feed_language_tags_are_stored_as_bcp47_primary_subtags() -> None:
+    with routed_http_server(served(("/blog/atom.xml", ATOM_ENTRIES), ("/guid.rss", RSS_GUID_ONLY))) as server:
+        mentions = feeds(server, ("/blog/atom.xml", "/guid.rss")).fetch(ACME, None).mentions
+    assert {m.language for m in mentions} == {"en"}
+
+
+def test_plain_text_titles_and_summaries_keep_words_in_angle_brackets_and_html_loses_tags() -> None:
+    with routed_http_server(served(("/blog/atom.xml", ATOM_ENTRIES))) as server:
+        by_id = {m.external_id: m for m in feeds(server, ("/blog/atom.xml",)).fetch(ACME, None).mentions}
+    assert by_id["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"].text == (
+        "The <dialog> element, and why Acme uses it\nAcme ships a <dialog> modal."  # Atom text constructs, both
+    )
+    assert by_id["tag:example.org,2003:3.2397"].text.startswith("Acme bold news\n")
+
+
+def test_a_slightly_malformed_feed_with_no_items_is_an_empty_success_warned_once(caplog: pytest.LogCaptureFixture) -> None:
+    """An RSS channel with an undefined entity and no items yet (feedparser: bozo, rss20, 0 entries)."""
+    empty = (FIXTURES / "feed_malformed_empty.rss").read_text(encoding="utf-8")
+
+    def no_etag(request: RecordedRequest) -> ScriptedResponse:
+        return ScriptedResponse(200, {"Content-Type": "application/rss+xml"}, empty)
+
+    with routed_http_server(no_etag) as server, caplog.at_level(logging.WARNING):
+        collector = feeds(server, ("/empty.rss",))
+        first = collector.fetch(ACME, None)
+        second = collector.fetch(ACME, first.cursor)
+    assert first.mentions == [] and second.mentions == []
+    warnings = [r.getMessage() for r in caplog.records if "feed has errors" in r.getMessage()]
+    assert len(warnings) == 1 and "undefined entity" in warnings[0]
+
+
+def test_a_backlog_of_undated_entries_is_stored_but_not_counted_in_alert_windows(store: Store) -> None:
+    """A feed added with undated entries: all get the first poll's time, which must not read as a spike."""
+    fake = served(("/undated.rss", (FIXTURES / "feed_undated.rss").read_text(encoding="utf-8")))
+    with routed_http_server(fake) as server:
+        result = feeds(server, ("/undated.rss",)).fetch(ACME, None)
+    assert store.store_batch("news", "Acme", result.mentions, result.cursor) == 5
+    moment = result.mentions[0].created_at.replace(second=0, microsecond=0)
+    counts = store.window_counts("Acme", moment - timedelta(hours=1), moment + timedelta(hours=1), timedelta(hours=2))
+    assert [c.total for c in counts] == [0]
+    assert store.count_mentions() == 5
+    assert {m.url for m in result.mentions} == {None}  # guids `u0`..`u4` are ids, not relative links

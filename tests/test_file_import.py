@@ -171,3 +171,14 @@ def test_a_stray_quote_costs_one_line_not_the_rest_of_the_file(tmp_path: Path, c
         result = importer(path).fetch(ACME, None)
     assert len(result.mentions) == 149
     assert any("stray.csv line 3 skipped: RowError: unbalanced quote" in r.getMessage() for r in caplog.records)
+
+
+def test_imported_language_tags_are_stored_as_bcp47_primary_subtags(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(
+        '{"id": "l1", "created_at": "2026-11-02T10:00:00Z", "text": "acme rocks", "language": "en_US"}\n'
+        '{"id": "l2", "created_at": "2026-11-02T10:01:00Z", "text": "acme bagus", "language": "in"}\n',
+        encoding="utf-8",
+    )
+    result = importer(path).fetch(ACME, None)
+    assert [mention.language for mention in result.mentions] == ["en", "id"]

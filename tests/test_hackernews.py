@@ -119,3 +119,12 @@ def test_failures_raise_source_unavailable_and_the_next_poll_loses_nothing(failu
 def test_check_reports_result_count() -> None:
     with routed_http_server(FakeAlgolia(HITS)) as server:
         assert "results for 'acme'" in hackernews(server).check(ACME)
+
+
+def test_story_titles_are_plain_text_and_keep_words_in_angle_brackets() -> None:
+    """A hit in Algolia's documented shape: `title` is the plain text HN shows (the recorded
+    replay had "The <dialog> element…"), while `story_text` is HTML."""
+    hits = json.loads((Path(__file__).parent / "fixtures" / "http" / "hackernews_plain_titles.json").read_text(encoding="utf-8"))
+    with routed_http_server(FakeAlgolia(hits)) as server:
+        (story,) = hackernews(server).fetch(ACME, None).mentions
+    assert story.text == "The <dialog> element & Acme's modal <3\nAcme & friends"

@@ -106,6 +106,7 @@ def test_search_terms_come_from_the_brand_query() -> None:
     ("type_name", "settings"),
     [
         ("hackernews", {}),
+        ("stackexchange", {"site": "superuser", "key": "${STACKEXCHANGE_KEY}"}),
         ("rss", {"urls": ["https://forum.example.com/latest.rss"]}),
         ("discourse", {"url": "https://forum.example.com", "api_key": "${DISCOURSE_API_KEY}"}),
         ("mastodon", {"instance": "https://mastodon.social", "hashtags": ["acme"]}),

@@ -8,11 +8,11 @@ import pytest
 
 from classifiers import SentimentClassifier, load_classifier
 from listener.config import ConfigError, ModelConfig
-from listener.core.language import LanguageDetector, build_detector, check_language_codes, detect_missing_languages
+from listener.core.language import LanguageDetector, build_detector, check_language_codes, detect_missing_languages, normalise_language_tag
 from listener.core.records import Mention
 from listener.app.pipeline import Pipeline, ProcessReport
-from listener.storage.repository import Store
 from listener.core.records import MentionToScore
+from listener.storage.repository import Store
 from tests.conftest import utc
 
 T0 = utc(2026, 11, 2, 10, 0)
@@ -107,3 +107,12 @@ def test_scoring_stores_detected_language_only_where_the_platform_gave_none(
     stored = {mention.external_id: mention for mention in store.mentions_by_id([1, 2, 3])}
     assert {key: value.language for key, value in stored.items()} == {"1": "fr", "2": "en", "3": None}
     assert all(value.sentiment is not None and value.model == classifier.version for value in stored.values())
+
+
+@pytest.mark.parametrize(
+    "tag, expected",
+    [("en_US", "en"), ("en-GB", "en"), ("EN", "en"), (" pt-br ", "pt"), ("in", "id"), ("iw", "he"), ("zh-Hant-TW", "zh"),
+     ("und", None), ("zxx", None), ("qme", None), ("", None), (None, None), ("english", None), ("e1", None), (7, None)],
+)
+def test_platform_language_tags_become_bcp47_primary_subtags(tag: object, expected: str | None) -> None:
+    assert normalise_language_tag(tag) == expected

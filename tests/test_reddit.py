@@ -154,3 +154,12 @@ def test_a_burst_larger_than_one_poll_is_read_over_several_polls_without_loss() 
     assert third.mentions == []
     assert third.cursor["search"] == {"created": utc(2026, 11, 23, 10, 5).timestamp(), "seen": ["t3_1x01"], "polled": NOW.timestamp()}
     assert [request.get("after") for request in adapter.requested("/search")] == [None, "t3_1x02", "t3_1x04"]
+
+
+def test_post_and_comment_text_is_stored_without_html_entities() -> None:
+    """entities.json is poll_first.json with text as Reddit's new editor stores its markdown even
+    under raw_json=1: `&amp;` for `&`, and `&#x200B;` (a zero-width space) as an empty paragraph."""
+    reddit, _ = collector(load_fixture("reddit", "entities.json"))
+    post, comment = reddit.fetch(ACME, None).mentions
+    assert post.text == "Acme & Globex: Q&A thread\n\nAsk anything about Acme & Globex merging.\n\n\n\nRules: be nice > be right"
+    assert comment.text == 'acme support & billing both said "clear your cache" <sigh>'

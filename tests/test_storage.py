@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import inspect
@@ -153,3 +154,18 @@ def test_migrations_downgrade_to_empty_and_back(database_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert "mentions" in inspect(engine).get_table_names()
+
+
+def test_undated_mentions_are_stored_but_left_out_of_the_alert_windows(store: Store) -> None:
+    """A feed entry without a date is stamped with the poll time; a backlog of them lands in one
+    window, so the alert rules must not count them (they are still stored and shown)."""
+    batch = [mention("dated", minutes=1)] + [replace(mention(f"undated-{i}", minutes=2), undated=True) for i in range(3)]
+    store.store_batch("news", "Acme", batch, {})
+    store.save_scores([(row_id, Sentiment("negative", -0.8, 0.9)) for row_id, _ in store.unscored(10)], "m")
+    assert store.count_mentions() == 4
+    window = store.window_counts("Acme", T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
+    assert [(c.total, c.negative) for c in window] == [(1, 1)]
+    split = store.window_counts_split("Acme", T0, T0 + timedelta(minutes=15), timedelta(minutes=15), ("source",))
+    assert [(c.total, c.negative) for c in split[("demo",)]] == [(1, 1)]
+    assert store.negative_counts_by("Acme", T0, T0 + timedelta(minutes=15), "source") == [("demo", 1)]
+    assert [m.external_id for m in store.top_negative_mentions("Acme", T0, T0 + timedelta(minutes=15), 10)] == ["dated"]

@@ -10,6 +10,7 @@ import pytest
 
 from listener.core.clock import ManualClock
 from listener.config import BrandConfig
+from listener.sources.matching import mentions_brand
 from listener.app.pipeline import Pipeline
 from listener.core.query import compile_for_x
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
@@ -188,3 +189,40 @@ def test_a_used_up_rate_limit_stops_paging_before_a_429_and_saves_the_page_token
     result = x.fetch(ACME, None)
     assert len(result.mentions) == 2 and len(adapter.requests) == 1
     assert result.cursor["next_token"] == "b26v89c19zqg8o3fpzbn1e0ffhxjiofzw6po136rvbnul"
+
+
+# -- text as its author wrote it ------------------------------------------------------------
+# search_escaped_text_and_retweet.json is built in X's documented v2 shape (no recording of these
+# fields is in tweepy's cassettes): X HTML-escapes `&`, `<` and `>` in `text`, tags Indonesian with
+# the legacy code `in`, and sends a retweet's own text cut to 140 characters, with the original
+# in `includes.tweets` when `referenced_tweets.id` is expanded. The first tweet's id is the one
+# the recorded replay missed for "libra & capricorn".
+
+
+def escaped_page(**settings):
+    return collector(load_fixture("twitter", "search_escaped_text_and_retweet.json"), clock=ManualClock(utc(2022, 1, 18, 12)), **settings)
+
+
+def test_tweet_text_is_html_unescaped_so_brands_with_ampersands_match() -> None:
+    x, _ = escaped_page()
+    by_id = {m.external_id: m for m in x.fetch(ACME, None).mentions}
+    assert by_id["1483436734373322752"].text == "libra & capricorn are the most underrated pairing, fight me"
+    assert by_id["1483436800000000000"].text == "AT&T support > every other carrier I have tried <3"
+    assert mentions_brand(BrandConfig(name="Zodiac", keywords=("libra & capricorn",)), by_id["1483436734373322752"].text)
+    assert mentions_brand(BrandConfig(name="AT&T", keywords=("at&t",)), by_id["1483436800000000000"].text)
+
+
+def test_legacy_language_code_in_is_stored_as_iso_id() -> None:
+    x, _ = escaped_page()
+    by_id = {m.external_id: m for m in x.fetch(ACME, None).mentions}
+    assert by_id["1483436900000000000"].language == "id"
+    assert by_id["1483436900000000000"].text == "Promo H&M hari ini diskon 50% untuk semua jaket"
+
+
+def test_retweets_are_stored_with_the_full_text_of_the_original() -> None:
+    x, adapter = escaped_page(include_retweets=True)
+    retweet = {m.external_id: m for m in x.fetch(ACME, None).mentions}["1483437000000000000"]
+    assert retweet.text.startswith("RT @carrier_watch: Thread on switching carriers")
+    assert retweet.text.endswith("how badly AT&T handled my number transfer >:(")
+    assert "…" not in retweet.text
+    assert adapter.requested("/recent")[0]["expansions"] == "author_id,referenced_tweets.id"

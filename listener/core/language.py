@@ -24,6 +24,31 @@ MIN_LETTERS = 8
 a word or two, trigram statistics guess ("acme" came out Turkish)."""
 
 
+LEGACY_LANGUAGE_CODES = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro", "sh": "sr"}
+"""ISO 639 codes withdrawn in 1989-2008 that platforms still send (X tags Indonesian `in`)."""
+NO_LANGUAGE = frozenset({"und", "zxx", "mul", "mis", "qme", "qst", "qht", "qam", "art"})
+"""Tags that name no natural language: undetermined, no linguistic content, several, and X's
+`q..` codes for tweets of only media, hashtags, cashtags or mentions."""
+_PRIMARY_SUBTAG = re.compile(r"[a-z]{2,3}")
+
+
+def normalise_language_tag(tag: object) -> str | None:
+    """A platform's language tag as its BCP 47 primary subtag (`en_US`, `en-GB` and `EN` -> `en`),
+    or None when it names no language or is not a language tag at all.
+
+    Every source stores languages through this one function, because `lang:en` in a brand query
+    and the per-language counts compare them as plain strings: a feed's `en_US` or X's legacy
+    `in` for Indonesian would otherwise be a language of its own that no query asks for.
+    """
+    if not isinstance(tag, str):
+        return None
+    primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    primary = LEGACY_LANGUAGE_CODES.get(primary, primary)
+    if not _PRIMARY_SUBTAG.fullmatch(primary) or primary in NO_LANGUAGE:
+        return None
+    return primary
+
+
 def check_language_codes(codes: Sequence[str]) -> tuple[str, ...]:
     """Lower-cased, de-duplicated ISO 639-1 codes; an unknown code is a ValueError listing the known."""
     from lingua import Language

@@ -29,6 +29,9 @@ class Mention:
     likes: int = 0
     shares: int = 0
     replies: int = 0
+    undated: bool = False
+    """The platform gave no time: `created_at` is when the mention was first collected. Such
+    mentions are stored and shown, but not counted in spike windows (see the alert rules)."""
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ remembers from that overlap; nothing indexed late is lost, nothing is emitted tw
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
 
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
 from listener.config.types import Duration, Secret
 from listener.sources.base import (
@@ -39,7 +40,11 @@ from listener.sources.http import (
 
 log = logging.getLogger(__name__)
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 POST_URL = "https://bsky.app/profile/{handle}/post/{rkey}"
+INVALID_HANDLE = "handle.invalid"
+"""What Bluesky shows instead of a handle whose DNS or well-known verification fails."""
 
 
 class BlueskySettings(CollectorSettings):
@@ -169,21 +174,41 @@ class BlueskyCollector:
         created = getattr(record, "created_at", None) if not isinstance(record, dict) else record.get("createdAt")
         langs = (getattr(record, "langs", None) if not isinstance(record, dict) else record.get("langs")) or []
         rkey = view.uri.rsplit("/", 1)[-1]
-        indexed_at = parse_timestamp(view.indexed_at)
-        # A post may claim any creation time; like Bluesky's own sort time, never later than indexing.
-        created_at = min(parse_timestamp(created), indexed_at) if created else indexed_at
+        # An unverified handle links nowhere; the DID always resolves.
+        author = view.author.did if view.author.handle == INVALID_HANDLE else view.author.handle
         return Mention(
             source=self._source,
             external_id=view.uri,
             text=text,
-            created_at=created_at,
-            author=view.author.handle,
-            url=POST_URL.format(handle=view.author.handle, rkey=rkey),
-            language=langs[0].split("-")[0].lower() if langs else None,
+            created_at=_post_time(created, view.indexed_at),
+            author=author,
+            url=POST_URL.format(handle=author, rkey=rkey),
+            language=normalise_language_tag(langs[0]) if langs else None,
             likes=view.like_count or 0,
             shares=(view.repost_count or 0) + (view.quote_count or 0),
             replies=view.reply_count or 0,
         )
+
+
+def _post_time(created: str | None, indexed: str) -> datetime:
+    """When a post was written, as Bluesky sorts it: its claimed creation time, but never later
+    than its indexing. Clients write `createdAt` themselves, so it may be unparseable (year 0, which
+    Python cannot represent) or before Bluesky's timestamps mean anything; then the other of the
+    two timestamps is used. A post with neither is malformed and skipped by the caller."""
+    times = [moment for moment in (_timestamp(created), _timestamp(indexed)) if moment is not None]
+    if not times:
+        raise ValueError(f"neither createdAt {created!r} nor indexedAt {indexed!r} is a usable time")
+    return min(times)
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parse_timestamp(value)
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment > EPOCH else None
 
 
 def _xrpc_error(error: Exception) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.core.language import normalise_language_tag
 from listener.core.limits import implausible_time
 from listener.sources.matching import mentions_brand
 from listener.core.records import Mention
@@ -81,7 +82,7 @@ def _parse(line: str) -> Mention:
         author=record.get("author"),
         author_reach=record.get("author_reach"),
         url=record.get("url"),
-        language=record.get("language"),
+        language=normalise_language_tag(record.get("language")),
         likes=int(record.get("likes", 0)),
         shares=int(record.get("shares", 0)),
         replies=int(record.get("replies", 0)),

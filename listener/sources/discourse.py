@@ -1,4 +1,4 @@
-"""Posts on a Discourse forum, through its JSON search (`/search.json`).
+"""Posts on a Discourse forum, through its JSON search (`/search.json`), each new one read whole.
 
 Discourse's `after:` filter has a resolution of one day, so each poll asks from the day before
 the newest post seen and skips the posts the cursor remembers (a digest of each, so an edited post
@@ -9,7 +9,8 @@ takes an API key and username from the environment.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -26,6 +27,7 @@ from listener.sources.base import (
     SourceContext,
     parse_each,
     SourceMisconfigured,
+    SourceUnavailable,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
@@ -48,6 +50,13 @@ class DiscourseSettings(CollectorSettings):
     api_key: Secret | None = Field(None, description="${ENV} reference to an API key, for private forums.")
     api_username: str | None = Field(None, description="The user the API key acts as (default: system).")
     max_pages: int = Field(5, ge=1, le=50, description="Result pages read per search term and poll.")
+    max_post_fetches: int = Field(
+        40,
+        ge=1,
+        le=1000,
+        description="New posts read whole (one request each) per poll; Discourse allows 50 requests per 10 seconds per "
+        "IP by default, so the rest wait for the next poll.",
+    )
     timeout: RequestTimeout = DEFAULT_TIMEOUT
     remember: int = Field(2000, ge=10, le=100_000, description="Post ids remembered to skip repeats.")
 
@@ -72,20 +81,31 @@ class DiscourseCollector:
         return {"Api-Key": key, "Api-Username": self._settings.api_username or "system"}
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
+        """New and edited posts, each read whole from `/posts/{id}.json`.
+
+        Search only returns an excerpt of about 200 characters around the match, and a complaint
+        is rarely all in its first sentence. Reading posts whole costs a request each, so at most
+        `max_post_fetches` are read per poll and a 429 stops the reading: the posts left over are
+        neither emitted nor remembered, and `latest` is held back to the oldest of them, so the
+        next poll's search finds them again and reads them then.
+        """
         latest = (cursor or {}).get("latest")
         seen: dict[str, str] = dict((cursor or {}).get("seen", {}))
         after = (parse_timestamp(latest) - timedelta(days=1)).date().isoformat() if latest else None
-        posts: dict[str, Mention] = {}
+        hits: dict[str, _Hit] = {}
         for term in search_terms(brand):
-            for mention in self._search(term, after):
-                posts.setdefault(mention.external_id, mention)
-        current = {post_id: content_digest(mention.text) for post_id, mention in posts.items()}
-        fresh = [mention for post_id, mention in posts.items() if seen.get(post_id) != current[post_id]]
-        times = [mention.created_at for mention in posts.values()] + ([parse_timestamp(latest)] if latest else [])
-        next_cursor: Cursor = {"seen": remember(seen, current, self._settings.remember)}
+            for hit in self._search(term, after):
+                hits.setdefault(hit.post_id, hit)
+        fresh = [hit for post_id, hit in hits.items() if seen.get(post_id) != hit.digest]
+        mentions, deferred = self._read_whole(fresh)
+        read = {post_id: hit for post_id, hit in hits.items() if post_id not in deferred}
+        next_cursor: Cursor = {"seen": remember(seen, {post_id: hit.digest for post_id, hit in read.items()}, self._settings.remember)}
+        times = [hit.created_at for hit in read.values()] + ([parse_timestamp(latest)] if latest else [])
+        if deferred:
+            times = [min([*times, *(hits[post_id].created_at for post_id in deferred)])]
         if times:
             next_cursor["latest"] = max(times).isoformat()
-        return FetchResult(fresh, next_cursor)
+        return FetchResult(mentions, next_cursor)
 
     def check(self, brand: BrandConfig) -> str:
         term = search_terms(brand)[0]
@@ -94,10 +114,10 @@ class DiscourseCollector:
         )
         return f"{self._base_url} search reachable; {len(reply.get('posts') or [])} recent posts for {term!r}"
 
-    def _search(self, term: str, after: str | None) -> list[Mention]:
+    def _search(self, term: str, after: str | None) -> list[_Hit]:
         query = f'"{term}"' if " " in term else term
         query += " order:latest" + (f" after:{after}" if after else "")
-        mentions: list[Mention] = []
+        hits: list[_Hit] = []
         for page in range(1, self._settings.max_pages + 1):
             reply = get_json(
                 self._client, self._source, self._search_url, params={"q": query, "page": page}, headers=self._auth_headers()
@@ -106,18 +126,37 @@ class DiscourseCollector:
                 log.warning("%s: search for %r returned %s, not an object; skipped", self._source, term, type(reply).__name__)
                 break
             topics = {topic.get("id"): topic for topic in reply.get("topics") or [] if isinstance(topic, dict)}
-            mentions.extend(
-                parse_each(reply.get("posts") or [], lambda post: self._mention(post, topics), log, self._source, item_id)
-            )
+            hits.extend(parse_each(reply.get("posts") or [], lambda post: _hit(post, topics), log, self._source, item_id))
             if not (reply.get("grouped_search_result") or {}).get("more_full_page_results"):
                 break
-        return mentions
+        return hits
 
-    def _mention(self, post: dict[str, Any], topics: dict[Any, dict[str, Any]]) -> Mention | None:
-        topic = topics.get(post["topic_id"], {})
-        if post.get("deleted_at") or post.get("user_deleted"):
-            return None
-        body = strip_html(post.get("cooked") or post.get("blurb"))
+    def _read_whole(self, fresh: list[_Hit]) -> tuple[list[Mention], set[str]]:
+        """Mentions of the `fresh` posts read whole, and the ids of those left for the next poll."""
+        mentions: list[Mention] = []
+        for index, hit in enumerate(fresh):
+            if index >= self._settings.max_post_fetches:
+                log.info("%s: %d more new posts than max_post_fetches (%d); read next poll",
+                         self._source, len(fresh) - index, self._settings.max_post_fetches)
+                return mentions, {later.post_id for later in fresh[index:]}
+            try:
+                post = get_json(self._client, self._source, f"{self._base_url}/posts/{hit.post_id}.json", headers=self._auth_headers())
+            except SourceUnavailable as error:
+                log.warning("%s: stopped reading posts whole (%s); %d left for the next poll", self._source, error, len(fresh) - index)
+                return mentions, {later.post_id for later in fresh[index:]}
+            except SourceMisconfigured as error:  # deleted since the search, or in a category we may not read
+                log.info("%s: post %s could not be read whole (%s); skipped", self._source, hit.post_id, error)
+                continue
+            cooked = post.get("cooked") if isinstance(post, dict) else None
+            if not isinstance(cooked, str):
+                log.warning("%s: post %s came back without its text; the search excerpt is kept", self._source, hit.post_id)
+                cooked = hit.post.get("blurb")
+            mentions.extend(parse_each([hit], lambda whole: self._mention(whole, cooked), log, self._source, lambda whole: whole.post_id))
+        return mentions, set()
+
+    def _mention(self, hit: _Hit, cooked: str | None) -> Mention | None:
+        post, topic = hit.post, hit.topic
+        body = strip_html(cooked)
         title = strip_html(topic.get("title") or topic.get("fancy_title")) if post.get("post_number") == 1 else ""
         text = "\n".join(part for part in (title, body) if part)
         if not text:
@@ -125,14 +164,33 @@ class DiscourseCollector:
         slug = topic.get("slug") or "topic"
         return Mention(
             source=self._source,
-            external_id=str(post["id"]),
+            external_id=hit.post_id,
             text=text,
-            created_at=parse_timestamp(post["created_at"]),
+            created_at=hit.created_at,
             author=post.get("username"),
             url=f"{self._base_url}/t/{slug}/{post['topic_id']}/{post.get('post_number', 1)}",
             likes=int(post.get("like_count") or 0),
             replies=int(topic.get("posts_count", 1)) - 1 if post.get("post_number") == 1 else 0,
         )
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A search result: the post as search describes it, its topic, and a digest of its excerpt
+    (what tells an edited post from one already read, without reading it again)."""
+
+    post_id: str
+    post: dict[str, Any]
+    topic: dict[str, Any]
+    created_at: datetime
+    digest: str
+
+
+def _hit(post: dict[str, Any], topics: dict[Any, dict[str, Any]]) -> _Hit | None:
+    topic = topics.get(post["topic_id"], {})
+    if post.get("deleted_at") or post.get("user_deleted"):
+        return None
+    return _Hit(str(post["id"]), post, topic, parse_timestamp(post["created_at"]), content_digest(post.get("blurb"), topic.get("title")))
 
 
 def build(context: SourceContext) -> Collector:

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
+from listener.core.language import normalise_language_tag
 from listener.core.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
 from listener.core.records import Mention
 from listener.config.types import ConfigPath
@@ -340,7 +341,7 @@ class FileImportCollector:
         problem = id_problem(external_id)
         if problem:
             raise RowError(problem)
-        language = _text(value("language")).lower() or None
+        language = normalise_language_tag(_text(value("language")))
         return Mention(
             source=self._source,
             external_id=external_id,

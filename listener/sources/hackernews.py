@@ -30,6 +30,7 @@ from listener.sources.http import (
     item_id,
     make_client,
     parse_timestamp,
+    plain_text,
     search_terms,
     strip_html,
 )
@@ -113,7 +114,8 @@ class HackerNewsCollector:
         if is_comment:
             text = strip_html(hit.get("comment_text"))
         else:
-            text = "\n".join(part for part in (strip_html(hit.get("title")), strip_html(hit.get("story_text"))) if part)
+            # Algolia gives a story's title as the plain text HN shows; only story_text is HTML.
+            text = "\n".join(part for part in (plain_text(hit.get("title")), strip_html(hit.get("story_text"))) if part)
         if not text:  # a deleted or flagged item keeps its id but loses its text
             return None
         return Mention(

@@ -198,6 +198,16 @@ def strip_html(fragment: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def plain_text(text: str | None) -> str:
+    """A plain-text field (a Hacker News title, a feed's `type="text"` title) with its whitespace
+    tidied like `strip_html`'s output, but nothing parsed: in plain text `<dialog>` is a word the
+    author wrote, which the HTML stripper would take for a tag and drop."""
+    if not text:
+        return ""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def parse_timestamp(value: str | int | float) -> datetime:
     """An aware UTC datetime from ISO 8601 (with `Z`) or epoch seconds."""
     if isinstance(value, (int, float)):

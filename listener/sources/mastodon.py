@@ -16,6 +16,7 @@ from typing import Any, Callable
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
+from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
 from listener.config.types import Secret
 from listener.sources.base import (
@@ -200,7 +201,7 @@ class MastodonCollector:
             author=account.get("acct"),
             author_reach=account.get("followers_count"),
             url=status.get("url") or status.get("uri"),
-            language=status.get("language"),
+            language=normalise_language_tag(status.get("language")),
             likes=int(status.get("favourites_count") or 0),
             shares=int(status.get("reblogs_count") or 0),
             replies=int(status.get("replies_count") or 0),

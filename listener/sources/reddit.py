@@ -14,6 +14,7 @@ external id), so it is scored again.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -317,6 +318,7 @@ def submission_to_mention(fields: dict[str, Any], source: str) -> Mention | None
     title, body = fields["title"], fields.get("selftext") or ""
     if not isinstance(title, str) or not isinstance(body, str):
         raise TypeError("title and selftext must be strings")
+    title, body = _unescaped(title), _unescaped(body)
     if title.strip() in GONE or body.strip() in GONE or fields.get("removed_by_category"):
         return None
     return Mention(
@@ -338,6 +340,7 @@ def comment_to_mention(fields: dict[str, Any], source: str) -> Mention | None:
     body = fields["body"]
     if not isinstance(body, str):
         raise TypeError("body must be a string")
+    body = _unescaped(body)
     if body.strip() in GONE:
         return None
     return Mention(
@@ -349,6 +352,14 @@ def comment_to_mention(fields: dict[str, Any], source: str) -> Mention | None:
         url=_url(fields, f"/comments/{str(fields['link_id']).removeprefix('t3_')}/_/{fields['id']}/"),
         likes=_int(fields.get("score")),
     )
+
+
+def _unescaped(markdown: str) -> str:
+    """Reddit's markdown as its author typed it. Even with raw_json=1 the new editor's markdown
+    keeps `&amp;`, `&lt;`, `&gt;` and `&#x200B;` (a zero-width space standing for an empty
+    paragraph): left in, "AT&amp;T" would not match the brand AT&T. The zero-width spaces go too,
+    since they only ever stand for the blank line around them."""
+    return html.unescape(markdown).replace("\u200b", "")
 
 
 def _require_kind(fields: dict[str, Any], prefix: str, what: str) -> None:

@@ -14,14 +14,17 @@ until `x-rate-limit-reset`, and the scheduler backs off exactly that long.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
 from listener.core.query import QueryNotSupported, compile_for_x
 from listener.config.types import Duration, Secret, SecretRef
@@ -43,7 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = ["created_at", "lang", "public_metrics", "author_id", "note_tweet"]
+TWEET_FIELDS = ["created_at", "lang", "public_metrics", "author_id", "note_tweet", "referenced_tweets"]
+RETWEET_PREFIX = re.compile(r"^RT @\w{1,15}: ")
+"""How X starts a retweet's own text, which it then cuts to 140 characters with an ellipsis."""
 USER_FIELDS = ["username", "public_metrics"]
 TWITTER_EPOCH_MS = 1288834974657
 """Tweet ids are snowflakes: (id >> 22) + this is the creation time in ms, should a tweet lack it."""
@@ -121,7 +126,8 @@ class TwitterCollector:
         try:
             response = self._api().search_recent_tweets(
                 query,
-                expansions=["author_id"],
+                # A retweet's own text is cut short; the original it repeats comes in `includes`.
+                expansions=["author_id", "referenced_tweets.id"] if self._settings.include_retweets else ["author_id"],
                 tweet_fields=TWEET_FIELDS,
                 user_fields=USER_FIELDS,
                 **{key: value for key, value in params.items() if value is not None},
@@ -210,9 +216,17 @@ class TwitterCollector:
     def _parse_page(self, page: dict[str, Any]) -> list[Mention]:
         import tweepy
 
-        users_raw = (page.get("includes") or {}).get("users") or []
+        includes = page.get("includes") or {}
+        users_raw = includes.get("users") or []
         users = {user.id: user for user in parse_each(users_raw, tweepy.User, log, f"{self._name} user", _raw_id)}
-        return parse_each(page.get("data") or [], lambda raw: tweet_to_mention(tweepy.Tweet(raw), users, self._name), log, self._name, _raw_id)
+        originals = {str(raw["id"]): raw for raw in includes.get("tweets") or [] if isinstance(raw, dict) and "id" in raw}
+        return parse_each(
+            page.get("data") or [],
+            lambda raw: tweet_to_mention(tweepy.Tweet(raw), users, self._name, originals),
+            log,
+            self._name,
+            _raw_id,
+        )
 
     def check(self, brand: BrandConfig) -> str:
         import tweepy
@@ -263,15 +277,20 @@ class _Position:
         }
 
 
-def tweet_to_mention(tweet: tweepy.Tweet, users: dict[int, tweepy.User], source: str) -> Mention:
-    """A tweet as a Mention; long tweets keep their full `note_tweet` text."""
+def tweet_to_mention(
+    tweet: tweepy.Tweet,
+    users: dict[int, tweepy.User],
+    source: str,
+    originals: Mapping[str, dict[str, Any]] | None = None,
+) -> Mention:
+    """A tweet as a Mention, in the words its author wrote: long tweets keep their full
+    `note_tweet` text, a retweet the full text of the tweet it repeats (`originals`, X's
+    `includes.tweets`), and X's HTML escaping (`&amp;`, `&lt;`, `&gt;`) is undone, so that
+    "AT&T" in a tweet matches the brand AT&T."""
     user = users.get(tweet.author_id) if tweet.author_id is not None else None
     metrics = tweet.public_metrics or {}
     user_metrics = (user.public_metrics or {}) if user is not None else {}
-    note = tweet.data.get("note_tweet") or {}
-    text = note.get("text") if isinstance(note, dict) and note.get("text") else tweet.text
-    if not isinstance(text, str):
-        raise TypeError(f"tweet text is {type(text).__name__}, not a string")
+    text = _retweeted_text(tweet.data, originals or {}) or _full_text(tweet.data)
     created_at = tweet.created_at or datetime.fromtimestamp(((tweet.id >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
     username = user.username if user is not None else None
     return Mention(
@@ -282,11 +301,30 @@ def tweet_to_mention(tweet: tweepy.Tweet, users: dict[int, tweepy.User], source:
         author=username,
         author_reach=_count(user_metrics.get("followers_count")) if user is not None else None,
         url=f"https://x.com/{username}/status/{tweet.id}" if username else f"https://x.com/i/web/status/{tweet.id}",
-        language=None if tweet.lang in (None, "und", "zxx", "qme", "qst", "qht", "qam") else tweet.lang,
+        language=normalise_language_tag(tweet.lang),
         likes=_count(metrics.get("like_count")) or 0,
         shares=(_count(metrics.get("retweet_count")) or 0) + (_count(metrics.get("quote_count")) or 0),
         replies=_count(metrics.get("reply_count")) or 0,
     )
+
+
+def _full_text(raw: Mapping[str, Any]) -> str:
+    note = raw.get("note_tweet") or {}
+    text = note.get("text") if isinstance(note, dict) and note.get("text") else raw.get("text")
+    if not isinstance(text, str):
+        raise TypeError(f"tweet text is {type(text).__name__}, not a string")
+    return html.unescape(text)
+
+
+def _retweeted_text(raw: Mapping[str, Any], originals: Mapping[str, dict[str, Any]]) -> str | None:
+    """`RT @author: ` and the whole retweeted tweet, when X sent the original along; None for a
+    tweet that is not a retweet or whose original is missing (deleted, or not expanded)."""
+    retweeted = [ref for ref in raw.get("referenced_tweets") or [] if isinstance(ref, dict) and ref.get("type") == "retweeted"]
+    original = originals.get(str(retweeted[0].get("id"))) if retweeted else None
+    if original is None:
+        return None
+    prefix = RETWEET_PREFIX.match(str(raw.get("text") or ""))
+    return (prefix.group(0) if prefix else "") + _full_text(original)
 
 
 def _count(value: object) -> int | None:

@@ -132,6 +132,7 @@ class Store:
                 likes=mention.likes,
                 shares=mention.shares,
                 replies=mention.replies,
+                undated=mention.undated,
             )
             session.add(row)
             session.flush()
@@ -155,6 +156,7 @@ class Store:
             "brand": brand,
             "created_at": mention.created_at,
             "sentiment_label": mention.sentiment_label,
+            "undated": mention.undated,
         }
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
@@ -415,7 +417,8 @@ class Store:
     # -- aggregates -------------------------------------------------------------------------
 
     def window_counts(self, brand: str, start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
-        """Counts per sentiment in consecutive windows [start, end), zero-filled, aligned on `start`."""
+        """Counts per sentiment in consecutive windows [start, end), zero-filled, aligned on `start`;
+        undated mentions (timed only by when they were collected) are not counted."""
         windows = int((end - start).total_seconds() // window.total_seconds())
         empty = [WindowCount(start + index * window, 0, 0, 0, 0) for index in range(windows)]
         return self.window_counts_split(brand, start, end, window, ()).get((), empty)
@@ -525,6 +528,7 @@ class Store:
                     MentionBrandRow.brand == brand,
                     MentionBrandRow.created_at >= start,
                     MentionBrandRow.created_at < end,
+                    MentionBrandRow.undated.is_(False),
                 )
                 .group_by(bucket, *splits)
             )
@@ -829,12 +833,16 @@ def stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMenti
 
 
 def _negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow)."""
+    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow).
+
+    Undated mentions are left out: their time is when they were collected, so a feed added with a
+    backlog of undated entries would put them all in one window, a spike that never happened."""
     return [
         MentionBrandRow.brand == brand,
         MentionBrandRow.created_at >= start,
         MentionBrandRow.created_at < end,
         MentionBrandRow.sentiment_label == "negative",
+        MentionBrandRow.undated.is_(False),
     ]
 
 

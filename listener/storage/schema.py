@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -63,6 +65,8 @@ class MentionRow(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     shares: Mapped[int] = mapped_column(Integer, default=0)
     replies: Mapped[int] = mapped_column(Integer, default=0)
+    undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """The platform gave no time: `created_at` is when the mention was first collected."""
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)
@@ -84,6 +88,9 @@ class MentionBrandRow(Base):
     brand: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Copied from the mention: its time is only when it was collected, so the alert rules'
+    window counts leave it out."""
 
 
 class CursorRow(Base):
