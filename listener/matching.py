@@ -154,7 +154,7 @@ def _proximity_predicate(node: Near | Proximity) -> Predicate:
             return _near(left(text, index), right(text, index), node.distance, node.ordered)
 
         return near
-    finders = [_span_finder(Term(word)) for word in dict.fromkeys(words_of(node.text))]
+    finders = [_span_finder(Phrase(word)) for word in dict.fromkeys(words_of(node.text))]
 
     def proximity(text: str, language: str | None) -> bool:
         index = _WordIndex(text)
