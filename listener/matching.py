@@ -146,22 +146,21 @@ def _within_window(spans_by_word: list[list[Span]], distance: int) -> bool:
 
 
 def _proximity_predicate(node: Near | Proximity) -> Predicate:
-    if isinstance(node, Near):
-        left, right = _span_finder(node.left), _span_finder(node.right)
+    """Words are counted only in a text that has every side somewhere: most have not."""
+    sides = (node.left, node.right) if isinstance(node, Near) else tuple(map(Phrase, dict.fromkeys(words_of(node.text))))
+    present = [compile_predicate(side) for side in sides]
+    finders = [_span_finder(side) for side in sides]
 
-        def near(text: str, language: str | None) -> bool:
-            index = _WordIndex(text)
-            return _near(left(text, index), right(text, index), node.distance, node.ordered)
-
-        return near
-    finders = [_span_finder(Phrase(word)) for word in dict.fromkeys(words_of(node.text))]
-
-    def proximity(text: str, language: str | None) -> bool:
+    def near(text: str, language: str | None) -> bool:
+        if not all(side(text, language) for side in present):
+            return False
         index = _WordIndex(text)
-        spans_by_word = [finder(text, index) for finder in finders]
-        return all(spans_by_word) and _within_window(spans_by_word, node.distance)
+        spans = [finder(text, index) for finder in finders]
+        if isinstance(node, Near):
+            return _near(spans[0], spans[1], node.distance, node.ordered)
+        return _within_window(spans, node.distance)
 
-    return proximity
+    return near
 
 
 def compile_predicate(node: Node) -> Predicate:
