@@ -13,6 +13,7 @@ Proximity (`NEAR/n`, `"..."~n`) counts words as `listener.scripts.WORDS` splits 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import pairwise
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -52,7 +53,7 @@ def _literal(word: str, wildcards: bool) -> str:
 def _words_pattern(words: list[str], prefix: bool = False, wildcards: bool = False) -> str:
     """The words in order, whitespace or punctuation between them, guarded at both edges."""
     body = _literal(words[0], wildcards)
-    for before, after in zip(words, words[1:]):
+    for before, after in pairwise(words):
         body += scripts.separator(before[-1], after[0]) + _literal(after, wildcards)
     letters = "".join(words).replace("?", "") if wildcards else "".join(words)
     first, last = (letters[0], letters[-1]) if letters else ("?", "?")

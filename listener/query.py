@@ -315,7 +315,7 @@ class _Parser:
             if self.token.kind == "AND":
                 self.advance()
                 children.append(self.parse_unary())
-            elif self.token.kind in ("(", "-", "NOT", "phrase", "word"):  # juxtaposed: AND
+            elif self.token.kind in ("(", "-", "NOT", "phrase", "word"):
                 children.append(self.parse_unary())
             else:
                 break

@@ -40,12 +40,12 @@ ARABIC_PROCLITICS = "(?:[وف]?(?:ال|لل|[بك]ال|[بكل])?)"
 """و/ف (and, so), then ب/ك/ل (with, like, for) and the article ال, as written joined to a noun."""
 HEBREW_PROCLITICS = "(?:ו?ש?[בכלמ]?ה?)"
 """ו (and), ש (that), ב/כ/ל/מ (in, like, to, from) and the article ה, as written joined to a noun."""
-KOREAN_PARTICLES = sorted(
-    "은 는 이 가 을 를 의 에 에서 에게 께 께서 한테 와 과 도 로 으로 만 까지 부터 보다 처럼 랑 이랑 하고 이나 나 요 조차 마저".split(),
-    key=len,
-    reverse=True,
-)
-"""Korean case and topic particles, written joined to the noun before them (at most two)."""
+KOREAN_PARTICLES = (
+    "에서", "에게", "께서", "한테", "으로", "까지", "부터", "보다", "처럼", "이랑", "하고", "이나", "조차", "마저",
+    "은", "는", "이", "가", "을", "를", "의", "에", "께", "와", "과", "도", "로", "만", "랑", "나", "요",
+)  # fmt: skip
+"""Korean case and topic particles, written joined to the noun before them (at most two);
+the longer first, so that 에서 is tried before 에."""
 _PARTICLES = "(?:" + "|".join(KOREAN_PARTICLES) + "){0,2}"
 
 WORD_SEPARATOR = r"[\s\p{P}--[#@]]"

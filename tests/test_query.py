@@ -114,8 +114,13 @@ def test_syntax_errors_name_the_problem_and_its_column(query: str, problem: str,
 @pytest.mark.parametrize(
     "query, problem",
     [
-        ("acme NEAR outage", "'NEAR': NEAR needs a distance in words, as acme NEAR/3 outage (NEAR/3f keeps the order); "
-         'write "near" in quotes to search for the word at column 6: acme NEAR outage'),
+        (
+            "acme NEAR outage",
+            (
+                "'NEAR': NEAR needs a distance in words, as acme NEAR/3 outage (NEAR/3f keeps the order); "
+                'write "near" in quotes to search for the word at column 6: acme NEAR outage'
+            ),
+        ),
         ("acme outage~5", "'~' only follows a quoted phrase, as \"acme outage\"~5 at column 12: acme outage~5"),
         ("acme ?cme", "'?' stands for one character after the start of a term, not at its start, in '?cme' at column 6: acme ?cme"),
     ],
