@@ -47,7 +47,9 @@ Span = tuple[int, int]
 
 
 def _literal(word: str, wildcards: bool) -> str:
-    return "".join(r"\w" if wildcards and char == "?" else regex.escape(char) for char in word)
+    """The word as a pattern; with `wildcards`, `?` is one letter with its marks (so `हि?दी`
+    covers both हिन्दी and हिंदी: a consonant with its virama, or an anusvara)."""
+    return "".join(r"\w\p{M}*" if wildcards and char == "?" else regex.escape(char) for char in word)
 
 
 def _words_pattern(words: list[str], prefix: bool = False, wildcards: bool = False) -> str:
