@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from itertools import product
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listener.config import BrandConfig
 from listener.matching import mentions_brand, query_matcher
-from listener.query import Term, parse
+from listener.query import Near, Proximity, Term, parse
 from tests.test_query import QUERIES
 
 LEGACY = BrandConfig(
@@ -193,3 +195,41 @@ def test_a_word_glued_to_its_own_script_does_not_match_but_another_script_ends_i
     assert not matcher.matches(f"x {word}{glue} y")
     other = data.draw(st.sampled_from([s for s in SPACED_ALPHABETS if s != script]))
     assert matcher.matches(f"x {word}{SPACED_ALPHABETS[other][0]} y")
+
+
+PROXIMITY_WORDS = ["acme", "cloud", "down", "is", "x"]
+
+
+def positions(words: list[str], word: str) -> list[int]:
+    return [index for index, each in enumerate(words) if each == word]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PROXIMITY_WORDS), max_size=12),
+    st.lists(st.sampled_from(PROXIMITY_WORDS), min_size=2, max_size=2, unique=True),
+    st.integers(0, 4),
+    st.booleans(),
+)
+def test_near_agrees_with_counting_words_between(words: list[str], sides: list[str], distance: int, ordered: bool) -> None:
+    left, right = sides
+    expected = any(
+        (j > i if ordered else True) and abs(j - i) - 1 <= distance
+        for i in positions(words, left)
+        for j in positions(words, right)
+    )
+    assert query_matcher(Near(Term(left), Term(right), distance, ordered)).matches(" ".join(words)) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PROXIMITY_WORDS), max_size=10),
+    st.lists(st.sampled_from(PROXIMITY_WORDS), min_size=1, max_size=3, unique=True),
+    st.integers(0, 4),
+)
+def test_proximity_agrees_with_the_narrowest_window(words: list[str], phrase: list[str], distance: int) -> None:
+    expected = any(
+        max(chosen) - min(chosen) + 1 - len(phrase) <= distance
+        for chosen in product(*(positions(words, word) for word in phrase))
+    )
+    assert query_matcher(Proximity(" ".join(phrase), distance)).matches(" ".join(words)) is expected

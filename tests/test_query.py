@@ -341,3 +341,24 @@ def test_x_compilation_never_narrows_the_query(query: Node, words: list[str], la
     text = " ".join(words)
     if query_matcher(query).matches(text, language):
         assert query_matcher(parse(x)).matches(text, language)
+
+
+VOCABULARY = ["acme", "cloud", "#acme", "a", "x", "down", "é"]
+VOCABULARY_SIDES = st.sampled_from([Term("acme"), Term("cloud"), Term("a", prefix=True), Phrase("acme cloud"), Hashtag("acme")])
+VOCABULARY_PROXIMITIES = st.one_of(
+    st.builds(Near, VOCABULARY_SIDES, VOCABULARY_SIDES, st.integers(0, 4), st.booleans()),
+    st.builds(Proximity, st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=3).map(" ".join), st.integers(0, 4)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VOCABULARY_PROXIMITIES, st.lists(st.sampled_from(VOCABULARY), max_size=8))
+def test_x_compilation_never_narrows_a_proximity(query: Node, words: list[str]) -> None:
+    """X has no proximity operator: both sides anywhere in the post is the nearest broader query."""
+    try:
+        x = compile_for_x(query, include_retweets=True)
+    except QueryNotSupported:
+        return
+    text = " ".join(words)
+    if query_matcher(query).matches(text):
+        assert query_matcher(parse(x)).matches(text)
