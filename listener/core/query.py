@@ -13,8 +13,13 @@ Grammar (NOT binds tighter than AND, AND tighter than OR, as on X):
     query   := or
     or      := and ("OR" and)*
     and     := unary (["AND"] unary)*          juxtaposed terms are ANDed
-    unary   := ("NOT" | "-") unary | primary
-    primary := "(" or ")" | "phrase" | #hashtag | @handle | lang:xx | term | term*
+    unary   := ("NOT" | "-") unary | near
+    near    := primary ["NEAR/n" | "NEAR/nf" primary]   sides: terms, phrases, tags, handles, ORs of them
+    primary := "(" or ")" | "phrase" | "phrase"~n | #hashtag | @handle | lang:xx | term | term* | te?m
+
+Brandwatch-style operators: `?` is exactly one character (`colo?r`: colour, not color);
+`"acme outage"~5` is the phrase's words in any order with at most 5 other words among them;
+`acme NEAR/3 outage` is both within 3 words (at most 3 words between), `NEAR/3f` in that order.
 """
 
 from __future__ import annotations
@@ -25,34 +30,72 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Union
 
-KEYWORDS = frozenset({"OR", "AND", "NOT"})
+import regex
+
+KEYWORDS = frozenset({"OR", "AND", "NOT", "NEAR"})
 MAX_NESTING = 64
 """Deepest nesting of parentheses and negations; deeper is a syntax error, not a RecursionError."""
 X_MAX_QUERY_LENGTH = 512
 """X API v2 recent search accepts queries up to 512 characters (Basic and Pro access)."""
 
-_HASHTAG = re.compile(r"\w+")
-_HANDLE = re.compile(r"\w(?:[\w.@-]*\w)?")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*", re.IGNORECASE)
+_HASHTAG = regex.compile(r"[\w\p{N}]+")  # `regex`: \w includes marks, so #टाटा and #ஆவின் are hashtags
+_HANDLE = regex.compile(r"[\w\p{N}](?:[\w\p{N}.@-]*[\w\p{N}])?")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
 _X_HANDLE = re.compile(r"\w{1,15}", re.ASCII)
 _X_PLAIN_TERM = re.compile(r"[\w'.&+-]+")
-_PLAIN_WORD = re.compile(r"[^\s()\"\-#@*][^\s()\"*]*")
+_PLAIN_WORD = re.compile(r"[^\s()\"\-#@*?~][^\s()\"*~]*")
+_NEAR = re.compile(r"NEAR/(\d{1,3})(f?)")
+_PROXIMITY = re.compile(r"~(\d{1,3})")
+_EDGE_PUNCTUATION = regex.compile(r"(?V1)^[\p{P}--[#@]]+|[\p{P}--[#@]]+$")
+_EDGE_PUNCTUATION_KEEPING_WILDCARDS = regex.compile(r"(?V1)^[\p{P}--[#@?]]+|[\p{P}--[#@?]]+$")
 _INVISIBLE = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"), None
 )
+_FOLDED = {
+    **_INVISIBLE,
+    **dict.fromkeys(range(0xFE00, 0xFE10), None),  # emoji variation selectors: ❤️ is ❤
+    **dict.fromkeys(map(ord, "\u2122\u00ae\u2120"), None),  # ACME™, Acme®, Globex℠ are the brand
+    ord("\u0640"): None,  # Arabic tatweel only stretches a word: أرامـــكو is أرامكو
+    **dict.fromkeys(map(ord, "\u2019\u2018\u201b\u02bc\u2032\u00b4\uff07"), "'"),  # McDonald’s
+    **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-"),  # t‑shirt
+}
+_FOLDABLE = re.compile("[" + "".join(map(re.escape, map(chr, _FOLDED))) + "]")
+_FOLDED_MARKS = regex.compile(
+    r"(?V1)([\p{sc=Latin}\p{sc=Greek}\p{sc=Arabic}\p{sc=Hebrew}])\p{Mn}+"
+    r"|(\p{sc=Cyrillic})[\p{Mn}--\u0306]+"  # й is a letter of its own, not и with an accent
+    r"|[\u093c\u09bc\u0a3c\u0abc\u0b3c]"  # the Indic nukta is often left out: ज़ोमैटो is also जोमैटो
+)
+"""Accents, Arabic short vowels and hamza, Hebrew points: left out when typing, so folded away.
+Marks of other scripts spell different words (a Devanagari virama, a Thai tone mark, a kana
+dakuten) and are kept."""
 
 
 def normalise(text: str) -> str:
-    """Case-fold, strip accents and zero-width characters, collapse whitespace.
+    """Case-fold, fold typography and accents, strip zero-width characters, collapse whitespace.
 
-    Both the query's terms and the mention's text go through this, so `Acmé`, `ACME` and
-    `ac\u200bme` are the same word.
+    Both the query's terms and the mention's text go through this, so `Acmé`, `ACME™`, `ＡＣＭＥ`
+    and `ac\u200bme` are the same word, `McDonald’s` is `McDonald's` and `أرامـــكو` is `أرامكو`.
     """
-    text = text.translate(_INVISIBLE)
-    if not text.isascii():  # most mentions are ASCII: nothing to decompose
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(text.casefold().split())
+    if text.isascii():  # most mentions are ASCII: nothing to fold or decompose
+        return " ".join(text.casefold().split())
+    if _FOLDABLE.search(text):
+        text = text.translate(_FOLDED)
+    text = _FOLDED_MARKS.sub(r"\1\2", unicodedata.normalize("NFKD", text))
+    return " ".join(unicodedata.normalize("NFC", text.casefold()).split())
+
+
+def words_of(text: str, wildcards: bool = False) -> list[str]:
+    """The normalised words of a term or phrase, without punctuation at their edges.
+
+    So `"acme, inc."` is `acme inc` and `inc.` is `inc`, matching `Acme Inc.` however the text
+    punctuates it; punctuation inside a word (`acme.com`, `t-shirt`) is kept. With `wildcards`
+    (terms), a trailing `?` is a wildcard, not punctuation. A text of nothing but punctuation
+    keeps it, so such a term still matches itself.
+    """
+    words = normalise(text).split(" ")
+    edges = _EDGE_PUNCTUATION_KEEPING_WILDCARDS if wildcards else _EDGE_PUNCTUATION
+    stripped = [edges.sub("", word) for word in words]
+    return [word for word in stripped if word] or [word for word in words if word]
 
 
 # -- the AST ---------------------------------------------------------------------------------
@@ -71,6 +114,27 @@ class Phrase:
     """Words in this order, separated only by whitespace."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Proximity:
+    """`"acme outage"~5`: the phrase's words, in any order, with at most `distance` other words
+    among them."""
+
+    text: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class Near:
+    """`acme NEAR/3 outage`: a match of each side with at most `distance` words between them;
+    with `ordered` (`NEAR/3f`), the left side first. Each side is a term, phrase, hashtag or
+    handle, or an OR of them."""
+
+    left: Node
+    right: Node
+    distance: int
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +169,7 @@ class Or:
     children: tuple[Node, ...]
 
 
-Node = Union[Term, Phrase, Hashtag, Handle, Lang, Not, And, Or]
+Node = Union[Term, Phrase, Proximity, Near, Hashtag, Handle, Lang, Not, And, Or]
 Leaf = Union[Term, Phrase, Hashtag, Handle, Lang]
 
 
@@ -129,9 +193,11 @@ class QueryNotSupported(ValueError):
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "(", ")", "-", "OR", "AND", "NOT", "phrase", "word", "end"
+    kind: str  # "(", ")", "-", "OR", "AND", "NOT", "NEAR", "phrase", "word", "end"
     text: str
     column: int
+    distance: int | None = None  # a phrase's `~n`, NEAR's `/n`
+    ordered: bool = False  # NEAR/nf
 
 
 def _tokenise(query: str) -> list[_Token]:
@@ -153,16 +219,41 @@ def _tokenise(query: str) -> list[_Token]:
             position += 1
         elif char == '"':
             text, position = _read_phrase(query, position)
-            tokens.append(_Token("phrase", text, column))
+            distance = None
+            if query.startswith("~", position):
+                proximity = _PROXIMITY.match(query, position)
+                if proximity is None:
+                    raise QuerySyntaxError("'~' must be followed by a number of words, as \"acme outage\"~5", position + 1, query)
+                distance, position = int(proximity.group(1)), proximity.end()
+            tokens.append(_Token("phrase", text, column, distance))
         else:
             end = position
             while end < len(query) and not query[end].isspace() and query[end] not in '()"':
                 end += 1
             word = query[position:end]
-            tokens.append(_Token(word if word in KEYWORDS else "word", word, column))
+            tokens.append(_word_token(word, column, query))
             position = end
     tokens.append(_Token("end", "", len(query) + 1))
     return tokens
+
+
+def _word_token(word: str, column: int, query: str) -> _Token:
+    """A keyword, NEAR/n, or a plain word; operators that would silently match nothing are errors."""
+    if word == "NEAR" or word.startswith("NEAR/"):
+        near = _NEAR.fullmatch(word)
+        if near is None:
+            raise QuerySyntaxError(
+                f"{word!r}: NEAR needs a distance in words, as acme NEAR/3 outage (NEAR/3f keeps the order); "
+                'write "near" in quotes to search for the word',
+                column,
+                query,
+            )
+        return _Token("NEAR", word, column, int(near.group(1)), near.group(2) == "f")
+    if "~" in word:
+        raise QuerySyntaxError(
+            "'~' only follows a quoted phrase, as \"acme outage\"~5", column + word.index("~"), query
+        )
+    return _Token(word if word in KEYWORDS else "word", word, column)
 
 
 def _read_phrase(query: str, start: int) -> tuple[str, int]:
@@ -235,7 +326,25 @@ class _Parser:
             self.advance()
             with self.nested():
                 return Not(self.parse_unary())
-        return self.parse_primary()
+        return self.parse_near()
+
+    def parse_near(self) -> Node:
+        left_token = self.token
+        left = self.parse_primary()
+        if self.token.kind != "NEAR":
+            return left
+        near = self.advance()
+        right_token = self.token
+        right = self.parse_primary()
+        for side, token in ((left, left_token), (right, right_token)):
+            if not _is_near_side(side):
+                raise self.error(
+                    "a side of NEAR must be a term, phrase, #hashtag or @handle, or such terms joined by OR", token
+                )
+        if self.token.kind == "NEAR":
+            raise self.error("one NEAR at a time: combine proximities with AND")
+        assert near.distance is not None
+        return Near(left, right, near.distance, near.ordered)
 
     @contextmanager
     def nested(self) -> Iterator[None]:
@@ -261,7 +370,7 @@ class _Parser:
             self.advance()
             if not normalise(token.text):
                 raise self.error("empty phrase", token)
-            return Phrase(token.text)
+            return Phrase(token.text) if token.distance is None else Proximity(token.text, token.distance)
         if token.kind == "word":
             self.advance()
             return self.leaf(token)
@@ -283,13 +392,26 @@ class _Parser:
             code = word[5:]
             if not _LANGUAGE.fullmatch(code):
                 raise self.error(f"invalid language {code!r}: use an ISO 639-1 code such as lang:en", token)
-            return Lang(code.lower())
+            return Lang(language_code(code))
         stem = word[:-1] if word.endswith("*") else word
         if "*" in stem:
             raise self.error(f"'*' is only allowed at the end of a term, in {word!r}", token)
+        if stem.startswith("?"):
+            raise self.error(f"'?' stands for one character after the start of a term, not at its start, in {word!r}", token)
         if not normalise(stem):
             raise self.error(f"term {word!r} has no searchable characters", token)
         return Term(stem, prefix=word.endswith("*"))
+
+
+def _is_near_side(node: Node) -> bool:
+    if isinstance(node, (Term, Phrase, Hashtag, Handle)):
+        return True
+    return isinstance(node, Or) and all(map(_is_near_side, node.children))
+
+
+def language_code(code: str) -> str:
+    """A language code as compared: lower case, `-` between subtags (`en_US` is `en-us`)."""
+    return code.lower().replace("_", "-")
 
 
 def parse(query: str) -> Node:
@@ -305,7 +427,12 @@ def render(node: Node) -> str:
     if isinstance(node, Term):
         return node.text + ("*" if node.prefix else "")
     if isinstance(node, Phrase):
-        return '"' + node.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _quoted(node.text)
+    if isinstance(node, Proximity):
+        return f"{_quoted(node.text)}~{node.distance}"
+    if isinstance(node, Near):
+        sides = [f"({render(side)})" if isinstance(side, Or) else render(side) for side in (node.left, node.right)]
+        return f"{sides[0]} NEAR/{node.distance}{'f' if node.ordered else ''} {sides[1]}"
     if isinstance(node, Hashtag):
         return "#" + node.tag
     if isinstance(node, Handle):
@@ -320,9 +447,18 @@ def render(node: Node) -> str:
     return " OR ".join(f"({render(child)})" if isinstance(child, Or) else render(child) for child in node.children)
 
 
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def is_plain_word(text: str) -> bool:
     """Would `text` parse back as one plain term (not a keyword, operator or phrase)?"""
-    return bool(_PLAIN_WORD.fullmatch(text)) and text not in KEYWORDS and not text.lower().startswith("lang:")
+    return (
+        bool(_PLAIN_WORD.fullmatch(text))
+        and text not in KEYWORDS
+        and not text.startswith("NEAR/")
+        and not text.lower().startswith("lang:")
+    )
 
 
 def from_terms(
@@ -341,7 +477,7 @@ def from_terms(
     if exclude:
         parts.append(Not(_either([Term(word) if is_plain_word(word) else Phrase(word) for word in exclude])))
     if languages:
-        parts.append(_either([Lang(code.lower()) for code in languages]))
+        parts.append(_either([Lang(language_code(code)) for code in languages]))
     return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
@@ -373,9 +509,13 @@ def search_terms(node: Node) -> list[str]:
 def _cover(node: Node) -> list[str] | None:
     """Terms one of which every text matching `node` contains; None when there are none."""
     if isinstance(node, Term):
-        return [node.text]
+        return [node.text.split("?")[0]]  # `colo?r` asks for `colo`, as `appl*` asks for `appl`
     if isinstance(node, Phrase):
         return [" ".join(node.text.split())]
+    if isinstance(node, Proximity):
+        return words_of(node.text)[:1]
+    if isinstance(node, Near):
+        return _cover(node.left)
     if isinstance(node, Hashtag):
         return ["#" + node.tag]
     if isinstance(node, Handle):
@@ -423,8 +563,13 @@ def compile_for_x(node: Node, *, include_retweets: bool = True) -> str:
 
 def _widen_for_x(node: Node, positive: bool) -> _Widened:
     """`node` rewritten to what X supports; `_TRUE`/`_FALSE` where a part had to be widened."""
-    if isinstance(node, Term) and node.prefix:
-        return _TRUE if positive else _FALSE
+    if isinstance(node, Term) and (node.prefix or "?" in node.text):
+        return _TRUE if positive else _FALSE  # X has no wildcards
+    if isinstance(node, Near):  # X has no proximity: both sides, anywhere
+        return _widen_for_x(And((node.left, node.right)), positive)
+    if isinstance(node, Proximity):
+        words = [Phrase(word) for word in words_of(node.text)]
+        return _widen_for_x(words[0] if len(words) == 1 else And(tuple(words)), positive)
     if isinstance(node, Handle) and not _X_HANDLE.fullmatch(node.handle):
         return _TRUE if positive else _FALSE  # a Mastodon-style user@host handle means nothing on X
     if isinstance(node, (Term, Phrase)) and not _x_words(node.text):
@@ -477,18 +622,22 @@ __all__ = [
     "Handle",
     "Hashtag",
     "Lang",
+    "Near",
     "Node",
     "Not",
     "Or",
     "Phrase",
+    "Proximity",
     "QueryNotSupported",
     "QuerySyntaxError",
     "Term",
     "compile_for_x",
     "from_terms",
     "is_plain_word",
+    "language_code",
     "normalise",
     "parse",
     "render",
     "search_terms",
+    "words_of",
 ]

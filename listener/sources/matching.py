@@ -2,67 +2,168 @@
 
 Platform search is fuzzy (stemming, matches in user names or link cards) and some platforms take
 only keywords, so a mention is stored for a brand only when its own text satisfies the brand's
-query (`listener.core.query`). Matching ignores case, accents and zero-width characters, so `Acmé`,
-`ACME` and `ac\u200bme` all count, and is whole-word, so `Acmeville` does not (unless the query
-asks for `acme*`). Scripts written without spaces between words (Chinese, Japanese, Thai...) have
-no word boundaries to check, so there a term matches inside a run of letters.
+query (`listener.core.query`). Matching ignores case, accents, typography and zero-width characters
+(`listener.core.query.normalise`), so `Acmé`, `ACME™` and `ac\u200bme` all count, and is whole-word
+by each script's rules (`listener.core.scripts`), so `Acmeville` and `टाटानगर` do not, while `Sonyの`,
+`وأرامكو` and `삼성은` do. Scripts written without spaces between words (Chinese, Japanese,
+Thai...) have no word boundaries to check, so there a term matches inside a run of letters.
+Proximity (`NEAR/n`, `"..."~n`) counts words as `listener.core.scripts.WORDS` splits them.
 """
 
 from __future__ import annotations
 
-import re
+from bisect import bisect_left, bisect_right
+from itertools import pairwise
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+import regex
+
+from listener.core import scripts
 from listener.config import BrandConfig
-from listener.core.query import And, Handle, Hashtag, Lang, Node, Not, Or, Phrase, Term, normalise
+from listener.core.query import (
+    And,
+    Handle,
+    Hashtag,
+    Lang,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Proximity,
+    Term,
+    language_code,
+    normalise,
+    words_of,
+)
 
 Predicate = Callable[[str, "str | None"], bool]
 """(normalised text, language or None) -> does it match."""
 
-_UNSPACED_SCRIPTS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f]"
-)
+Span = tuple[int, int]
+"""The first and last word (by index in the text) that one match of a term covers."""
 
 
-def _edge(char: str, guard: str) -> str:
-    """A word-boundary guard for a term's first or last character, where one makes sense."""
-    if re.match(r"\w", char) and not _UNSPACED_SCRIPTS.match(char):
-        return guard
-    return ""
+def _literal(word: str, wildcards: bool) -> str:
+    """The word as a pattern; with `wildcards`, `?` is one letter with its marks (so `हि?दी`
+    covers both हिन्दी and हिंदी: a consonant with its virama, or an anusvara)."""
+    return "".join(r"\w\p{M}*" if wildcards and char == "?" else regex.escape(char) for char in word)
 
 
-def _words_pattern(text: str, prefix: bool = False, before: str = r"(?<!\w)") -> str | None:
-    words = normalise(text).split(" ")
-    if words == [""]:
-        return None  # nothing searchable survives normalisation: the term can never match
-    body = r"\s+".join(re.escape(word) for word in words)
-    end = r"\w*" if prefix else _edge(words[-1][-1], r"(?!\w)")
-    start = _edge(words[0][0], before) if before == r"(?<!\w)" else before
-    return start + body + end
+def _words_pattern(words: list[str], prefix: bool = False, wildcards: bool = False) -> str:
+    """The words in order, whitespace or punctuation between them, guarded at both edges."""
+    body = _literal(words[0], wildcards)
+    for before, after in pairwise(words):
+        body += scripts.separator(before[-1], after[0]) + _literal(after, wildcards)
+    letters = "".join(words).replace("?", "") if wildcards else "".join(words)
+    first, last = (letters[0], letters[-1]) if letters else ("?", "?")
+    return scripts.start_guard(first) + body + (scripts.PREFIX_TAIL if prefix else scripts.end_guard(last))
 
 
 @lru_cache(maxsize=4096)
-def _leaf_pattern(node: Term | Phrase | Hashtag | Handle) -> re.Pattern[str] | None:
+def _leaf_pattern(node: Term | Phrase | Hashtag | Handle) -> regex.Pattern[str]:
     if isinstance(node, Term):
-        pattern = _words_pattern(node.text, node.prefix)
+        pattern = _words_pattern(words_of(node.text, wildcards=True), node.prefix, wildcards=True)
     elif isinstance(node, Phrase):
-        pattern = _words_pattern(node.text)
-    elif isinstance(node, Hashtag):
-        pattern = _words_pattern("#" + node.tag, before=r"(?<![\w#])")
+        pattern = _words_pattern(words_of(node.text))
+    elif isinstance(node, Hashtag):  # a tag runs over every word character, whatever the script
+        pattern = r"(?<![\w#])#" + regex.escape(normalise(node.tag)) + r"(?!\w)"
     else:
-        pattern = _words_pattern("@" + node.handle, before=r"(?<![\w@])")
-    return re.compile(pattern) if pattern is not None else None
+        pattern = r"(?<![\w@])@" + regex.escape(normalise(node.handle)) + r"(?!\w)"
+    return regex.compile("(?V1)" + pattern)
 
 
 def _language_matches(code: str, language: str | None) -> bool:
-    """A mention whose language the platform does not report passes every `lang:` filter."""
+    """A mention whose language the platform does not report passes every `lang:` filter;
+    `en` accepts `en-US` and `en_US`, `en-us` only those."""
     if language is None:
         return True
-    language = language.lower()
-    return language == code or language.split("-")[0] == code
+    language = language_code(language)
+    return language == code or language.startswith(code + "-")
+
+
+# -- proximity -------------------------------------------------------------------------------
+
+SpanFinder = Callable[[str, "_WordIndex"], list[Span]]
+
+
+class _WordIndex:
+    """Where the words of one text are, to turn a match's character offsets into word positions."""
+
+    def __init__(self, text: str):
+        words = list(scripts.WORDS.finditer(text))
+        self.starts = [word.start() for word in words]
+        self.ends = [word.end() for word in words]
+
+    def span(self, start: int, end: int) -> Span:
+        first = bisect_right(self.ends, start)
+        return first, max(first, bisect_left(self.starts, end) - 1)
+
+
+def _span_finder(node: Node) -> SpanFinder:
+    if isinstance(node, Or):
+        finders = [_span_finder(child) for child in node.children]
+        return lambda text, index: [span for finder in finders for span in finder(text, index)]
+    assert isinstance(node, (Term, Phrase, Hashtag, Handle))
+    finditer = _leaf_pattern(node).finditer
+    return lambda text, index: [index.span(*match.span()) for match in finditer(text, overlapped=True)]
+
+
+def _near(left: list[Span], right: list[Span], distance: int, ordered: bool) -> bool:
+    """Is some left span within `distance` words of some right span (and before it, if ordered)?"""
+    right = sorted(right)
+    firsts = [first for first, _ in right]
+    if ordered:
+        return any(
+            bisect_right(firsts, last + distance + 1) > bisect_right(firsts, last) for _, last in left
+        )
+    furthest, reach = [], -1  # reach: the furthest last word of the right spans so far
+    for _, last in right:
+        reach = max(reach, last)
+        furthest.append(reach)
+    for first, last in left:
+        candidates = bisect_right(firsts, last + distance + 1)
+        if candidates and furthest[candidates - 1] >= first - distance - 1:
+            return True
+    return False
+
+
+def _within_window(spans_by_word: list[list[Span]], distance: int) -> bool:
+    """Is there a window holding a span of every word with at most `distance` other words?
+
+    Sweeping the spans in text order, the tightest window ending at each span takes every other
+    word's latest span so far, so only that choice needs checking.
+    """
+    events = sorted((span, word) for word, spans in enumerate(spans_by_word) for span in spans)
+    latest: dict[int, Span] = {}
+    for span, word in events:
+        latest[word] = span
+        if len(latest) == len(spans_by_word):
+            chosen = latest.values()
+            width = max(last for _, last in chosen) - min(first for first, _ in chosen) + 1
+            if width - sum(last - first + 1 for first, last in chosen) <= distance:
+                return True
+    return False
+
+
+def _proximity_predicate(node: Near | Proximity) -> Predicate:
+    """Words are counted only in a text that has every side somewhere: most have not."""
+    sides = (node.left, node.right) if isinstance(node, Near) else tuple(map(Phrase, dict.fromkeys(words_of(node.text))))
+    present = [compile_predicate(side) for side in sides]
+    finders = [_span_finder(side) for side in sides]
+
+    def near(text: str, language: str | None) -> bool:
+        if not all(side(text, language) for side in present):
+            return False
+        index = _WordIndex(text)
+        spans = [finder(text, index) for finder in finders]
+        if isinstance(node, Near):
+            return _near(spans[0], spans[1], node.distance, node.ordered)
+        return _within_window(spans, node.distance)
+
+    return near
 
 
 def compile_predicate(node: Node) -> Predicate:
@@ -71,11 +172,10 @@ def compile_predicate(node: Node) -> Predicate:
         code = node.code
         return lambda text, language: _language_matches(code, language)
     if isinstance(node, (Term, Phrase, Hashtag, Handle)):
-        pattern = _leaf_pattern(node)
-        if pattern is None:
-            return lambda text, language: False
-        search = pattern.search
+        search = _leaf_pattern(node).search
         return lambda text, language: search(text) is not None
+    if isinstance(node, (Near, Proximity)):
+        return _proximity_predicate(node)
     if isinstance(node, Not):
         inner = compile_predicate(node.child)
         return lambda text, language: not inner(text, language)
