@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import pkgutil
+import sys
+from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -23,6 +26,28 @@ if TYPE_CHECKING:
     from listener.sources.base import CollectorType
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """An optional dependency of a plugin: the modules it imports when used, and the package extra
+    that installs them. A config naming the plugin without them gets one line saying what to
+    install, not a traceback from deep inside a poll."""
+
+    name: str
+    modules: tuple[str, ...]
+
+    def missing(self) -> str | None:
+        """The first module that is not installed, if any (found without importing it: config
+        validation must not pay for an SDK's import)."""
+        for module in self.modules:
+            installed = sys.modules[module] is not None if module in sys.modules else find_spec(module) is not None
+            if not installed:
+                return module
+        return None
+
+    def install_hint(self) -> str:
+        return f"pip install 'social-listener[{self.name}]'"
 
 
 class Named(Protocol):
@@ -77,6 +102,14 @@ class Registry(Generic[PluginT]):
     def settings_model(self, name: str) -> type:
         """The pydantic model of the named plugin's own settings (KeyError names the known ones)."""
         return self.get(name).settings_model
+
+    def missing_requirement(self, name: str) -> str | None:
+        """Why the named plugin cannot run here, in one line, when an optional dependency is missing."""
+        extra: Extra | None = getattr(self.get(name), "extra", None)
+        module = extra.missing() if extra is not None else None
+        if module is None or extra is None:
+            return None
+        return f"{self._kind} type {name!r} needs the {module!r} package, which is not installed: {extra.install_hint()}"
 
     def names(self) -> list[str]:
         return sorted(self._load())

@@ -37,7 +37,7 @@ from listener.config.brands import SourceConfig
 from listener.config.digests import DigestConfig
 from listener.config.root import ListenerConfig
 from listener.config.types import RelativeToConfig
-from listener.plugins import COLLECTORS, METRICS, NOTIFIERS
+from listener.plugins import COLLECTORS, METRICS, NOTIFIERS, Registry
 
 MAX_BASELINE = timedelta(days=90)
 """The longest history a rule learns from: every pass reads all of it for every brand."""
@@ -74,11 +74,12 @@ def _plugin_settings_problems(raw: dict[str, Any]) -> list[str]:
     metric a rule or route names, against the installed metrics."""
 
     problems: list[str] = []
-    sections: list[tuple[str, type[BaseModel], Any]] = [
-        ("sources", SourceConfig, COLLECTORS.settings_model),
-        ("notifiers", NotifierConfig, NOTIFIERS.settings_model),
+    sections: list[tuple[str, type[BaseModel], Registry[Any]]] = [
+        ("sources", SourceConfig, COLLECTORS),
+        ("notifiers", NotifierConfig, NOTIFIERS),
     ]
-    for section, base_model, settings_model_for in sections:
+    for section, base_model, registry in sections:
+        settings_model_for = registry.settings_model
         for index, entry in _entries(raw, section):
             if not isinstance(entry.get("type"), str) or not entry["type"]:
                 continue
@@ -87,6 +88,8 @@ def _plugin_settings_problems(raw: dict[str, Any]) -> list[str]:
             except KeyError as unknown:
                 problems.append(f"{section}[{index}].type: {unknown.args[0]}")
                 continue
+            if missing := registry.missing_requirement(entry["type"]):
+                problems.append(f"{section}[{index}].type: {missing}")
             settings = {key: value for key, value in entry.items() if key not in base_model.model_fields}
             try:
                 settings_model.model_validate(settings)

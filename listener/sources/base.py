@@ -10,14 +10,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    Protocol,
+    Sequence,
+    TypeVar,
+    runtime_checkable,
+)
 
 from pydantic import BaseModel, ConfigDict
 
-from listener.core.clock import Clock
 from listener.config import BrandConfig
+from listener.core.clock import Clock
 from listener.core.limits import DEFAULT_MAX_FUTURE
 from listener.core.records import Mention
+from listener.plugins import Extra
 
 Cursor = dict[str, Any]
 """JSON-serialisable position in a source's stream (since-id, last timestamp, ETag...)."""
@@ -110,6 +119,8 @@ class CollectorType:
     name: str
     settings_model: type[CollectorSettings]
     build: Callable[[SourceContext], Collector]
+    extra: Extra | None = None
+    """The optional SDK it needs and the extra that installs it; None when the core install has it all."""
 
 
 def parse_each(

@@ -15,9 +15,10 @@ from typing import Any, Callable
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.config.types import Duration, Secret
 from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
-from listener.config.types import Duration, Secret
+from listener.plugins import Extra
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -25,9 +26,9 @@ from listener.sources.base import (
     Cursor,
     FetchResult,
     SourceContext,
-    parse_each,
     SourceMisconfigured,
     SourceUnavailable,
+    parse_each,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
@@ -156,9 +157,8 @@ class BlueskyCollector:
 
     def _mention(self, post: dict[str, Any]) -> Mention | None:
         from atproto import models
-        from atproto_client.models.utils import get_or_create
-
         from atproto_client.exceptions import ModelError
+        from atproto_client.models.utils import get_or_create
 
         try:
             view = get_or_create(post, models.AppBskyFeedDefs.PostView, strict=True)
@@ -226,4 +226,4 @@ def build(context: SourceContext) -> Collector:
     return BlueskyCollector(context)
 
 
-PLUGIN = CollectorType(name="bluesky", settings_model=BlueskySettings, build=build)
+PLUGIN = CollectorType(name="bluesky", settings_model=BlueskySettings, build=build, extra=Extra("bluesky", ("atproto",)))

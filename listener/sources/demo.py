@@ -20,13 +20,20 @@ from pathlib import Path
 from pydantic import Field
 
 from listener.config import BrandConfig
+from listener.config.types import ConfigPath
 from listener.core.language import normalise_language_tag
 from listener.core.limits import implausible_time
-from listener.sources.matching import mentions_brand
 from listener.core.records import Mention
-from listener.config.types import ConfigPath
-from listener.sources.base import Collector, CollectorSettings, CollectorType, Cursor, FetchResult, SourceContext
 from listener.core.text import plural
+from listener.sources.base import (
+    Collector,
+    CollectorSettings,
+    CollectorType,
+    Cursor,
+    FetchResult,
+    SourceContext,
+)
+from listener.sources.matching import mentions_brand
 
 BUNDLED_DATA = "mentions.jsonl"
 

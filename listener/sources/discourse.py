@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.core.records import Mention
 from listener.config.types import Secret
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -25,17 +25,17 @@ from listener.sources.base import (
     Cursor,
     FetchResult,
     SourceContext,
-    parse_each,
     SourceMisconfigured,
     SourceUnavailable,
+    parse_each,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
     RequestTimeout,
     content_digest,
     get_json,
-    make_client,
     item_id,
+    make_client,
     parse_timestamp,
     remember,
     search_terms,

@@ -25,8 +25,8 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, field_validator
 
-from listener.core.clock import Clock
 from listener.config import BrandConfig
+from listener.core.clock import Clock
 from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
 from listener.sources.base import (
@@ -36,9 +36,9 @@ from listener.sources.base import (
     Cursor,
     FetchResult,
     SourceContext,
-    parse_each,
     SourceMisconfigured,
     SourceUnavailable,
+    parse_each,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,

@@ -36,10 +36,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
-from listener.core.language import normalise_language_tag
-from listener.core.limits import MAX_COUNT, MAX_ID_LENGTH, MAX_REACH, bounded_count, id_problem, implausible_time
-from listener.core.records import Mention
 from listener.config.types import ConfigPath
+from listener.core.language import normalise_language_tag
+from listener.core.limits import (
+    MAX_COUNT,
+    MAX_ID_LENGTH,
+    MAX_REACH,
+    bounded_count,
+    id_problem,
+    implausible_time,
+)
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -16,9 +16,10 @@ from typing import Any, Callable
 from pydantic import Field, field_validator
 
 from listener.config import BrandConfig
+from listener.config.types import Secret
 from listener.core.language import normalise_language_tag
 from listener.core.records import Mention
-from listener.config.types import Secret
+from listener.plugins import Extra
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -26,14 +27,14 @@ from listener.sources.base import (
     Cursor,
     FetchResult,
     SourceContext,
-    parse_each,
     SourceMisconfigured,
     SourceUnavailable,
+    parse_each,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
-    RequestTimeout,
     USER_AGENT,
+    RequestTimeout,
     item_id,
     parse_timestamp,
     query_terms,
@@ -116,7 +117,9 @@ class MastodonCollector:
                     f"{self._source}: access_token refers to ${{{self._settings.access_token.variable}}}, which is not set"
                 )
         if self._api is None or token != self._api_token:
-            from mastodon import Mastodon  # lazily: config validation must not pay for it
+            from mastodon import (
+                Mastodon,  # lazily: config validation must not pay for it
+            )
 
             self._api = Mastodon(
                 api_base_url=self._settings.instance.rstrip("/"),
@@ -221,4 +224,4 @@ def build(context: SourceContext) -> Collector:
     return MastodonCollector(context)
 
 
-PLUGIN = CollectorType(name="mastodon", settings_model=MastodonSettings, build=build)
+PLUGIN = CollectorType(name="mastodon", settings_model=MastodonSettings, build=build, extra=Extra("mastodon", ("mastodon",)))

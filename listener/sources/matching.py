@@ -13,15 +13,15 @@ Proximity (`NEAR/n`, `"..."~n`) counts words as `listener.core.scripts.WORDS` sp
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from itertools import pairwise
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Callable
 
 import regex
 
-from listener.core import scripts
 from listener.config import BrandConfig
+from listener.core import scripts
 from listener.core.query import (
     And,
     Handle,

@@ -26,6 +26,7 @@ from listener.config import BrandConfig
 from listener.config.types import Duration, Secret, SecretRef, literal_or_env
 from listener.core.query import search_terms
 from listener.core.records import Mention
+from listener.plugins import Extra
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -377,4 +378,4 @@ def build(context: SourceContext) -> Collector:
     return RedditCollector(context)
 
 
-PLUGIN = CollectorType(name="reddit", settings_model=RedditSettings, build=build)
+PLUGIN = CollectorType(name="reddit", settings_model=RedditSettings, build=build, extra=Extra("reddit", ("praw",)))

@@ -22,8 +22,8 @@ import httpx
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.core.records import Mention
 from listener.config.types import Secret
+from listener.core.records import Mention
 from listener.sources.base import (
     Collector,
     CollectorSettings,

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 from pydantic import Field
 
 from listener.config import BrandConfig
-from listener.core.language import normalise_language_tag
-from listener.core.records import Mention
-from listener.core.query import QueryNotSupported, compile_for_x
 from listener.config.types import Duration, Secret, SecretRef
+from listener.core.language import normalise_language_tag
+from listener.core.query import QueryNotSupported, compile_for_x
+from listener.core.records import Mention
+from listener.plugins import Extra
 from listener.sources.base import (
     Collector,
     CollectorSettings,
@@ -347,4 +348,4 @@ def build(context: SourceContext) -> Collector:
     return TwitterCollector(context)
 
 
-PLUGIN = CollectorType(name="twitter", settings_model=TwitterSettings, build=build)
+PLUGIN = CollectorType(name="twitter", settings_model=TwitterSettings, build=build, extra=Extra("x", ("tweepy",)))

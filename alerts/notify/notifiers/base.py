@@ -18,6 +18,7 @@ from listener.config.types import Secret, SecretRef
 from listener.core import redaction
 from listener.core.clock import Clock
 from listener.core.records import Alert
+from listener.plugins import Extra
 
 
 class NotifierSettings(BaseModel):
@@ -111,3 +112,5 @@ class NotifierType:
     name: str
     settings_model: type[NotifierSettings]
     build: Callable[[NotifierContext], Notifier]
+    extra: Extra | None = None
+    """The optional SDK it needs and the extra that installs it; None when the core install has it all."""
