@@ -169,10 +169,10 @@ def feed_scenario(file_name: str, keeps: dict[str, str] | None = None) -> Scenar
 
 
 def http_scenarios() -> list[Scenario]:
-    from tests.test_bluesky import HANDLE, PASSWORD, FakeBluesky
-    from tests.test_discourse import FakeDiscourse
-    from tests.test_hackernews import FakeAlgolia
-    from tests.test_mastodon import FakeMastodon
+    from tests.sources.test_bluesky import HANDLE, PASSWORD, FakeBluesky
+    from tests.sources.test_discourse import FakeDiscourse
+    from tests.sources.test_hackernews import FakeAlgolia
+    from tests.sources.test_mastodon import FakeMastodon
 
     scenarios: list[Scenario] = []
     for file_name, brand, keeps in (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_notifiers import build_notifier
-from tests.test_render import make_alert
+from tests.alerts.test_notifiers import build_notifier
+from tests.alerts.test_render import make_alert
 
 
 def _records(path: Path) -> list[dict]:  # type: ignore[type-arg]

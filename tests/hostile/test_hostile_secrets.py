@@ -19,8 +19,8 @@ from listener.core import redaction
 from listener.cli.main import main
 from tests.cli_helpers import write_cli_config
 from tests.servers import ScriptedResponse, recording_http_server
-from tests.test_notifiers import WEBHOOK_PATH, build_notifier, no_proxy  # noqa: F401 (autouse fixture)
-from tests.test_render import make_alert
+from tests.alerts.test_notifiers import WEBHOOK_PATH, build_notifier, no_proxy  # noqa: F401 (autouse fixture)
+from tests.alerts.test_render import make_alert
 
 TOKEN = WEBHOOK_PATH.rsplit("/", 1)[1]
 

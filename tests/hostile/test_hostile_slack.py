@@ -10,7 +10,7 @@ import pytest
 
 from alerts.notify.render import neutralise_mrkdwn, slack_payload
 from listener.core.records import TermGrowth
-from tests.test_render import make_alert, make_evidence, make_mention
+from tests.alerts.test_render import make_alert, make_evidence, make_mention
 
 FORMATTING = re.compile(r"[*_~`]")
 BARE_LINKS = ("https://evil.example/login", "http://bank.example", "evil.example", "www.evil.example", "mallory@evil.example")

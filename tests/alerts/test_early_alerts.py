@@ -1,0 +1,112 @@
+"""Early alerts: a count rule's window still filling fires as soon as its count so far is anomalous.
+
+A day of calm 15-minute windows (1 or 2 negative mentions each), then the spike window SPIKE.
+Passes run with `now` inside or just after that window; nothing here depends on machine speed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alerts.dispatch.engine import detect_brand
+from listener.config import DEFAULT_RULE as RULE
+from alerts.notify.render import alert_text
+from listener.storage.repository import Store
+from tests.conftest import utc
+from tests.alerts.test_engine import BASELINE, WINDOW, add_counts, policy
+
+START = utc(2026, 11, 2)
+SPIKE = START + len(BASELINE) * WINDOW
+
+
+def test_partial_window_already_anomalous_fires_at_once(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [30], tag="spike")  # all in the window's first minute
+    now = SPIKE + timedelta(minutes=4)
+    summary = detect_brand(store, "Acme", policy(), now, ["console"])
+    assert [(alert.kind, alert.window_start, alert.observed) for alert in summary.alerts] == [("firing", SPIKE, 30)]
+    alert = summary.alerts[0]
+    assert alert.evidence is not None and alert.evidence.counted_until == now
+    assert "still open: counted so far, until" in alert_text(alert)
+    # Windows are judged for good only after they close and the lateness passes.
+    assert store.detector_state("Acme", RULE).evaluated_until == SPIKE - WINDOW
+    assert [delivery.notifier for delivery in store.due_deliveries(utc(2100, 1, 1))] == ["console"]
+
+
+def test_partial_count_not_yet_anomalous_waits_for_more(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [2], tag="first")
+    assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=2), ["console"]).alerts == []
+    assert store.open_incidents("Acme") == []
+    add_counts(store, "Acme", SPIKE + timedelta(minutes=2), [30], tag="more")
+    alerts = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4), ["console"]).alerts
+    assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 32)]
+
+
+def test_closing_the_window_sends_no_second_firing(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [30], tag="spike")
+    assert len(detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4), ["console"]).alerts) == 1
+    add_counts(store, "Acme", SPIKE + timedelta(minutes=5), [20], tag="late")  # the spike goes on
+    closed = detect_brand(store, "Acme", policy(), SPIKE + WINDOW + timedelta(minutes=5), ["console"])
+    assert closed.windows == 2 and closed.alerts == []  # the window before SPIKE, and SPIKE
+    assert store.detector_state("Acme", RULE).evaluated_until == SPIKE + WINDOW
+    (incident,) = store.open_incidents("Acme")
+    assert incident.started_at == SPIKE and incident.last_firing == SPIKE
+    assert len(store.due_deliveries(utc(2100, 1, 1))) == 1
+
+
+def test_restart_after_an_early_firing_does_not_resend(store: Store) -> None:
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [30], tag="spike")
+    now = SPIKE + timedelta(minutes=4)
+    assert len(detect_brand(store, "Acme", policy(), now, ["console"]).alerts) == 1
+    restarted = Store(store.engine)
+    assert detect_brand(restarted, "Acme", policy(), now, ["console"]).alerts == []
+    assert detect_brand(restarted, "Acme", policy(), now + timedelta(minutes=5), ["console"]).alerts == []
+    assert len(restarted.alerts("Acme")) == 1
+    assert len(restarted.due_deliveries(utc(2100, 1, 1))) == 1
+
+
+def test_an_early_verdict_never_resolves_an_incident(store: Store) -> None:
+    quick = policy(alerting={"resolve_after": "30m"})
+    add_counts(store, "Acme", START, BASELINE + [30], tag="base")  # the spike window SPIKE, closed
+    assert [a.kind for a in detect_brand(store, "Acme", quick, SPIKE + WINDOW + timedelta(minutes=5), ["console"]).alerts] == ["firing"]
+    # Windows after SPIKE are quiet; the first one from SPIKE + 30m on resolves the incident, but
+    # while that window is still filling it must not.
+    add_counts(store, "Acme", SPIKE + WINDOW, [1, 2, 1], tag="after")
+    assert detect_brand(store, "Acme", quick, SPIKE + 3 * WINDOW - timedelta(minutes=5), ["console"]).alerts == []
+    assert len(store.open_incidents("Acme")) == 1
+    resolved = detect_brand(store, "Acme", quick, SPIKE + 3 * WINDOW + timedelta(minutes=5), ["console"]).alerts
+    assert [(alert.kind, alert.window_start) for alert in resolved] == [("resolved", SPIKE + 2 * WINDOW)]
+
+
+def test_an_early_spike_after_the_incident_lapsed_waits_for_the_closed_windows(store: Store) -> None:
+    quick = policy(alerting={"resolve_after": "30m"})
+    add_counts(store, "Acme", START, BASELINE + [30], tag="base")
+    now = SPIKE + WINDOW + timedelta(minutes=5)
+    store.store_batch("slow", "Acme", [], {}, collected_until=now)
+    assert len(detect_brand(store, "Acme", quick, now, ["console"], ["slow"]).alerts) == 1
+    # A new spike 45 minutes later, while a slow source still holds judging back at SPIKE + 15m:
+    # opening its incident early would mean resolving the first one on an early verdict.
+    add_counts(store, "Acme", SPIKE + WINDOW, [1, 2, 30], tag="again")
+    later = detect_brand(store, "Acme", quick, SPIKE + 3 * WINDOW + timedelta(minutes=2), ["console"], ["slow"])
+    assert later.windows == 0 and later.alerts == []
+    assert [incident.started_at for incident in store.open_incidents("Acme")] == [SPIKE]
+    # Once the slow source has polled, the closed windows resolve the first incident and open the next.
+    store.store_batch("slow", "Acme", [], {}, collected_until=SPIKE + 4 * WINDOW + timedelta(minutes=5))
+    caught_up = detect_brand(store, "Acme", quick, SPIKE + 4 * WINDOW + timedelta(minutes=5), ["console"], ["slow"])
+    assert [(alert.kind, alert.window_start) for alert in caught_up.alerts] == [
+        ("resolved", SPIKE + 2 * WINDOW),
+        ("firing", SPIKE + 3 * WINDOW),
+    ]
+
+
+def test_ratio_metrics_are_not_judged_early(store: Store) -> None:
+    share = policy(rules=[{"name": "share", "metric": "negative_share"}])
+    add_counts(store, "Acme", START, [2] * len(BASELINE), others=18)
+    add_counts(store, "Acme", SPIKE, [30], others=2, tag="outage")  # usual volume, 94% negative
+    assert detect_brand(store, "Acme", share, SPIKE + timedelta(minutes=4), ["console"]).alerts == []
+    closed = detect_brand(store, "Acme", share, SPIKE + WINDOW + timedelta(minutes=5), ["console"]).alerts
+    assert [(alert.rule, alert.kind, alert.window_start) for alert in closed] == [("share", "firing", SPIKE)]
+    assert closed[0].evidence is not None and closed[0].evidence.counted_until is None
