@@ -6,15 +6,121 @@ The CLI's `--until` names a bucket to include, so it becomes the end of that buc
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import datetime
 
-from listener.storage.queries import Analytics, MentionFilter, SeriesRow
+import click
+from rich.table import Table
+
+from listener.cli.common import (
+    DATE_FORMATS,
+    config_option,
+    load,
+    open_store,
+    output_console,
+    utc,
+    write_csv,
+)
 from listener.core.buckets import Bucket, bucket_floor, bucket_next
+from listener.storage.queries import Analytics, MentionFilter, SeriesRow
 from listener.storage.repository import Store
 
 
 def brand_history(
-    store: Store, brand: str, bucket: Bucket = "hour", since: datetime | None = None, until: datetime | None = None
+    store: Store,
+    brand: str,
+    bucket: Bucket = "hour",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[SeriesRow]:
     end = bucket_next(bucket_floor(until, bucket), bucket) if until else None
     return Analytics(store).series(MentionFilter(brand=brand, since=since, until=end), bucket)
+
+
+@click.command()
+@config_option
+@click.option("--brand", required=True, help="Brand name as in the config.")
+@click.option(
+    "--bucket",
+    type=click.Choice(["hour", "day", "week", "month"]),
+    default="hour",
+    show_default=True,
+)
+@click.option(
+    "--since",
+    type=click.DateTime(DATE_FORMATS),
+    help="Start (UTC), e.g. 2026-11-02 or 2026-11-02T12:00.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(DATE_FORMATS),
+    help="End (UTC), inclusive of its bucket.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def history(
+    config_path: str | None,
+    brand: str,
+    bucket: str,
+    since: datetime | None,
+    until: datetime | None,
+    output_format: str,
+) -> None:
+    """Sentiment history of one brand: mentions and sentiment per time bucket."""
+    from listener.storage.queries import QueryError
+
+    config = load(config_path)
+    try:
+        config.brand(brand)
+    except KeyError as unknown:
+        raise click.BadParameter(unknown.args[0], param_hint="--brand") from None
+    store = open_store(config)
+    try:
+        rows = brand_history(store, brand, bucket, utc(since), utc(until))
+    except QueryError as error:
+        raise click.UsageError(str(error)) from None
+    records = [row.as_json() for row in rows]
+    if output_format == "json":
+        json.dump(records, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif output_format == "csv":
+        write_csv(
+            records,
+            sys.stdout,
+            [
+                "bucket_start",
+                "mentions",
+                "negative",
+                "neutral",
+                "positive",
+                "net_sentiment",
+            ],
+        )
+    else:
+        table = Table(title=f"{brand}: sentiment per {bucket} (UTC)")
+        for column in (
+            "bucket",
+            "mentions",
+            "negative",
+            "neutral",
+            "positive",
+            "net sentiment",
+        ):
+            table.add_column(column, justify="left" if column == "bucket" else "right")
+        for row in rows:
+            net = "" if row.net_sentiment is None else f"{row.net_sentiment:+.2f}"
+            table.add_row(
+                row.bucket_start.strftime("%Y-%m-%d %H:%M"),
+                str(row.mentions),
+                str(row.negative),
+                str(row.neutral),
+                str(row.positive),
+                net,
+            )
+        output_console().print(table)

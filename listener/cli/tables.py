@@ -13,8 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from listener.core.records import Alert
-from listener.core.records import DeliveryStatus, Silence
+from listener.core.records import Alert, DeliveryStatus, Silence
 
 STATUS_STYLES = {"pending": "yellow", "delivered": "green", "dead": "bold red"}
 

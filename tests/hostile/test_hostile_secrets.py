@@ -82,8 +82,8 @@ def test_an_unknown_storage_driver_never_prints_the_password(tmp_path: Path, com
 def test_the_command_line_logging_set_up_redacts(tmp_path: Path) -> None:
     """Through the real logging set-up, not pytest's: the handler `listener` installs redacts."""
     script = (
-        "import logging; from listener.cli.main import _setup_logging\n"
-        "_setup_logging(False)\n"
+        "import logging; from listener.cli.common import setup_logging\n"
+        "setup_logging(False)\n"
         "logging.getLogger('listener').warning('url was postgresql://u:s3cret-pw@h/db')\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path,
