@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from listener.core.records import StoredMention
-from listener.storage.repository import stored_mention
+from listener.storage.rows import stored_mention
 from listener.storage.schema import AlertRow, DigestSentRow, MentionBrandRow, MentionRow
 
 

@@ -31,8 +31,9 @@ from listener.core.clock import utcnow
 from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
 from listener.core.records import SENTIMENT_LABELS
 from listener.core.sentiment import net_sentiment
-from listener.storage.repository import Store, labelled_count
+from listener.storage.repository import Store
 from listener.storage.rollups import rollup_series
+from listener.storage.rows import labelled_count
 from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
 
 MAX_PAGE = 1000

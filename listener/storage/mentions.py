@@ -1,0 +1,372 @@
+"""Mentions: the one write path (an idempotent upsert, committed with the cursor), scoring, and
+the judging-stall guard's bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from listener.core.records import JudgingStall, Mention, MentionToScore, Sentiment
+from listener.storage.rollups import RollupDelta, existing_mention_ids
+from listener.storage.rows import (
+    StoreBase,
+    dedupe_mentions,
+    judging_stall,
+    storable_mentions,
+)
+from listener.storage.schema import (
+    Base,
+    CursorRow,
+    JudgingStallRow,
+    MentionBrandRow,
+    MentionRow,
+)
+
+
+class MentionStore(StoreBase):
+    # -- mentions ---------------------------------------------------------------------------
+
+    def store_batch(
+        self,
+        source: str,
+        brand: str,
+        mentions: Sequence[Mention],
+        cursor: dict[str, Any],
+        collected_until: datetime | None = None,
+    ) -> int:
+        """Store one poll's mentions of `brand` and its next cursor atomically; return how many were new.
+
+        `collected_until` (the daemon-clock time the poll started) tells detection that this
+        source has delivered everything older, so windows before it can be judged.
+
+        A mention seen before is not duplicated: its counts are refreshed, and if its text was
+        edited the sentiment is cleared so it is scored again. Counts are clamped to what their
+        columns hold, and a mention the columns cannot hold at all (`listener.core.limits`) is logged and
+        left out: one such mention must not fail the batch, and with its cursor every later poll.
+        """
+        now = self._clock.now()
+        new_count = 0
+        with self._sessions.begin() as session:
+            batch = storable_mentions(dedupe_mentions(mentions))
+            rollup = RollupDelta()
+            rollup.subtract(session, existing_mention_ids(session, [(m.source, m.external_id) for m in batch]))
+            stored_ids = []
+            for mention in batch:
+                row, is_new = self._upsert_mention(session, mention, now)
+                new_count += is_new
+                self._link_brand(session, row, brand)
+                stored_ids.append(row.id)
+            rollup.add(session, stored_ids)
+            rollup.apply(session)
+            self._save_cursor(session, source, brand, cursor, now, collected_until)
+        return new_count
+
+    def _upsert_mention(self, session: Session, mention: Mention, now: datetime) -> tuple[MentionRow, bool]:
+        existing = session.execute(
+            select(MentionRow).where(MentionRow.source == mention.source, MentionRow.external_id == mention.external_id)
+        ).scalar_one_or_none()
+        if existing is None:
+            row = MentionRow(
+                source=mention.source,
+                external_id=mention.external_id,
+                text=mention.text,
+                created_at=mention.created_at,
+                collected_at=now,
+                author=mention.author,
+                author_reach=mention.author_reach,
+                url=mention.url,
+                language=mention.language,
+                likes=mention.likes,
+                shares=mention.shares,
+                replies=mention.replies,
+                undated=mention.undated,
+            )
+            session.add(row)
+            session.flush()
+            return row, True
+        existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
+        existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
+        if existing.text != mention.text:
+            existing.text = mention.text
+            existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None
+            existing.model = existing.scored_at = None
+            session.execute(
+                update(MentionBrandRow).where(MentionBrandRow.mention_id == existing.id).values(sentiment_label=None)
+            )
+        return existing, False
+
+    def _link_brand(self, session: Session, mention: MentionRow, brand: str) -> None:
+        """Link a mention to a brand, carrying its label over: a mention already scored for
+        another brand must not look unscored to this one."""
+        values = {
+            "mention_id": mention.id,
+            "brand": brand,
+            "created_at": mention.created_at,
+            "sentiment_label": mention.sentiment_label,
+            "undated": mention.undated,
+        }
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MentionBrandRow)
+            session.execute(insert.values(**values).on_conflict_do_nothing())
+        elif session.get(MentionBrandRow, (mention.id, brand)) is None:
+            session.add(MentionBrandRow(**values))
+
+    def get_cursor(self, source: str, brand: str) -> dict[str, Any] | None:
+        with self._sessions() as session:
+            row = session.get(CursorRow, (source, brand))
+            return None if row is None else dict(row.value)
+
+    def _save_cursor(
+        self,
+        session: Session,
+        source: str,
+        brand: str,
+        cursor: dict[str, Any],
+        now: datetime,
+        collected_until: datetime | None,
+    ) -> None:
+        row = session.get(CursorRow, (source, brand))
+        if row is None:
+            session.add(
+                CursorRow(source=source, brand=brand, value=cursor, updated_at=now, collected_until=collected_until)
+            )
+        else:
+            row.value, row.updated_at = cursor, now
+            if collected_until is not None:
+                row.collected_until = collected_until
+
+    def collected_until(self, brand: str, sources: Sequence[str]) -> dict[str, datetime | None]:
+        """Per source, how far `brand` has been collected (None: never polled successfully)."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(CursorRow.source, CursorRow.collected_until).where(
+                    CursorRow.brand == brand, CursorRow.source.in_(sources)
+                )
+            ).all()
+        progress: dict[str, datetime | None] = dict.fromkeys(sources)
+        progress.update({row.source: row.collected_until for row in rows})
+        return progress
+
+    def latest_collected_until(self) -> datetime | None:
+        """The clock of the latest successful poll of any source and brand."""
+        with self._sessions() as session:
+            return session.scalar(select(func.max(CursorRow.collected_until)))
+
+    def mention_sources(self) -> set[str]:
+        with self._sessions() as session:
+            return set(session.scalars(select(MentionRow.source).distinct()))
+
+    def clear(self) -> None:
+        """Delete every row of every table (the schema stays): for replaying the demo afresh."""
+        with self._sessions.begin() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
+
+    def count_mentions(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(MentionRow)) or 0
+
+    def count_unscored(self) -> int:
+        with self._sessions() as session:
+            return (
+                session.scalar(select(func.count()).select_from(MentionRow).where(MentionRow.scored_at.is_(None))) or 0
+            )
+
+    def delete_mentions(self, mention_ids: Sequence[int]) -> int:
+        """Delete mentions (and their brand links) with their rollup counts; returns how many went."""
+        with self._sessions.begin() as session:
+            rollup = RollupDelta()
+            rollup.subtract(session, mention_ids)
+            rollup.apply(session)
+            deleted = 0
+            for offset in range(0, len(mention_ids), 500):
+                chunk = list(mention_ids[offset : offset + 500])
+                session.execute(delete(MentionBrandRow).where(MentionBrandRow.mention_id.in_(chunk)))
+                deleted += session.execute(delete(MentionRow).where(MentionRow.id.in_(chunk))).rowcount
+            return deleted
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def unscored(self, limit: int) -> list[tuple[int, str]]:
+        """Oldest unscored mentions first, so detection windows complete in time order."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow.id, MentionRow.text)
+                .where(MentionRow.scored_at.is_(None))
+                .order_by(MentionRow.created_at, MentionRow.id)
+                .limit(limit)
+            ).all()
+            return [(row.id, row.text) for row in rows]
+
+    def mentions_to_score(self, limit: int) -> list[MentionToScore]:
+        """Like `unscored`, with each mention's language tag, for language detection."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow.id, MentionRow.text, MentionRow.language)
+                .where(MentionRow.scored_at.is_(None))
+                .order_by(MentionRow.created_at, MentionRow.id)
+                .limit(limit)
+            ).all()
+            return [MentionToScore(row.id, row.text, row.language) for row in rows]
+
+    @staticmethod
+    def _rescore_filter(since: datetime, until: datetime | None, brand: str | None) -> list[Any]:
+        conditions: list[Any] = [MentionRow.created_at >= since]
+        if until is not None:
+            conditions.append(MentionRow.created_at < until)
+        if brand is not None:
+            conditions.append(
+                MentionRow.id.in_(select(MentionBrandRow.mention_id).where(MentionBrandRow.brand == brand))
+            )
+        return conditions
+
+    def count_for_rescore(
+        self, model: str, since: datetime, until: datetime | None = None, brand: str | None = None
+    ) -> tuple[int, int]:
+        """(mentions in range not yet scored by `model`, mentions in range already scored by it)."""
+        conditions = self._rescore_filter(since, until, brand)
+        done = func.coalesce(func.sum(case((MentionRow.model == model, 1), else_=0)), 0)
+        with self._sessions() as session:
+            total, already = session.execute(
+                select(func.count(), done).select_from(MentionRow).where(*conditions)
+            ).one()
+        return int(total) - int(already), int(already)
+
+    def mentions_for_rescore(
+        self,
+        model: str,
+        since: datetime,
+        until: datetime | None = None,
+        brand: str | None = None,
+        after_id: int = 0,
+        limit: int = 256,
+    ) -> list[MentionToScore]:
+        """Mentions in [since, until) (of `brand`) not scored by `model`, by id after `after_id`.
+
+        Skipping what `model` already scored is what makes a rescore resumable: an interrupted run
+        started again picks up the rest. Paging by id keeps each page an index range scan.
+        """
+        conditions = self._rescore_filter(since, until, brand)
+        conditions += [MentionRow.id > after_id, (MentionRow.model != model) | MentionRow.model.is_(None)]
+        with self._sessions() as session:
+            rows = session.execute(
+                select(MentionRow.id, MentionRow.text, MentionRow.language)
+                .where(*conditions)
+                .order_by(MentionRow.id)
+                .limit(limit)
+            ).all()
+            return [MentionToScore(row.id, row.text, row.language) for row in rows]
+
+    def save_scores(
+        self, scores: Iterable[tuple[int, Sentiment]], model: str, languages: dict[int, str] | None = None
+    ) -> None:
+        """Store verdicts (and detected languages, for mentions that have none) in one transaction.
+
+        The language is written between the rollup's subtract and add, so a mention moves from the
+        unknown-language rollup bucket to its language's in the same step.
+        """
+        now = self._clock.now()
+        scores = list(scores)
+        with self._sessions.begin() as session:
+            touched = [mention_id for mention_id, _ in scores] + list(languages or {})
+            rollup = RollupDelta()
+            rollup.subtract(session, touched)
+            for mention_id, language in (languages or {}).items():
+                session.execute(
+                    update(MentionRow)
+                    .where(MentionRow.id == mention_id, MentionRow.language.is_(None))
+                    .values(language=language)
+                )
+            for mention_id, sentiment in scores:
+                session.execute(
+                    update(MentionRow)
+                    .where(MentionRow.id == mention_id)
+                    .values(
+                        sentiment_label=sentiment.label,
+                        sentiment_score=sentiment.score,
+                        sentiment_confidence=sentiment.confidence,
+                        model=model,
+                        scored_at=now,
+                    )
+                )
+                session.execute(
+                    update(MentionBrandRow)
+                    .where(MentionBrandRow.mention_id == mention_id)
+                    .values(sentiment_label=sentiment.label)
+                )
+            rollup.add(session, touched)
+            rollup.apply(session)
+
+    def oldest_unscored(self, brand: str, since: datetime | None = None) -> datetime | None:
+        """Creation time of `brand`'s oldest unscored mention (created at or after `since`, if given)."""
+        conditions = [MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)]
+        if since is not None:
+            conditions.append(MentionBrandRow.created_at >= since)
+        with self._sessions() as session:
+            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(*conditions))
+
+    def relabel_scored_links(self, brand: str) -> int:
+        """Copy their mention's label onto `brand`'s unlabelled links of scored mentions; returns
+        how many links changed.
+
+        Such links are what the race of issue 11 left behind in databases written before it was
+        fixed: their mention counts as scored, so scoring never comes back to them."""
+        with self._sessions.begin() as session:
+            unlabelled = select(MentionBrandRow.mention_id).where(
+                MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
+            )
+            candidates = session.scalars(unlabelled).all()
+            if not candidates:
+                return 0
+            rollup = RollupDelta()
+            rollup.subtract(session, candidates)
+            label = (
+                select(MentionRow.sentiment_label).where(MentionRow.id == MentionBrandRow.mention_id).scalar_subquery()
+            )
+            changed = session.execute(
+                update(MentionBrandRow)
+                .where(
+                    MentionBrandRow.brand == brand,
+                    MentionBrandRow.sentiment_label.is_(None),
+                    MentionBrandRow.mention_id.in_(candidates),
+                    label.is_not(None),
+                )
+                .values(sentiment_label=label)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            rollup.add(session, candidates)
+            rollup.apply(session)
+            return changed
+
+    # -- judging stalls (alerts/dispatch/engine.py's guard) ------------------------------------------
+
+    def judging_stalls(self) -> list[JudgingStall]:
+        with self._sessions() as session:
+            rows = session.scalars(select(JudgingStallRow).order_by(JudgingStallRow.brand)).all()
+        return [judging_stall(row) for row in rows]
+
+    def start_judging_stall(self, brand: str, oldest_unscored: datetime, since: datetime) -> bool:
+        """Record that `brand` is judged without its oldest unscored mentions; False if it already was."""
+        with self._sessions.begin() as session:
+            if session.get(JudgingStallRow, brand) is not None:
+                return False
+            session.add(JudgingStallRow(brand=brand, oldest_unscored=oldest_unscored, since=since))
+            return True
+
+    def end_judging_stall(self, brand: str) -> JudgingStall | None:
+        """Forget `brand`'s stall; returns it, or None if there was none (checked by a read first:
+        this runs on every detection pass, and a write would take SQLite's write lock each time)."""
+        with self._sessions() as session:
+            if session.get(JudgingStallRow, brand) is None:
+                return None
+        with self._sessions.begin() as session:
+            row = session.get(JudgingStallRow, brand)
+            if row is None:
+                return None
+            session.delete(row)
+            return judging_stall(row)
