@@ -151,3 +151,28 @@ def parse_each(
         if value is not None:
             parsed.append(value)
     return parsed
+
+
+
+def split_at_since(
+    items_by_id: dict[str, ItemT], created: Callable[[ItemT], int | None], cursor: Cursor | None
+) -> tuple[list[ItemT], Cursor]:
+    """The items not stored yet, and the next cursor, for a search filtered by `created >= since`
+    in whole seconds (Algolia, Stack Exchange).
+
+    Asking from `since` itself (not after it) is what keeps a post made in the same second as the
+    newest one seen from being skipped; the ids already seen at that second are kept in the cursor
+    so they are not stored again.
+    """
+    since = int((cursor or {}).get("since", 0)) or None
+    seen_at_since = set((cursor or {}).get("seen", []))
+    fresh = [
+        item for item_id, item in items_by_id.items()
+        if not (since is not None and created(item) == since and item_id in seen_at_since)
+    ]
+    newest = max([since or 0, *(stamp for item in items_by_id.values() if (stamp := created(item)) is not None)])
+    seen = {item_id for item_id, item in items_by_id.items() if created(item) == newest}
+    if newest == since:
+        seen |= seen_at_since
+    next_cursor: Cursor = {"since": newest, "seen": sorted(seen)} if newest else dict(cursor or {})
+    return fresh, next_cursor

@@ -22,6 +22,7 @@ from listener.sources.base import (
     FetchResult,
     SourceContext,
     parse_each,
+    split_at_since,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
@@ -57,22 +58,13 @@ class HackerNewsCollector:
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         since = int((cursor or {}).get("since", 0)) or None
-        seen_at_since = set((cursor or {}).get("seen", []))
         hits_by_id: dict[str, dict[str, Any]] = {}
         for term in search_terms(brand):
             for hit in self._search(term, since):
                 if isinstance(hit, dict) and "objectID" in hit:
                     hits_by_id.setdefault(str(hit["objectID"]), hit)
-        fresh = {
-            object_id: hit for object_id, hit in hits_by_id.items()
-            if not (since is not None and _created(hit) == since and object_id in seen_at_since)
-        }
-        mentions = parse_each(fresh.values(), self._mention, log, self._source, item_id)
-        newest = max([since or 0, *(_created(hit) for hit in hits_by_id.values() if _created(hit) is not None)])
-        seen = {object_id for object_id, hit in hits_by_id.items() if _created(hit) == newest}
-        if newest == since:
-            seen |= seen_at_since
-        next_cursor: Cursor = {"since": newest, "seen": sorted(seen)} if newest else dict(cursor or {})
+        fresh, next_cursor = split_at_since(hits_by_id, _created, cursor)
+        mentions = parse_each(fresh, self._mention, log, self._source, item_id)
         return FetchResult(mentions, next_cursor)
 
     def check(self, brand: BrandConfig) -> str:

@@ -34,6 +34,7 @@ from listener.sources.base import (
     SourceMisconfigured,
     SourceUnavailable,
     parse_each,
+    split_at_since,
 )
 from listener.sources.http import (
     DEFAULT_TIMEOUT,
@@ -84,22 +85,13 @@ class StackExchangeCollector:
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         since = int((cursor or {}).get("since", 0)) or None
-        seen_at_since = set((cursor or {}).get("seen", []))
         items_by_id: dict[str, dict[str, Any]] = {}
         for term in search_terms(brand):
             for item in self._search(term, since):
                 if isinstance(item, dict) and _item_id(item) is not None:
                     items_by_id.setdefault(_item_id(item), item)
-        fresh = {
-            item_id: item for item_id, item in items_by_id.items()
-            if not (since is not None and _created(item) == since and item_id in seen_at_since)
-        }
-        mentions = parse_each(fresh.values(), self._mention, log, self._source, _item_id)
-        newest = max([since or 0, *(_created(item) for item in items_by_id.values() if _created(item) is not None)])
-        seen = {item_id for item_id, item in items_by_id.items() if _created(item) == newest}
-        if newest == since:
-            seen |= seen_at_since
-        next_cursor: Cursor = {"since": newest, "seen": sorted(seen)} if newest else dict(cursor or {})
+        fresh, next_cursor = split_at_since(items_by_id, _created, cursor)
+        mentions = parse_each(fresh, self._mention, log, self._source, _item_id)
         return FetchResult(mentions, next_cursor)
 
     def check(self, brand: BrandConfig) -> str:
