@@ -10,12 +10,13 @@ import copy
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import pytest
 from sqlalchemy import text
 
 from listener.config import ListenerConfig, parse_config
+from listener.core.records import Alert, DetectorState, QueuedMessage
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.storage.schema import Base
@@ -39,6 +40,15 @@ DATABASE_BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("LISTENER_TES
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
+
+
+def record_alert(
+    store: Store, brand: str, rule: str, state: DetectorState, alert: Alert, notifiers: Sequence[str] = ()
+) -> Alert | None:
+    """Store `alert` with its outbox rows as one detection pass does (`Store.record_alerting`);
+    None when the same alert was stored before."""
+    stored = store.record_alerting(brand, {rule: state}, [], [QueuedMessage(alert, tuple(notifiers))])
+    return stored[0] if stored else None
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.core.records import DetectorState
 from listener.web.auth import hash_password
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 
 PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = hash_password(PASSWORD)
@@ -63,7 +63,7 @@ def seed(store: Store) -> None:
     add_mentions(store, MENTIONS)
     alert = Alert("Acme", "negative_volume", *ALERT_WINDOW, observed=2, expected=0.4, negative_share=0.66,
                   severity="critical", score=0.99999)
-    store.record_evaluation("Acme", "negative_volume", DetectorState(ALERT_WINDOW[1], ALERT_WINDOW[1]), alert, [])
+    record_alert(store, "Acme", "negative_volume", DetectorState(ALERT_WINDOW[1], ALERT_WINDOW[1]), alert, [])
 
 
 def add_mentions(store: Store, items: list[Seed]) -> None:

@@ -1,9 +1,10 @@
 """The share of a window's mentions that are negative, judged at the window's own volume."""
 
 from alerts.metrics.base import Metric
+from listener.core.records import WindowCount
 
 
-def _negative_share(window) -> float:  # type: ignore[no-untyped-def]
+def _negative_share(window: WindowCount) -> float:
     return window.negative / window.total if window.total else 0.0
 
 

@@ -33,25 +33,6 @@ class AlertingStore(StoreBase):
             row = session.get(DetectorStateRow, (brand, rule))
             return None if row is None else DetectorState(row.evaluated_until, row.incident_last_anomalous)
 
-    def record_evaluation(
-        self,
-        brand: str,
-        rule: str,
-        state: DetectorState,
-        alert: Alert | None = None,
-        notifiers: Sequence[str] = (),
-    ) -> Alert | None:
-        """Advance the detector and, if it fired, store the alert and queue one delivery per
-        notifier, all in one transaction: a restart can neither re-fire nor drop the alert."""
-        now = self._clock.now()
-        stored: Alert | None = None
-        with self._sessions.begin() as session:
-            save_detector_state(session, brand, rule, state)
-            if alert is not None and session.scalar(select(AlertRow.id).where(AlertRow.key == alert.key)) is None:
-                alert_row = add_alert_with_deliveries(session, alert, notifiers, now)
-                stored = alert_from_row(alert_row, list(alert.top_mentions))
-        return stored
-
     def alerts(self, brand: str | None = None, limit: int = 100) -> list[Alert]:
         with self._sessions() as session:
             query = select(AlertRow).order_by(AlertRow.window_start.desc()).limit(limit)

@@ -18,7 +18,7 @@ from listener.core.records import Alert
 from listener.storage.repository import Store
 from listener.core.records import DetectorState
 from listener.web import create_app
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 from tests.web_seed import API_TOKEN, ALERT_WINDOW, login, seed, web_settings
 
 FIRING = Alert("Acme", "negative_volume", *ALERT_WINDOW, observed=2, expected=0.4, negative_share=0.66,
@@ -33,7 +33,7 @@ RESOLVED_LATER = replace(RESOLVED, window_start=utc(2026, 11, 9, 0, 0), window_e
 
 def record(store: Store, *alerts: Alert) -> None:
     for alert in alerts:
-        store.record_evaluation("Acme", alert.rule, DetectorState(alert.window_end, alert.window_end), alert, ["console"])
+        record_alert(store, "Acme", alert.rule, DetectorState(alert.window_end, alert.window_end), alert, ["console"])
 
 
 @pytest.fixture

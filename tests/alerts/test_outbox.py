@@ -15,7 +15,7 @@ from listener.config import DeliveryConfig
 from listener.core.records import Alert
 from listener.storage.repository import Store
 from listener.core.records import DetectorState
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 
 POLICY = DeliveryConfig(max_attempts=4, initial_backoff=timedelta(seconds=5), max_backoff=timedelta(seconds=30))
 
@@ -49,7 +49,7 @@ def queue_alert(store: Store, notifiers: list[str], minute: int = 0, **fields: A
     alert = Alert(
         "Acme", "negative_spike", start, start + timedelta(minutes=15), 30, 2.0, 0.7, "critical", 0.99999, **fields
     )
-    stored = store.record_evaluation("Acme", "negative_spike", DetectorState(start + timedelta(minutes=15), start), alert, notifiers)
+    stored = record_alert(store, "Acme", "negative_spike", DetectorState(start + timedelta(minutes=15), start), alert, notifiers)
     assert stored is not None
     return stored
 

@@ -24,7 +24,7 @@ from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.repository import Store
 from listener.core.records import DetectorState
 from tests.cli_helpers import write_cli_config
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 from tests.servers import smtp_server
 
 HOSTILE = '<script>alert("x")</script> acme & <b>friends</b>'
@@ -80,7 +80,7 @@ def seed(store: Store) -> None:
         window_end=DAY_START + timedelta(hours=10, minutes=15), observed=12, expected=2.0,
         negative_share=0.8, severity="critical", score=0.99999,
     )
-    store.record_evaluation("Acme", "negative_volume", DetectorState(alert.window_end, alert.window_end), alert)
+    record_alert(store, "Acme", "negative_volume", DetectorState(alert.window_end, alert.window_end), alert)
 
 
 def test_daily_period_is_the_previous_local_day_once_the_send_time_passed(make_config: Any) -> None:

@@ -19,7 +19,7 @@ from listener.core.records import Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from tests.cli_helpers import write_cli_config
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 
 
 def write_config(tmp_path: Path) -> Path:
@@ -132,7 +132,7 @@ def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
     store = Store(create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
     start = utc(2026, 11, 2, 9)
     alert = Alert("Acme", "negative_spike", start, start + timedelta(minutes=15), 12, 1.5, 0.6, "critical", 0.99999)
-    store.record_evaluation("Acme", "negative_spike", DetectorState(start, start), alert, ["console", "team-slack"])
+    record_alert(store, "Acme", "negative_spike", DetectorState(start, start), alert, ["console", "team-slack"])
     (first, second) = store.due_deliveries(utc(2100, 1, 1))
     store.mark_delivered(first.id)
     store.mark_failed(second.id, "HTTP 404: no such webhook", None)

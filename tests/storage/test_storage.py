@@ -11,7 +11,7 @@ from listener.core.records import Alert, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.core.records import DetectorState
-from tests.conftest import utc
+from tests.conftest import record_alert, utc
 
 T0 = utc(2026, 11, 2, 10, 0)
 
@@ -87,9 +87,9 @@ def test_alert_recorded_once_with_one_delivery_per_notifier(store: Store) -> Non
     store.store_batch("demo", "Acme", [mention("1", "acme down")], {})
     alert = Alert("Acme", "negative_spike", T0, T0 + timedelta(minutes=15), 12, 1.5, 0.8, "critical", 0.9999)
     state = DetectorState(T0 + timedelta(minutes=15), T0)
-    stored = store.record_evaluation("Acme", "negative_spike", state, alert, ["console", "slack"])
+    stored = record_alert(store, "Acme", "negative_spike", state, alert, ["console", "slack"])
     assert stored is not None and stored.id is not None
-    assert store.record_evaluation("Acme", "negative_spike", state, alert, ["console", "slack"]) is None
+    assert record_alert(store, "Acme", "negative_spike", state, alert, ["console", "slack"]) is None
     due = store.due_deliveries(utc(2100, 1, 1))
     assert sorted(d.notifier for d in due) == ["console", "slack"]
     store.mark_delivered(due[0].id)
