@@ -130,7 +130,7 @@ def group_scores(predicted: np.ndarray, gold: np.ndarray, groups: np.ndarray, na
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, required=True, help="The shared data folder (holds umsab/ etc.).")
+    parser.add_argument("--data-dir", type=Path, help="The shared data folder (holds umsab/ etc.).")
     parser.add_argument("--output", type=Path, required=True, help="Where the adapters and their card are written.")
     parser.add_argument(
         "--backbone", choices=("minilm", "e5"), default="minilm",
@@ -147,8 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank; alpha is twice the rank.")
     parser.add_argument("--max-length", type=int, default=64, help="Training truncation (tweets are shorter).")
     parser.add_argument("--threads", type=int, default=0, help="Torch CPU threads; 0 = torch's default.")
+    parser.add_argument(
+        "--card-only", action="store_true", help="Only rewrite MODEL_CARD.md in --output from its metrics.json."
+    )
     args = parser.parse_args(argv)
-    if not (args.data_dir / "umsab").is_dir():
+    if args.card_only:
+        metrics = json.loads((args.output / "metrics.json").read_text(encoding="utf-8"))
+        (args.output / "MODEL_CARD.md").write_text(model_card(metrics), encoding="utf-8")
+        return
+    if args.data_dir is None or not (args.data_dir / "umsab").is_dir():
         raise SystemExit(f"{args.data_dir} has no umsab/ folder: pass --data-dir pointing at shared/data")
     torch.manual_seed(args.seed)
     if args.threads:
@@ -295,6 +302,10 @@ def show_scores(umsab_f1: dict[str, float], tweeteval_recall: float, dev_f1: flo
 
 
 def model_card(metrics: dict) -> str:
+    if metrics.get("backbone") == "e5":
+        from classifiers.e5_card import e5_model_card
+
+        return e5_model_card(metrics, ADAPTERS_FILE, DEV_FRACTION)
     scores = metrics["umsab_val_macro_f1"]
     rows = "\n".join(
         f"| {lang} | {100 * scores[lang]:.1f} | {fasttext:.1f} | {xlm_r:.1f} | {xlm_t:.1f} |"
