@@ -30,7 +30,7 @@ import sys
 import warnings
 from pathlib import Path
 
-EXPORT_FORMAT = 3  # bump when the exported graph changes, so stale cached files are not reused
+EXPORT_FORMAT = 2  # bump when the exported graph changes, so stale cached files are not reused
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "probabilities"
