@@ -1,6 +1,6 @@
-"""Throughput and peak memory of the default sentiment model, each speed lever side by side.
+"""Throughput and peak memory of a shipped sentiment model, each speed lever side by side.
 
-    python bench/classify.py [DATA_DIR] [--limit 6000] [--baseline-sample 500]
+    python bench/classify.py [DATA_DIR] [--model default|e5-small-lora-v1|minilm-l6-lora-v1] [--limit 6000]
 
 DATA_DIR defaults to ../shared/data/umsab: real tweets in eight languages (train + val splits,
 interleaved so every slice is mixed). Each measurement runs in its own child process pinned to two
@@ -22,6 +22,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,15 +68,15 @@ def pin_cores() -> None:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:CORES])
 
 
-def measure(lever: str, texts: list[str]) -> dict[str, object]:
+def measure(lever: str, texts: list[str], model: str) -> dict[str, object]:
     """Load the lever's runtime, score `texts`, report labels, time and peak RSS."""
     pin_cores()
     sys.path.insert(0, str(REPO))
     from listener.config import ModelConfig
 
-    config = ModelConfig(threads=CORES, cache_size=0)
+    config = ModelConfig(name=model, threads=CORES, cache_size=0)
     if lever == "baseline":
-        classify = baseline_pipeline()
+        classify = baseline_pipeline(model)
     elif lever.startswith("torch"):
         from classifiers import load_classifier
 
@@ -109,8 +110,8 @@ def in_input_order(classify, size: int = 16):  # noqa: ANN001, ANN202 - a lever,
     return run
 
 
-def baseline_pipeline():  # noqa: ANN201
-    """The default model as one Hugging Face sequence classifier, run by `pipeline` one text at a time.
+def baseline_pipeline(model_name: str):  # noqa: ANN201
+    """The model as one Hugging Face sequence classifier, run by `pipeline` one text at a time.
 
     It is given the cleaned text (handles and links masked) that the model was trained on and the
     daemon shows it, so that agreement measures the runtime, not the preprocessing.
@@ -120,11 +121,16 @@ def baseline_pipeline():  # noqa: ANN201
     from transformers.modeling_outputs import SequenceClassifierOutput
 
     from classifiers.base import clean_text
-    from classifiers.minilm import load_default_model
+    from classifiers.shipped import DEFAULT_VERSION, shipped_model
     from listener.core.records import SENTIMENT_LABELS
 
     torch.set_num_threads(CORES)
-    model, columns, tokenizer = load_default_model()
+    shipped = shipped_model(DEFAULT_VERSION if model_name == "default" else model_name)
+    if shipped.encoder == "e5":
+        from classifiers.e5 import load_e5_model as load_model
+    else:
+        from classifiers.minilm import load_default_model as load_model
+    model, columns, tokenizer = load_model(shipped.artifacts_dir)
 
     class MiniLMSentiment(PreTrainedModel):
         config_class = BertConfig
@@ -156,9 +162,12 @@ def int8_classifier(config):  # noqa: ANN001, ANN201
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from classifiers.export import tokenizer_path
     from classifiers.onnx_head import OnnxHeadClassifier, ensure_exported
+    from classifiers.shipped import DEFAULT_VERSION
 
-    float_path = ensure_exported()
+    version = DEFAULT_VERSION if config.name == "default" else config.name
+    float_path = ensure_exported(version)
     graph = onnx.load(str(float_path))
     weights = {initializer.name for initializer in graph.graph.initializer}
     activation_products = [
@@ -173,14 +182,18 @@ def int8_classifier(config):  # noqa: ANN001, ANN201
         weight_type=QuantType.QInt8,
         nodes_to_exclude=activation_products,
     )
-    return OnnxHeadClassifier(config, model_path=quantised)
+    for beside in float_path.parent.glob(tokenizer_path(float_path).name + "*"):  # e5's tokenizer files
+        shutil.copy(beside, quantised.parent / beside.name.replace(float_path.stem, quantised.stem))
+    return OnnxHeadClassifier(config, model_path=quantised, version=version)
 
 
 # -- parent: run the children, compare, print --------------------------------------------------
 
 
-def run_child(lever: str, texts_file: Path, count: int) -> dict[str, object]:
-    command = [sys.executable, __file__, "--measure", lever, "--texts-file", str(texts_file), "--limit", str(count)]
+def run_child(lever: str, texts_file: Path, count: int, model: str) -> dict[str, object]:
+    command = [
+        sys.executable, __file__, "--measure", lever, "--texts-file", str(texts_file), "--limit", str(count), "--model", model
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"{lever} failed:\n{result.stderr[-3000:]}")
@@ -201,6 +214,7 @@ def score_gap(scores: list[float], reference: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--model", default="default", help="A shipped model: default, or a version by name.")
     parser.add_argument("--limit", type=int, default=6000, help="Texts to score with the fast runtimes.")
     parser.add_argument("--baseline-sample", type=int, default=500, help="Texts for the slow baseline.")
     parser.add_argument("--sample", type=int, default=1500, help="Texts for the other slower levers.")
@@ -211,7 +225,7 @@ def main() -> int:
 
     if args.measure:
         texts = json.loads(args.texts_file.read_text(encoding="utf-8"))[: args.limit]
-        print(json.dumps(measure(args.measure, texts)))
+        print(json.dumps(measure(args.measure, texts, args.model)))
         return 0
 
     if not args.data_dir.is_dir():
@@ -244,11 +258,11 @@ def main() -> int:
             full = {"onnx": len(texts), "onnx-cached": len(stream)}
             count = full.get(lever, args.baseline_sample if lever == "baseline" else args.sample)
             console.print(f"measuring {lever} on {min(count, len(stream if lever == 'onnx-cached' else texts))} texts ...")
-            results[lever] = run_child(lever, stream_file if lever == "onnx-cached" else texts_file, count)
+            results[lever] = run_child(lever, stream_file if lever == "onnx-cached" else texts_file, count, args.model)
 
     reference = results.get("onnx") or results.get("torch-sorted")
     baseline = results.get("baseline")
-    table = Table(title="default model: throughput and peak RSS on 2 cores")
+    table = Table(title=f"{args.model} model: throughput and peak RSS on 2 cores")
     for column in ("lever", "texts", "texts/s", "texts/CPU-s", "x baseline", "peak RSS MB", "agree baseline", "agree float32", "|score - float32|"):
         table.add_column(column, justify="left" if column == "lever" else "right")
     for lever, result in results.items():

@@ -17,22 +17,29 @@ __all__ = ["ModelLoadError", "SentimentClassifier", "load_classifier"]
 
 
 def load_classifier(config: ModelConfig) -> SentimentClassifier:
-    """'default' gives the shipped fine-tuned MiniLM; any other name is a Hugging Face model to load from disk.
+    """'default' gives the shipped default model, a shipped model's version (e.g. 'e5-small-lora-v1',
+    'minilm-l6-lora-v1') that model; any other name is a Hugging Face model to load from disk.
 
     The default runs on ONNX Runtime unless `runtime = "torch"`; every model is wrapped in an LRU
     of recent verdicts (`cache_size`). Raises ModelLoadError with a message that says what to
     change in the config.
     """
     from classifiers.cache import CachingClassifier
+    from classifiers.shipped import DEFAULT_VERSION, SHIPPED_MODELS
 
     classifier: SentimentClassifier
-    if config.name == "default" and config.runtime == "onnx":
+    shipped = SHIPPED_MODELS.get(DEFAULT_VERSION if config.name == "default" else config.name)
+    if shipped is not None and config.runtime == "onnx":
         from classifiers.onnx_head import OnnxHeadClassifier
 
-        classifier = OnnxHeadClassifier(config)
+        classifier = OnnxHeadClassifier(config, version=shipped.version)
     else:
         _configure_torch(config)
-        if config.name == "default":
+        if shipped is not None and shipped.encoder == "e5":
+            from classifiers.e5 import E5Classifier
+
+            classifier = E5Classifier(config)
+        elif shipped is not None:
             from classifiers.minilm import MiniLMClassifier
 
             classifier = MiniLMClassifier(config)

