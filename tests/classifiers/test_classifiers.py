@@ -21,7 +21,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, Bert
 from classifiers import ModelLoadError, SentimentClassifier, load_classifier
 from classifiers.base import clean_text, run_in_length_sorted_batches
 from classifiers.cache import CachingClassifier, normalise_text
-from classifiers.evaluation import macro_f1, macro_recall
+from classifiers.training.evaluation import macro_f1, macro_recall
 from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, load_default_model
 from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.e5 import E5Classifier
@@ -419,7 +419,7 @@ def test_cache_key_ignores_whitespace_runs_and_mends_surrogates() -> None:
 
 def test_label_offsets_undo_a_bias_toward_negative() -> None:
     """Logits pushed 1.0 toward negative: the fitted offset must take it back, on every data set."""
-    from classifiers.train import fit_label_bias, mean_group_f1
+    from classifiers.training.train import fit_label_bias, mean_group_f1
 
     rng = np.random.default_rng(0)
     gold = rng.integers(0, 3, 600)

