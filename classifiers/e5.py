@@ -11,14 +11,20 @@ same way as the MiniLM model's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
-from classifiers.minilm import TweetClassifier, merge_adapters, read_adapters
+from classifiers.base import (
+    ModelLoadError,
+)
+from classifiers.minilm import (
+    TorchTweetClassifier,
+    TweetClassifier,
+    merge_adapters,
+    read_adapters,
+)
 from classifiers.shipped import E5_ARTIFACTS_DIR, E5_VERSION
 from listener.config import ModelConfig
 
@@ -70,22 +76,10 @@ def load_e5_model(
     return merge_adapters(encoder, weights, artifacts_dir, "multilingual-e5-small"), columns, tokenizer
 
 
-class E5Classifier:
+class E5Classifier(TorchTweetClassifier):
     """The multilingual model on torch: the reference its ONNX export is checked against."""
 
     version = E5_VERSION
 
     def __init__(self, config: ModelConfig, artifacts_dir: Path = E5_ARTIFACTS_DIR):
-        self._batch_size = config.batch_size
-        self._max_length = config.max_length
-        self._model, self._columns, self._tokenizer = load_e5_model(artifacts_dir)
-
-    def classify(self, texts: Sequence[str]) -> list:
-        def forward(batch: list[str]) -> torch.Tensor:
-            encoded = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
-            logits = self._model(encoded["input_ids"], encoded["attention_mask"])
-            return logits.softmax(dim=-1)[:, self._columns].numpy()
-
-        with torch.inference_mode():
-            probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
-        return sentiments_from_probabilities(probabilities) if len(texts) else []
+        super().__init__(config, load_e5_model(artifacts_dir))

