@@ -129,6 +129,17 @@ class AuthorStats:
 
 
 @dataclass(frozen=True)
+class ModelChange:
+    """From `since` on (in mention time), the filtered mentions were scored by `model`."""
+
+    since: datetime
+    model: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"since": _iso(self.since), "model": self.model}
+
+
+@dataclass(frozen=True)
 class TermCount:
     term: str
     count: int
@@ -358,6 +369,19 @@ class Analytics:
             if page.next_cursor is None:
                 return
             page = self.mentions(mention_filter, chunk, page.next_cursor)
+
+    def model_changes(self, mention_filter: MentionFilter) -> list[ModelChange]:
+        """Where the scoring model changes among the filtered mentions: each model but the first,
+        from its earliest mention on. A store moved to a new model for recent mentions only
+        (`listener rescore --since`), or one that kept scoring with a new default after an upgrade,
+        shows a step at that date that is the model's, not the brand's."""
+        created = _created_at(mention_filter)
+        query = _filtered(
+            select(MentionRow.model, func.min(created)), mention_filter, join_always=True
+        ).where(MentionRow.model.is_not(None)).group_by(MentionRow.model)
+        with Session(self.engine) as session:
+            firsts = sorted((first, model) for model, first in session.execute(query).all())
+        return [ModelChange(first, model) for first, model in firsts[1:]]
 
     def top_authors(
         self, mention_filter: MentionFilter, by: Literal["reach", "negative"] = "reach", limit: int = 10

@@ -121,6 +121,7 @@ def overview(
         "min_net_mentions": MIN_NET_MENTIONS,
         **_chart_alerts(alerts, series, bucket),
         "share_of_voice": queries.share_of_voice(selected, brand_names),
+        "model_changes": [change.as_json() for change in queries.model_changes(selected)],
     }
     context = {
         "user": user,

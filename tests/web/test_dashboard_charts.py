@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from listener.core.records import Sentiment
 from listener.storage.repository import Store
 from listener.web import create_app
 from tests.conftest import utc
@@ -90,3 +91,26 @@ def test_pie_charts_label_no_empty_slice(client: TestClient, tmp_path: Path) -> 
     assert split["values"] == [2, 0, 0] and split["texttemplate"] == ["%{percent}", "", ""]
     voice = plots["sov-chart"]["traces"][0]
     assert voice["values"] == [2, 0] and voice["texttemplate"] == ["%{label}<br>%{percent}", ""]
+
+
+def test_the_date_the_sentiment_model_changed_is_marked_on_the_chart(client: TestClient, store: Store, tmp_path: Path) -> None:
+    """A store rescored with a new model from 2026-11-03 on (`listener rescore --since`): the
+    chart says where the model changed, so a step there is not read as the brand's."""
+    with store.engine.connect() as connection:
+        later = connection.exec_driver_sql(
+            "SELECT id, sentiment_label FROM mentions WHERE created_at >= '2026-11-03'"
+        ).all()
+    assert later
+    store.save_scores([(row[0], Sentiment(row[1], 0.0, 0.9)) for row in later], "e5-small-lora-v1")
+    data = page_data(client.get("/", params={"brand": "Acme", "bucket": "day"}).text)
+    assert data["model_changes"] == [{"since": "2026-11-03T12:00:00Z", "model": "e5-small-lora-v1"}]
+    layout = drawn(data, tmp_path)["volume-chart"]["layout"]
+    (marker,) = [shape for shape in layout["shapes"] if shape["line"].get("dash") == "dot"]
+    assert marker["x0"] == marker["x1"]
+    assert [note["text"] for note in layout["annotations"]] == ["model: e5-small-lora-v1"]
+
+
+def test_one_model_throughout_marks_nothing(client: TestClient, tmp_path: Path) -> None:
+    data = page_data(client.get("/", params={"brand": "Acme", "bucket": "day"}).text)
+    assert data["model_changes"] == []
+    assert drawn(data, tmp_path)["volume-chart"]["layout"]["annotations"] == []

@@ -2,7 +2,7 @@
 // only ever reach the page through textContent (never innerHTML), and links only when http(s).
 "use strict";
 
-const COLORS = { negative: "#d62728", neutral: "#9e9e9e", positive: "#2ca02c", net: "#1f3b73", alert: "#ff7f0e" };
+const COLORS = { negative: "#d62728", neutral: "#9e9e9e", positive: "#2ca02c", net: "#1f3b73", alert: "#ff7f0e", model: "#616161" };
 const LABELS = ["negative", "neutral", "positive"];
 
 function pageData() {
@@ -154,14 +154,26 @@ function volumeChart(data) {
       y0: 0, y1: 1, line: { color: COLORS.positive, width: 2, dash: "dash" },
     });
   }
+  // Where the sentiment model changed: a step there is the model's, not the brand's.
+  const annotations = [];
+  for (const change of data.model_changes) {
+    shapes.push({
+      type: "line", xref: "x", yref: "paper", x0: plotTime(change.since), x1: plotTime(change.since),
+      y0: 0, y1: 1, line: { color: COLORS.model, width: 1, dash: "dot" },
+    });
+    annotations.push({
+      xref: "x", yref: "paper", x: plotTime(change.since), y: 1, yanchor: "bottom", showarrow: false,
+      text: "model: " + change.model, font: { size: 10, color: COLORS.model },
+    });
+  }
   const layout = {
-    barmode: "stack", margin: { t: 10, r: 60, b: 40, l: 50 }, height: 360, shapes: shapes,
+    barmode: "stack", margin: { t: 10, r: 60, b: 40, l: 50 }, height: 360, shapes: shapes, annotations: annotations,
     legend: { orientation: "h", y: -0.15 }, hovermode: "closest",
     xaxis: { type: "date" },
     yaxis: { title: { text: "mentions" }, rangemode: "tozero" },
     yaxis2: {
       title: { text: "net sentiment" }, overlaying: "y", side: "right", range: [-105, 105], zeroline: false,
-      tickmode: "array", tickvals: [-1, -0.5, 0, 0.5, 1], showgrid: false,
+      tickmode: "array", tickvals: [-100, -50, 0, 50, 100], showgrid: false,
     },
   };
   const element = document.getElementById("volume-chart");
