@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from listener.app.pipeline import Pipeline
+from listener.app.scheduler import Scheduler
 from listener.config import BrandConfig
-from listener.core.clock import SystemClock
+from listener.core.clock import ManualClock, SystemClock
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.storage.repository import Store
 from tests.conftest import utc
@@ -152,6 +155,27 @@ def test_rate_limits_are_waited_out_with_githubs_own_wait(limited: ScriptedRespo
             collector.fetch(ACME, None)
         assert raised.value.retry_after is not None and raised.value.retry_after > 2_000_000_000
         assert len(collector.fetch(ACME, None).mentions) == 3
+
+
+def test_the_scheduler_waits_until_githubs_reset_and_the_next_poll_loses_nothing(make_config, database_url: str) -> None:
+    """A 403 from the rate limit must back the source off until the reset, not read as a bad token."""
+    with routed_http_server(FakeGitHub(ITEMS)) as server:
+        config = make_config(
+            storage={"url": database_url}, sources=[{"name": "gh", "type": "github", "base_url": server.url, "interval": "10m"}]
+        )
+        pipeline = Pipeline(config, clock=ManualClock(utc(2026, 11, 2, 12)), notifiers={})
+        now = 500.0  # monotonic seconds, frozen
+        scheduler = Scheduler(pipeline, rng=random.Random(1), monotonic=lambda: now)
+        server.fail_next(ScriptedResponse(403, {"x-ratelimit-remaining": "0", "retry-after": "45"}, '{"message": "API rate limit exceeded"}'))
+        scheduler.run_source("gh")
+        assert (scheduler.health["gh"].failures, scheduler.health["gh"].resume_at) == (1, now + 45)
+        assert pipeline.store.count_mentions() == 0
+        scheduler.health["gh"].resume_at = 0.0
+        scheduler.run_source("gh")
+        scheduler.run_source("gh")
+        assert scheduler.health["gh"].failures == 0
+        assert pipeline.store.count_mentions() == 3
+        pipeline.store.engine.dispose()
 
 
 @pytest.mark.parametrize("status", [401, 403])
