@@ -16,8 +16,11 @@ primary limit (403 or 429 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset
 seconds) and the secondary limit (403 or 429 with `retry-after`, or a message naming it). Both
 become SourceUnavailable with GitHub's own wait; any other 401/403 is a rejected token.
 
-Discussions are not collected: they are only searchable through the GraphQL API, which needs a
-token for every request, and are left for later.
+Discussions (`discussions = true`) are only searchable through the GraphQL API, which needs a
+token for every request, so that setting refuses to load without one. The same terms and the
+same cursor are used (`type: DISCUSSION`, `sort:created-desc`); a discussion is stored as its
+title and body text. GraphQL reports its rate limit as an error of type `RATE_LIMITED` in a 200
+reply (or a 403 like REST), also waited out.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from listener.config import BrandConfig
 from listener.config.types import Secret
@@ -70,10 +73,41 @@ class GitHubSettings(CollectorSettings):
         (), description="Only these repositories (`owner/name`), as `repo:` qualifiers; empty searches all of GitHub."
     )
     include_pull_requests: bool = Field(True, description="Also collect pull requests, not only issues.")
+    discussions: bool = Field(False, description="Also collect GitHub Discussions (GraphQL search; needs `token`).")
     base_url: str = Field("https://api.github.com", pattern=r"^https?://", description="The REST API root (GitHub Enterprise: https://HOST/api/v3).")
     per_page: int = Field(100, ge=1, le=100)
     max_pages: int = Field(3, ge=1, le=10, description="Pages read per search term and poll; each is one search request.")
     timeout: RequestTimeout = DEFAULT_TIMEOUT
+
+    @model_validator(mode="after")
+    def _discussions_need_a_token(self) -> GitHubSettings:
+        if self.discussions and self.token is None:
+            raise ValueError("discussions = true needs token = \"${GITHUB_TOKEN}\": GitHub's GraphQL API refuses anonymous requests")
+        return self
+
+    @property
+    def graphql_url(self) -> str:
+        """api.github.com/graphql; on GitHub Enterprise the REST root is /api/v3 and GraphQL /api/graphql."""
+        root = self.base_url.rstrip("/")
+        return root.removesuffix("/v3") + "/graphql" if root.endswith("/api/v3") else root + "/graphql"
+
+
+DISCUSSION_SEARCH = """
+query($q: String!, $first: Int!, $after: String) {
+  search(query: $q, type: DISCUSSION, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      __typename
+      ... on Discussion {
+        id title bodyText url createdAt
+        author { login }
+        reactions { totalCount }
+        comments { totalCount }
+      }
+    }
+  }
+}
+"""
 
 
 class GitHubCollector:
@@ -92,6 +126,10 @@ class GitHubCollector:
             for item in self._search(term, since):
                 if (item_id := _item_id(item)) is not None:
                     items_by_id.setdefault(item_id, item)
+            if self._settings.discussions:
+                for node in self._search_discussions(term, since):
+                    if (item_id := _item_id(node)) is not None:
+                        items_by_id.setdefault(item_id, node)
         fresh, next_cursor = split_at_since(items_by_id, _created, cursor)
         mentions = parse_each(fresh, self._mention, log, self._source, _item_id)
         return FetchResult(mentions, next_cursor)
@@ -105,12 +143,12 @@ class GitHubCollector:
         who = "with token" if self._settings.token is not None else "anonymous"
         return f"GitHub issue search reachable ({who}); {reply.get('total_count', 0)} results for {term!r}{quota}"
 
-    def _query(self, term: str, since: int | None) -> str:
+    def _query(self, term: str, since: int | None, discussions: bool = False) -> str:
         """The `q` parameter: the term (quoted: phrases stay phrases, and a term cannot add
         qualifiers of its own) and the qualifiers from the settings and the cursor."""
         words = term.replace('"', " ").split()
-        parts = [f'"{" ".join(words)}"', "in:title,body,comments"]
-        if not self._settings.include_pull_requests:
+        parts = [f'"{" ".join(words)}"', "sort:created-desc" if discussions else "in:title,body,comments"]
+        if not self._settings.include_pull_requests and not discussions:
             parts.append("is:issue")
         parts.extend(f"repo:{repo}" for repo in self._settings.repos)
         if since is not None:
@@ -140,6 +178,55 @@ class GitHubCollector:
             log.warning("%s: more than %d pages of results for %r; older ones skipped (poll more often or raise max_pages)",
                         self._source, self._settings.max_pages, term)
         return items
+
+    def _search_discussions(self, term: str, since: int | None) -> list[Any]:
+        variables: dict[str, Any] = {"q": self._query(term, since, discussions=True), "first": self._settings.per_page, "after": None}
+        nodes: list[Any] = []
+        for _ in range(self._settings.max_pages):
+            search = self._graphql(variables).get("search")
+            if not isinstance(search, dict) or not isinstance(search.get("nodes"), list):
+                log.warning("%s: discussion search for %r has no nodes list; skipped", self._source, term)
+                break
+            nodes.extend(node for node in search["nodes"] if isinstance(node, dict) and node.get("__typename") == "Discussion")
+            page_info = search.get("pageInfo") if isinstance(search.get("pageInfo"), dict) else {}
+            if not page_info.get("hasNextPage") or not isinstance(page_info.get("endCursor"), str):
+                break
+            variables = {**variables, "after": page_info["endCursor"]}
+        else:
+            log.warning("%s: more than %d pages of discussions for %r; older ones skipped", self._source, self._settings.max_pages, term)
+        return nodes
+
+    def _graphql(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """One GraphQL request. Errors come back in a 200 reply's `errors`: a rate limit is waited
+        out, anything else (a bad query, a token without access) is a configuration problem."""
+        url = self._settings.graphql_url
+        try:
+            response = self._client.post(url, json={"query": DISCUSSION_SEARCH, "variables": variables}, headers=self._headers())
+        except httpx.TimeoutException as error:
+            raise SourceUnavailable(f"{self._source}: {url}: timed out ({type(error).__name__})") from error
+        except httpx.TransportError as error:
+            raise SourceUnavailable(f"{self._source}: {url}: network error: {error}") from error
+        if response.status_code in (403, 429) and _rate_limited(response):
+            raise SourceUnavailable(f"{self._source}: GitHub GraphQL rate limit reached (HTTP {response.status_code})",
+                                    retry_after=retry_after_seconds(response.headers))
+        raise_for_status(response, self._source)
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            raise SourceUnavailable(f"{self._source}: {url}: malformed JSON in HTTP {response.status_code} reply")
+        errors = reply.get("errors")
+        if isinstance(errors, list) and errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            message = f"{first.get('type', 'error')}: {str(first.get('message'))[:200]}"
+            if any(isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors):
+                raise SourceUnavailable(f"{self._source}: GitHub GraphQL: {message}", retry_after=retry_after_seconds(response.headers))
+            raise SourceMisconfigured(f"{self._source}: GitHub GraphQL refused the discussion search: {message}")
+        data = reply.get("data")
+        if not isinstance(data, dict):
+            raise SourceUnavailable(f"{self._source}: {url}: GraphQL reply without data")
+        return data
 
     def _headers(self) -> dict[str, str]:
         if self._settings.token is None:
@@ -173,6 +260,8 @@ class GitHubCollector:
         return reply, response
 
     def _mention(self, item: dict[str, Any]) -> Mention | None:
+        if item.get("__typename") == "Discussion":
+            return self._discussion(item)
         if "pull_request" in item and not self._settings.include_pull_requests:
             return None
         created = item["created_at"]
@@ -200,6 +289,30 @@ class GitHubCollector:
         )
 
 
+    def _discussion(self, node: dict[str, Any]) -> Mention | None:
+        url = node["url"]
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ValueError(f"url {url!r} is not a web address")
+        text = "\n".join(part for part in (plain_text(str(node.get("title") or "")), plain_text(node.get("bodyText") if isinstance(node.get("bodyText"), str) else None)) if part)
+        if not text:
+            return None
+        author = node.get("author") if isinstance(node.get("author"), dict) else {}
+        return Mention(
+            source=self._source,
+            external_id=_item_id(node) or "",
+            text=text,
+            created_at=parse_timestamp(str(node["createdAt"])),
+            author=str(author["login"]) if author.get("login") else None,
+            url=url,
+            likes=max(int(_total(node.get("reactions"))), 0),
+            replies=max(int(_total(node.get("comments"))), 0),
+        )
+
+
+def _total(connection: Any) -> int:
+    return int(connection.get("totalCount") or 0) if isinstance(connection, dict) else 0
+
+
 def _rate_limited(response: httpx.Response) -> bool:
     """A 403/429 that means "wait", not "your token is wrong" (GitHub's primary and secondary limits)."""
     headers = response.headers
@@ -209,15 +322,18 @@ def _rate_limited(response: httpx.Response) -> bool:
 
 
 def _item_id(item: Any) -> str | None:
-    """GitHub's id of the issue or pull request: unique across repositories, unlike its number."""
+    """GitHub's id of the issue or pull request: unique across repositories, unlike its number.
+    A discussion has only a GraphQL node id (`D_kwDO...`), which cannot collide with a number."""
     if not isinstance(item, dict):
         return None
+    if item.get("__typename") == "Discussion":
+        return str(item["id"]) if isinstance(item.get("id"), str) and item["id"] else None
     value = item.get("id")
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _created(item: dict[str, Any]) -> int | None:
-    value = item.get("created_at")
+    value = item.get("createdAt") if item.get("__typename") == "Discussion" else item.get("created_at")
     if not isinstance(value, str):
         return None
     try:

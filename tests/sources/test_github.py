@@ -4,7 +4,9 @@ There is no internet here, so github_search_issues.json is not a recording: it i
 documented shape of the search reply (https://docs.github.com/en/rest/search/search#search-issues-and-pull-requests):
 `total_count`, `incomplete_results` and `items`, each an issue with `html_url`, `user`, ISO
 `created_at`, a Markdown `body` (null allowed), `reactions` and, for a pull request, a
-`pull_request` object. One item's `created_at` is not a date.
+`pull_request` object. One item's `created_at` is not a date. DISCUSSIONS is a GraphQL `search`
+reply for `type: DISCUSSION` in the schema's documented shape (`nodes`, `pageInfo`), inline since
+it is short.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, j
 REPLY = json.loads((Path(__file__).parent.parent / "fixtures" / "http" / "github_search_issues.json").read_text(encoding="utf-8"))
 ITEMS: list[dict[str, Any]] = REPLY["items"]
 ACME = BrandConfig(name="Acme", keywords=("acme",))
+DISCUSSIONS: list[dict[str, Any]] = [
+    {
+        "__typename": "Discussion", "id": "D_kwDOAcme4M4AZ001", "title": "How do I theme Acme modals?",
+        "bodyText": "I'd like the <dialog> darker.\nAny hints?", "url": "https://github.com/acme-corp/acme-ui/discussions/77",
+        "createdAt": "2026-11-02T10:20:00Z", "author": {"login": "theme-fan"}, "reactions": {"totalCount": 4}, "comments": {"totalCount": 2},
+    },
+    {
+        "__typename": "Discussion", "id": "D_kwDOAcme4M4AZ002", "title": "Acme roadmap?", "bodyText": "",
+        "url": "https://github.com/acme-corp/acme-ui/discussions/78", "createdAt": "2026-11-02T09:00:00Z", "author": None,
+        "reactions": {"totalCount": 0}, "comments": {"totalCount": 0},
+    },
+    {"__typename": "Discussion", "id": "D_kwDOAcme4M4AZ003", "title": "acme no date", "url": "https://github.com/x/y/discussions/1"},
+]
 
 
 def _created(item: dict[str, Any]) -> datetime | None:
@@ -45,11 +60,14 @@ class FakeGitHub:
     """search/issues over a list of items, honouring the qualifiers the collector sends
     (`created:>=`, `repo:`, `is:issue`), newest first, `per_page`/`page` paging."""
 
-    def __init__(self, items: list[dict[str, Any]]):
+    def __init__(self, items: list[dict[str, Any]], discussions: list[dict[str, Any]] = ()):
         self.items = copy.deepcopy(items)
+        self.discussions = copy.deepcopy(list(discussions))
 
     def __call__(self, request: RecordedRequest) -> ScriptedResponse:
         url = urlsplit(request.path)
+        if url.path == "/graphql":
+            return self.graphql(request)
         assert url.path == "/search/issues", url.path
         params = dict(parse_qsl(url.query))
         assert (params["sort"], params["order"]) == ("created", "desc")
@@ -69,6 +87,19 @@ class FakeGitHub:
         size, page = int(params.get("per_page", 30)), int(params.get("page", 1))
         reply = {"total_count": len(items), "incomplete_results": False, "items": items[(page - 1) * size:page * size]}
         return json_response(reply, headers={"x-ratelimit-limit": "10", "x-ratelimit-remaining": "9"})
+
+
+    def graphql(self, request: RecordedRequest) -> ScriptedResponse:
+        """GraphQL search for discussions: two per page, the cursor an offset."""
+        assert request.method == "POST" and request.headers["Authorization"].startswith("Bearer ")
+        payload = request.json()
+        assert "type: DISCUSSION" in payload["query"]
+        variables = payload["variables"]
+        assert "sort:created-desc" in variables["q"].split()
+        start = int(variables["after"] or 0)
+        chunk = self.discussions[start:start + 2]
+        more = start + 2 < len(self.discussions)
+        return json_response({"data": {"search": {"pageInfo": {"hasNextPage": more, "endCursor": str(start + 2) if more else None}, "nodes": chunk}}})
 
 
 def github(server: RoutedHTTPServer, **settings: Any):
@@ -217,6 +248,66 @@ def test_token_comes_from_the_environment_and_a_missing_one_is_refused(monkeypat
         collector.fetch(ACME, None)
         assert server.requests[-1].headers["Authorization"] == "Bearer ghp_example"
         assert server.requests[-1].headers["X-GitHub-Api-Version"] == "2022-11-28"
+
+
+def test_discussions_are_searched_with_the_token_and_stored_like_issues(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_example")
+    with routed_http_server(FakeGitHub(ITEMS, DISCUSSIONS)) as server, caplog.at_level(logging.WARNING):
+        result = github(server, token="${GITHUB_TOKEN}", discussions=True, repos=["acme-corp/acme-ui"]).fetch(ACME, None)
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    assert sorted(by_id) == ["2660000001", "2660000002", "D_kwDOAcme4M4AZ001", "D_kwDOAcme4M4AZ002"]
+    themed = by_id["D_kwDOAcme4M4AZ001"]
+    assert (themed.text, themed.url, themed.author, themed.likes, themed.replies) == (
+        "How do I theme Acme modals?\nI'd like the <dialog> darker.\nAny hints?",
+        "https://github.com/acme-corp/acme-ui/discussions/77", "theme-fan", 4, 2,
+    )
+    assert themed.created_at == utc(2026, 11, 2, 10, 20)
+    assert (by_id["D_kwDOAcme4M4AZ002"].text, by_id["D_kwDOAcme4M4AZ002"].author) == ("Acme roadmap?", None)
+    assert result.cursor == {"since": int(utc(2026, 11, 2, 10, 20).timestamp()), "seen": ["D_kwDOAcme4M4AZ001"]}
+    assert any("skipped malformed item D_kwDOAcme4M4AZ003" in record.getMessage() for record in caplog.records)
+    graphql = [request.json()["variables"] for request in server.requests if request.path == "/graphql"]
+    assert [v["after"] for v in graphql] == [None, "2"]
+    assert graphql[0]["q"] == '"acme" sort:created-desc repo:acme-corp/acme-ui'
+
+
+def test_discussions_resume_from_the_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_example")
+    with routed_http_server(FakeGitHub([], DISCUSSIONS[:1])) as server:
+        collector = github(server, token="${GITHUB_TOKEN}", discussions=True)
+        first = collector.fetch(ACME, None)
+        assert [m.external_id for m in first.mentions] == ["D_kwDOAcme4M4AZ001"]
+        assert collector.fetch(ACME, first.cursor).mentions == []
+        assert server.requests[-1].json()["variables"]["q"].endswith("created:>=2026-11-02T10:20:00Z")
+
+
+def test_discussions_without_a_token_are_refused_when_the_config_loads() -> None:
+    with pytest.raises(ValueError, match="discussions = true needs token"):
+        COLLECTORS.get("github").settings_model.model_validate({"discussions": True})
+
+
+@pytest.mark.parametrize(
+    ("errors", "raised"),
+    [
+        ([{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}], SourceUnavailable),
+        ([{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}], SourceMisconfigured),
+    ],
+    ids=["rate-limited", "forbidden"],
+)
+def test_graphql_errors_in_a_200_reply_are_waited_out_or_reported(
+    errors: list[dict[str, str]], raised: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_example")
+    with routed_http_server(FakeGitHub([], DISCUSSIONS)) as server:
+        collector = github(server, token="${GITHUB_TOKEN}", discussions=True)
+        server.fail_next(json_response({"total_count": 0, "incomplete_results": False, "items": []}), json_response({"data": None, "errors": errors}))
+        with pytest.raises(raised, match=errors[0]["type"]):
+            collector.fetch(ACME, None)
+
+
+def test_graphql_lives_beside_the_rest_root_on_github_enterprise() -> None:
+    model = COLLECTORS.get("github").settings_model
+    assert model.model_validate({}).graphql_url == "https://api.github.com/graphql"
+    assert model.model_validate({"base_url": "https://git.example.com/api/v3/"}).graphql_url == "https://git.example.com/api/graphql"
 
 
 def test_a_literal_token_in_the_config_is_rejected() -> None:
