@@ -266,7 +266,7 @@ class GitHubCollector:
             return None
         created = item["created_at"]
         if not isinstance(created, str):
-            raise ValueError(f"created_at {created!r} is not a timestamp")
+            raise TypeError(f"created_at {created!r} is not a timestamp")
         url = item["html_url"]
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise ValueError(f"html_url {url!r} is not a web address")

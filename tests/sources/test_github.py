@@ -26,10 +26,21 @@ from listener.app.pipeline import Pipeline
 from listener.app.scheduler import Scheduler
 from listener.config import BrandConfig
 from listener.core.clock import ManualClock, SystemClock
-from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
+from listener.sources import (
+    COLLECTORS,
+    SourceContext,
+    SourceMisconfigured,
+    SourceUnavailable,
+)
 from listener.storage.repository import Store
 from tests.conftest import utc
-from tests.servers import RecordedRequest, RoutedHTTPServer, ScriptedResponse, json_response, routed_http_server
+from tests.servers import (
+    RecordedRequest,
+    RoutedHTTPServer,
+    ScriptedResponse,
+    json_response,
+    routed_http_server,
+)
 
 REPLY = json.loads((Path(__file__).parent.parent / "fixtures" / "http" / "github_search_issues.json").read_text(encoding="utf-8"))
 ITEMS: list[dict[str, Any]] = REPLY["items"]
@@ -51,7 +62,7 @@ DISCUSSIONS: list[dict[str, Any]] = [
 
 def _created(item: dict[str, Any]) -> datetime | None:
     try:
-        return datetime.fromisoformat(item["created_at"].replace("Z", "+00:00"))
+        return datetime.fromisoformat(item["created_at"])
     except (KeyError, ValueError):
         return None
 
@@ -76,7 +87,7 @@ class FakeGitHub:
         items = list(self.items)
         for qualifier in qualifiers:
             if qualifier.startswith("created:>="):
-                since = datetime.fromisoformat(qualifier.removeprefix("created:>=").replace("Z", "+00:00"))
+                since = datetime.fromisoformat(qualifier.removeprefix("created:>="))
                 items = [item for item in items if (_created(item) or since) >= since]
             if qualifier == "is:issue":
                 items = [item for item in items if "pull_request" not in item]
