@@ -108,6 +108,7 @@ def test_search_terms_come_from_the_brand_query() -> None:
         ("hackernews", {}),
         ("stackexchange", {"site": "superuser", "key": "${STACKEXCHANGE_KEY}"}),
         ("github", {"token": "${GITHUB_TOKEN}", "repos": ["acme-corp/acme-ui"], "include_pull_requests": False}),
+        ("youtube", {"api_key": "${YOUTUBE_API_KEY}", "video_lookback": "2d", "region_code": "US"}),
         ("rss", {"urls": ["https://forum.example.com/latest.rss"]}),
         ("discourse", {"url": "https://forum.example.com", "api_key": "${DISCOURSE_API_KEY}"}),
         ("mastodon", {"instance": "https://mastodon.social", "hashtags": ["acme"]}),
