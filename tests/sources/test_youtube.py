@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import random
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from listener.app.pipeline import Pipeline
+from listener.app.scheduler import Scheduler
 from listener.config import BrandConfig
 from listener.core.clock import ManualClock
 from listener.sources import (
@@ -309,3 +312,27 @@ def test_check_proves_the_key_without_spending_a_search() -> None:
         verdict = youtube(server).check(ACME)
     assert verdict.startswith("YouTube Data API key accepted")
     assert [urlsplit(r.path).path for r in server.requests] == ["/youtube/v3/videos"]
+
+
+@pytest.mark.usefixtures("api_key")
+def test_in_the_daemon_a_used_up_quota_pauses_the_source_and_the_next_poll_stores_everything(make_config, database_url: str) -> None:
+    with routed_http_server(FakeYouTube()) as server:
+        config = make_config(
+            storage={"url": database_url},
+            sources=[{"name": "yt", "type": "youtube", "base_url": server.url + "/youtube/v3", "interval": "1h"}],
+        )
+        pipeline = Pipeline(config, clock=ManualClock(NOW), notifiers={})
+        monotonic_now = 500.0  # frozen: the backoff is exact however slow the machine
+        scheduler = Scheduler(pipeline, rng=random.Random(1), monotonic=lambda: monotonic_now)
+        server.fail_next(api_error(403, "quotaExceeded", "You have exceeded your quota."))
+        scheduler.run_source("yt")
+        assert scheduler.health["yt"].resume_at == monotonic_now + 20 * 3600
+        assert pipeline.store.count_mentions() == 0
+
+        scheduler.health["yt"].resume_at = 0.0  # midnight Pacific has come
+        scheduler.run_source("yt")
+        assert scheduler.health["yt"].failures == 0
+        assert pipeline.store.count_mentions() == 4
+        scheduler.run_source("yt")
+        assert pipeline.store.count_mentions() == 4
+        pipeline.store.engine.dispose()
