@@ -26,7 +26,8 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from listener.sources.matching import query_matcher  # noqa: E402
-from listener.core.query import compile_for_x, from_terms, parse  # noqa: E402
+from listener.core.query import from_terms, parse  # noqa: E402
+from listener.sources.x_query import compile_for_x  # noqa: E402
 from listener.core.text import clean_text  # noqa: E402
 
 QUERY = (

@@ -3,7 +3,7 @@
     acme OR "acme cloud" -anvil (#acmedown OR @acmesupport) lang:en
 
 A query is parsed here, compiled to a platform's own search syntax where the platform has one
-(`compile_for_x`), reduced to plain search terms where it only takes keywords (`search_terms`),
+(`listener.sources.x_query.compile_for_x`), reduced to plain search terms where it only takes keywords (`search_terms`),
 and always evaluated locally by `listener.sources.matching`, because platform search is fuzzy. Compiled
 queries are therefore allowed to be *broader* than the query, never narrower: whatever a platform
 cannot express is widened, and local matching removes the extra results.
@@ -35,14 +35,11 @@ import regex
 KEYWORDS = frozenset({"OR", "AND", "NOT", "NEAR"})
 MAX_NESTING = 64
 """Deepest nesting of parentheses and negations; deeper is a syntax error, not a RecursionError."""
-X_MAX_QUERY_LENGTH = 512
 """X API v2 recent search accepts queries up to 512 characters (Basic and Pro access)."""
 
 _HASHTAG = regex.compile(r"[\w\p{N}]+")  # `regex`: \w includes marks, so #टाटा and #ஆவின் are hashtags
 _HANDLE = regex.compile(r"[\w\p{N}](?:[\w\p{N}.@-]*[\w\p{N}])?")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*", re.IGNORECASE)
-_X_HANDLE = re.compile(r"\w{1,15}", re.ASCII)
-_X_PLAIN_TERM = re.compile(r"[\w'.&+-]+")
 _PLAIN_WORD = re.compile(r"[^\s()\"\-#@*?~][^\s()\"*~]*")
 _NEAR = re.compile(r"NEAR/(\d{1,3})(f?)")
 _PROXIMITY = re.compile(r"~(\d{1,3})")
@@ -182,10 +179,6 @@ class QuerySyntaxError(ValueError):
         self.query = query
         self.detail = f"{problem} at column {column}: {query}"
         super().__init__(f"query: {self.detail}")
-
-
-class QueryNotSupported(ValueError):
-    """A valid query that a platform's search cannot express (e.g. a prefix wildcard on X)."""
 
 
 # -- tokenising and parsing ------------------------------------------------------------------
@@ -500,13 +493,13 @@ def search_terms(node: Node) -> list[str]:
     ValueError when the query can match a text containing none of its terms (`-acme`,
     `lang:en`, `acme OR -anvil`), since nothing could be searched for.
     """
-    cover = _cover(node)
+    cover = covering_terms(node)
     if cover is None:
         raise ValueError(f"query {render(node)!r} can match a text without any of its terms; add a term that is not negated")
     return list(dict.fromkeys(cover))
 
 
-def _cover(node: Node) -> list[str] | None:
+def covering_terms(node: Node) -> list[str] | None:
     """Terms one of which every text matching `node` contains; None when there are none."""
     if isinstance(node, Term):
         return [node.text.split("?")[0]]  # `colo?r` asks for `colo`, as `appl*` asks for `appl`
@@ -515,7 +508,7 @@ def _cover(node: Node) -> list[str] | None:
     if isinstance(node, Proximity):
         return words_of(node.text)[:1]
     if isinstance(node, Near):
-        return _cover(node.left)
+        return covering_terms(node.left)
     if isinstance(node, Hashtag):
         return ["#" + node.tag]
     if isinstance(node, Handle):
@@ -523,98 +516,14 @@ def _cover(node: Node) -> list[str] | None:
     if isinstance(node, (Lang, Not)):
         return None
     if isinstance(node, And):  # any one part's terms would do; the first is the brand, as people write it
-        return next((cover for cover in map(_cover, node.children) if cover is not None), None)
+        return next((cover for cover in map(covering_terms, node.children) if cover is not None), None)
     terms: list[str] = []
     for child in node.children:
-        cover = _cover(child)
+        cover = covering_terms(child)
         if cover is None:
             return None
         terms.extend(cover)
     return terms
-
-
-# -- X (Twitter) search syntax ---------------------------------------------------------------
-
-_TRUE = "always"
-_FALSE = "never"
-_Widened = Union[Node, str]
-
-
-def compile_for_x(node: Node, *, include_retweets: bool = True) -> str:
-    """The query in X API v2 search syntax, widened where X cannot express a part of it.
-
-    Prefix wildcards have no X equivalent: a positive one would need the whole query widened to
-    "everything", so that raises QueryNotSupported; a negated one is simply left out (X then
-    returns more, and local matching drops the extra).
-    """
-    widened = _widen_for_x(node, positive=True)
-    if isinstance(widened, str) or _cover(widened) is None:
-        raise QueryNotSupported(
-            f"X search cannot express {render(node)!r}: it needs at least one whole word, phrase, "
-            "#hashtag or @handle that is not negated (X has no '*' wildcard)"
-        )
-    text = _render_x(widened)
-    if not include_retweets:
-        text = f"({text}) -is:retweet" if isinstance(widened, Or) else f"{text} -is:retweet"
-    if len(text) > X_MAX_QUERY_LENGTH:
-        raise QueryNotSupported(f"the X query is {len(text)} characters; X accepts at most {X_MAX_QUERY_LENGTH}")
-    return text
-
-
-def _widen_for_x(node: Node, positive: bool) -> _Widened:
-    """`node` rewritten to what X supports; `_TRUE`/`_FALSE` where a part had to be widened."""
-    if isinstance(node, Term) and (node.prefix or "?" in node.text):
-        return _TRUE if positive else _FALSE  # X has no wildcards
-    if isinstance(node, Near):  # X has no proximity: both sides, anywhere
-        return _widen_for_x(And((node.left, node.right)), positive)
-    if isinstance(node, Proximity):
-        words = [Phrase(word) for word in words_of(node.text)]
-        return _widen_for_x(words[0] if len(words) == 1 else And(tuple(words)), positive)
-    if isinstance(node, Handle) and not _X_HANDLE.fullmatch(node.handle):
-        return _TRUE if positive else _FALSE  # a Mastodon-style user@host handle means nothing on X
-    if isinstance(node, (Term, Phrase)) and not _x_words(node.text):
-        return _TRUE if positive else _FALSE  # nothing but quotes and backslashes: nothing X can search
-    if isinstance(node, (Term, Phrase, Hashtag, Handle, Lang)):
-        return node
-    if isinstance(node, Not):
-        child = _widen_for_x(node.child, not positive)
-        if isinstance(child, str):
-            return _FALSE if child == _TRUE else _TRUE
-        return Not(child)
-    children = [_widen_for_x(child, positive) for child in node.children]
-    absorbing, neutral = (_FALSE, _TRUE) if isinstance(node, And) else (_TRUE, _FALSE)
-    if absorbing in children:
-        return absorbing
-    kept = [child for child in children if child != neutral]
-    if not kept:
-        return neutral
-    if len(kept) == 1:
-        return kept[0]
-    return type(node)(tuple(kept))  # type: ignore[arg-type]
-
-
-def _render_x(node: Node) -> str:
-    if isinstance(node, Term):
-        return node.text if _X_PLAIN_TERM.fullmatch(node.text) and node.text not in KEYWORDS else _x_phrase(node.text)
-    if isinstance(node, Phrase):
-        return _x_phrase(node.text)
-    if isinstance(node, (Hashtag, Handle, Lang)):
-        return render(node)
-    if isinstance(node, Not):
-        inner = _render_x(node.child)
-        return "-" + (f"({inner})" if isinstance(node.child, (And, Or)) else inner)
-    if isinstance(node, And):
-        return " ".join(f"({_render_x(child)})" if isinstance(child, (And, Or)) else _render_x(child) for child in node.children)
-    return " OR ".join(f"({_render_x(child)})" if isinstance(child, (And, Or)) else _render_x(child) for child in node.children)
-
-
-def _x_words(text: str) -> str:
-    """X has no escapes inside quotes: quotes and backslashes become spaces (X ignores punctuation)."""
-    return " ".join(text.replace('"', " ").replace("\\", " ").split())
-
-
-def _x_phrase(text: str) -> str:
-    return '"' + _x_words(text) + '"'
 
 
 __all__ = [
@@ -628,11 +537,10 @@ __all__ = [
     "Or",
     "Phrase",
     "Proximity",
-    "QueryNotSupported",
     "QuerySyntaxError",
     "Term",
-    "compile_for_x",
     "from_terms",
+    "covering_terms",
     "is_plain_word",
     "language_code",
     "normalise",

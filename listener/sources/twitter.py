@@ -26,7 +26,7 @@ from pydantic import Field
 from listener.config import BrandConfig
 from listener.config.types import Duration, Secret, SecretRef
 from listener.core.language import normalise_language_tag
-from listener.core.query import QueryNotSupported, compile_for_x
+from listener.sources.x_query import QueryNotSupported, compile_for_x
 from listener.core.records import Mention
 from listener.plugins import Extra
 from listener.sources.base import (

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from listener.config import ConfigError, load_config
-from listener.sources.matching import query_matcher
 from listener.core.query import (
     And,
     Handle,
@@ -22,10 +21,8 @@ from listener.core.query import (
     Or,
     Phrase,
     Proximity,
-    QueryNotSupported,
     QuerySyntaxError,
     Term,
-    compile_for_x,
     from_terms,
     is_plain_word,
     normalise,
@@ -33,6 +30,8 @@ from listener.core.query import (
     render,
     search_terms,
 )
+from listener.sources.matching import query_matcher
+from listener.sources.x_query import QueryNotSupported, compile_for_x
 
 A, B, C = Term("a"), Term("b"), Term("c")
 

@@ -12,7 +12,7 @@ from listener.core.clock import ManualClock
 from listener.config import BrandConfig
 from listener.sources.matching import mentions_brand
 from listener.app.pipeline import Pipeline
-from listener.core.query import compile_for_x
+from listener.sources.x_query import compile_for_x
 from listener.sources import COLLECTORS, SourceContext, SourceMisconfigured, SourceUnavailable
 from listener.sources.twitter import TwitterCollector
 from tests.conftest import utc
