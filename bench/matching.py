@@ -39,7 +39,6 @@ MULTILINGUAL_QUERY = "acme OR \u30bd\u30cb\u30fc OR \uc0bc\uc131 OR \u0623\u0631
 CASES = Path(__file__).resolve().parent.parent / "tests" / "query_cases.toml"
 
 
-
 def best_rate(work: Callable[[], int], repeat: int) -> float:
     rates = []
     for _ in range(repeat):

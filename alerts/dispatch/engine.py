@@ -49,7 +49,6 @@ from listener.storage.repository import Store
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class AlertPolicy:
     """Everything the alerting step needs from config: rules, grouping, routes, planned silences."""

@@ -78,7 +78,6 @@ class MailSettings(NotifierSettings):
         return values
 
 
-
 class Mailer:
     """Delivers ready messages with one server, login and error policy; raises RetryableError or
     PermanentError, with the password never in the message."""

@@ -17,7 +17,6 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-
 class ConfigError(Exception):
     """A configuration file that cannot be used, with every problem found in it."""
 

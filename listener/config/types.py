@@ -63,7 +63,6 @@ Duration = Annotated[
 ]
 
 
-
 def _printable_name(value: str) -> str:
     """Names end up in log lines, alert messages, CSV cells and HTTP headers, where a CR or LF
     forges a line of its own; control characters are refused rather than cleaned, so the name in

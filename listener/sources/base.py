@@ -153,7 +153,6 @@ def parse_each(
     return parsed
 
 
-
 def split_at_since(
     items_by_id: dict[str, ItemT], created: Callable[[ItemT], int | None], cursor: Cursor | None
 ) -> tuple[list[ItemT], Cursor]:

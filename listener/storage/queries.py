@@ -476,7 +476,6 @@ def _rollup_series(connection: Any, mention_filter: MentionFilter, start: dateti
     return [SeriesRow(p.bucket_start, p.mentions, p.negative, p.neutral, p.positive, p.net_sentiment) for p in points]
 
 
-
 # -- cursors ----------------------------------------------------------------------------------
 
 

@@ -83,7 +83,6 @@ _CHUNK = 500
 RollupKey = tuple[str, datetime, str, str, str]
 
 
-
 class RollupDelta:
     """The change one transaction makes to the rollups, collected then applied in one statement.
 

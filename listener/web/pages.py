@@ -161,7 +161,6 @@ def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
     return {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
 
 
-
 def _chart_alerts(alerts: list[AlertRecord], series: list[Any], bucket: Bucket) -> dict[str, list[dict[str, object]]]:
     """What the volume chart marks: `spikes`, the windows that opened or escalated an incident,
     and `resolutions`, where one ended. A repeat is the same spike again and a resolution is no
