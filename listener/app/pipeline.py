@@ -12,10 +12,12 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 
+import numpy as np
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from alerts.dispatch.engine import detect_brand, policy_from_config
@@ -27,6 +29,8 @@ from alerts.notify.notifiers import (
 )
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
+from classifiers.base import embedder_of
+from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.core.language import (
@@ -112,6 +116,7 @@ class Pipeline:
         self._finished_sources: set[str] = set()
         self._scoring_after_replay = False
         self.alert_policy = policy_from_config(config)
+        self.topic_tagger = TopicTagger(config.topics)
 
     @property
     def classifier(self) -> SentimentClassifier:
@@ -121,6 +126,12 @@ class Pipeline:
                 self._classifier = load_classifier(self.config.model)
                 log.info("loaded sentiment model %s in %.1fs", self._classifier.version, time.perf_counter() - started)
             return self._classifier
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The sentiment model's embeddings of `texts`, for an alert's stories; None where the
+        model's runtime gives none. Loads the model on first use, like scoring."""
+        embed = embedder_of(self.classifier)
+        return None if embed is None else embed(texts)
 
     @cached_property
     def language_detector(self) -> LanguageDetector | None:
@@ -236,7 +247,7 @@ class Pipeline:
         for brand in self.config.brands:
             summary = detect_brand(
                 self.store, brand.name, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand.name),
-                wall_now=utcnow(),
+                wall_now=utcnow(), embed=self.embed,
             )  # fmt: skip
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
@@ -261,10 +272,15 @@ class Pipeline:
                 break
             started = time.perf_counter()
             sentiments = self.classifier.classify([mention.text for mention in pending])
+            languages = detect_missing_languages(self.language_detector, pending)
+            if self.topic_tagger:
+                # Before the scores: a crash in between leaves the mentions unscored, so the next
+                # pass tags them again (tagging replaces a mention's topics), and none stays untagged.
+                self.store.tag_topics(self.topic_tagger.tag(pending, languages))
             self.store.save_scores(
                 [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
                 self.classifier.version,
-                detect_missing_languages(self.language_detector, pending),
+                languages,
             )
             labels = Counter(sentiment.label for sentiment in sentiments)
             report.scored += len(pending)

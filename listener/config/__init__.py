@@ -28,6 +28,7 @@ from listener.config.runtime import (
     StorageConfig,
     check_database_url,
 )
+from listener.config.topics import TOUCHPOINTS, TopicConfig
 from listener.config.web import WebConfig
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "SourceConfig",
     "StorageConfig",
     "StrictModel",
+    "TOUCHPOINTS",
+    "TopicConfig",
     "WEEKDAYS",
     "WebConfig",
     "check_database_url",

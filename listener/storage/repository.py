@@ -22,10 +22,11 @@ from listener.storage.alerting import AlertingStore
 from listener.storage.mentions import MentionStore
 from listener.storage.outbox import OutboxStore
 from listener.storage.rows import lock_sqlite_for_write
+from listener.storage.topics import TopicStore
 from listener.storage.windows import WindowStore
 
 
-class Store(MentionStore, WindowStore, AlertingStore, OutboxStore):
+class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, TopicStore):
     """All reads and writes of the pipeline's state: one object, its parts in their own modules."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None):
