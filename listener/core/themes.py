@@ -122,7 +122,8 @@ def stories(
         if len(indexes) < min_size:
             continue
         named_by = distinctive_terms([term_sets[i] for i in indexes], term_sets)
-        found.append(Story(" ".join(named_by) or "other", len(indexes), named_by))
+        if named_by:  # a group whose mentions share no word tells no story (two unrelated complaints)
+            found.append(Story(" ".join(named_by), len(indexes), named_by))
     found.sort(key=lambda story: (-story.mentions, story.name))
     return tuple(found[:limit])
 
