@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from listener.core.records import Story
-from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, cluster, describe, distinctive_terms, stories, tfidf_vectors
 from listener.core.terms import brand_words, terms
+from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, cluster, describe, distinctive_terms, stories, tfidf_vectors
 
 OUTAGE = [
     "acme is down, outage everywhere, 502 on every page",
