@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from listener.app.topic_tagging import TopicTagger
+from listener.config import TopicConfig
 from listener.core.records import Alert, AlertEvidence, DetectorState, Story
 from listener.core.themes import BY_EMBEDDINGS
 from listener.storage.repository import Store
@@ -43,9 +44,7 @@ def app_store(store: Store) -> Store:
     return store
 
 
-def _configs():  # noqa: ANN202 - the validated topics
-    from listener.config import TopicConfig
-
+def _configs() -> list[TopicConfig]:
     return [TopicConfig.model_validate(topic) for topic in TOPICS]
 
 
