@@ -99,7 +99,7 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
     app.include_router(api.router)
     app.include_router(topics_api.router)
     app.include_router(pages.router)
-    describe_deployment(app, [brand.name for brand in config.brands])
+    describe_deployment(app, [brand.name for brand in config.brands], [topic.name for topic in config.topics])
     return app
 
 
