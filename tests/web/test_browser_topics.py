@@ -3,8 +3,9 @@ tests/web/test_browser.py when Chromium or playwright is missing)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
