@@ -40,8 +40,10 @@ TOP_TERMS = 5
 WINDOW_TEXT_LIMIT = 5_000
 BASELINE_TEXT_LIMIT = 20_000
 """Caps on texts read; when the baseline is capped, its rate is taken over the period actually read."""
-STORY_TEXT_LIMIT = 1_000
-"""The newest negative mentions of the window grouped into stories: every pair is compared."""
+STORY_TEXT_LIMIT = 500
+"""The newest negative mentions of the window grouped into stories: embedding them costs about 1 s
+of CPU per 100 (bench/topics.py), on the process job's thread, and every pair is compared. In a
+larger spike the stories' counts are those of this newest sample."""
 
 Embed = Callable[[Sequence[str]], "np.ndarray | None"]
 """Texts -> one embedding row per text, or None where the model has no embeddings."""
