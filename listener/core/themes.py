@@ -2,9 +2,9 @@
 
 "62 negative mentions" does not say whether one thing broke or three did. Grouping the mentions by
 meaning ("outage 12, double charge 3, app login 2") does. Mentions are vectors (the sentiment
-model's own pooled embeddings, or TF-IDF over their terms where a model gives none), grouped by
-average-linkage agglomerative clustering on cosine distance, cut where the silhouette is best:
-deterministic for a given set of vectors, with no number of stories to configure. Each group is
+model's own pooled embeddings, or TF-IDF over their terms where a model gives none), centred and
+grouped by agglomerative (Ward) clustering, cut where the cosine silhouette is best: deterministic
+for a given set of vectors, with no number of stories to configure. Each group is
 named by the terms (`listener.core.terms`) most over-represented in it against the rest of the spike.
 
 Pure: the caller reads the texts and computes the vectors; nothing here touches storage or a model.
@@ -31,6 +31,7 @@ MAX_CLUSTERS = 8
 MIN_SILHOUETTE = 0.1
 """Below this best silhouette the mentions do not fall into groups: the spike is one story."""
 NAME_TERMS = 2
+"""Terms in a story's name."""
 BY_EMBEDDINGS = "the sentiment model's embeddings"
 BY_TERMS = "TF-IDF of their terms (the sentiment model gives no embeddings)"
 """What a spike's mentions were grouped by (`AlertEvidence.stories_from`); messages name the fallback."""
@@ -46,8 +47,8 @@ def cluster(vectors: np.ndarray, max_clusters: int = MAX_CLUSTERS) -> list[int]:
     mentions split only into "one foreign-language post" and "the rest"). The unit-length centred
     rows are grouped by Ward linkage and cut into the number of groups, from 2 to about the square
     root of the count (at most `max_clusters`), with the best mean cosine silhouette; ties go to
-    fewer groups, and below MIN_SILHOUETTE it is one group. Rows that centre to zero (identical
-    texts only) simply join their twins.
+    fewer groups, and below MIN_SILHOUETTE it is one group. A row equal to the mean stays a zero
+    row (`_unit_rows`), at distance 1 from every other: never a NaN.
     """
     count = len(vectors)
     most = min(max_clusters, round(math.sqrt(count)))
