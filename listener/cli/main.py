@@ -16,6 +16,7 @@ from listener.cli.digest import digest
 from listener.cli.history import history
 from listener.cli.run import check_config, run
 from listener.cli.sources import sources
+from listener.cli.surveys import surveys
 from listener.cli.web import serve, web
 
 
@@ -27,5 +28,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts):
+for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts, surveys):
     main.add_command(command)
