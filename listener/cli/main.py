@@ -28,5 +28,6 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts, surveys):
+for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts):
     main.add_command(command)
+main.add_command(surveys)

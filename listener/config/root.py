@@ -41,7 +41,9 @@ class ListenerConfig(StrictModel):
     silences: list[SilenceConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     digests: list[DigestConfig] = Field(default_factory=list)
-    surveys: list[SurveyFileConfig] = Field(default_factory=list, description="Survey exports imported at daemon start.")
+    surveys: list[SurveyFileConfig] = Field(
+        default_factory=list, description="Survey exports imported at daemon start."
+    )
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )
