@@ -3,8 +3,8 @@
 Importing is idempotent on (brand, kind, response key): the keys already stored are looked up
 and only the others inserted, in one transaction, so the same export imported twice, or a later
 export that repeats last month's answers, adds each answer once. The unique constraint backs this
-up against two imports of the same file racing each other: the loser's transaction fails whole and
-is simply run again.
+up against two imports of the same file racing each other: the loser's transaction fails whole,
+storing nothing, and importing the file again adds what it missed.
 """
 
 from __future__ import annotations

@@ -115,3 +115,11 @@ def test_identical_plain_rows_stay_two_answers_and_keys_are_stable() -> None:
     assert len(set(keys)) == len(keys) == 5  # lines 8 and 9 are the same answer given twice
     assert keys == response_keys("Acme", "ces", "plain", parse_survey(read("plain_ces.csv"), "ces").answers)
     assert set(keys).isdisjoint(response_keys("Globex", "ces", "plain", parsed.answers))
+
+
+def test_older_typeform_exports_say_submitted_at() -> None:
+    parsed = parse_survey("#,How likely are you to recommend Acme?,Submitted At\nabc123,9,2026-11-02 10:00:00\n", "nps")
+    assert parsed.file_format == "typeform"
+    assert [(answer.response_id, answer.score, answer.responded_at) for answer in parsed.answers] == [
+        ("abc123", 9, utc(2026, 11, 2, 10))
+    ]
