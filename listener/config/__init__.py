@@ -28,6 +28,7 @@ from listener.config.runtime import (
     StorageConfig,
     check_database_url,
 )
+from listener.config.surveys import SurveyFileConfig
 from listener.config.web import WebConfig
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "RuleConfig",
     "SilenceConfig",
     "SourceConfig",
+    "SurveyFileConfig",
     "StorageConfig",
     "StrictModel",
     "WEEKDAYS",

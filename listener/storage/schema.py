@@ -323,3 +323,34 @@ class WebSessionRow(Base):
     username: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SurveyResponseRow(Base):
+    """One answer to an NPS, CSAT or CES survey, imported from an export file
+    (`listener surveys import`). Stored once per (brand, kind, response_key) however often its file
+    is imported. The comment is scored like a mention; `touchpoint` is kept for topic tagging."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("brand", "kind", "response_key", name="uq_survey_responses_brand_kind_key"),
+        Index("ix_survey_responses_brand_responded", "brand", "responded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    brand: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))
+    """nps, csat or ces: which scale `score` is on (listener/core/surveys.py)."""
+    response_key: Mapped[str] = mapped_column(String(200))
+    """`<format>:<the export's response id>`, or `sha256:<hash of the row>` for files without ids."""
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    touchpoint: Mapped[str | None] = mapped_column(String(200))
+    file_format: Mapped[str] = mapped_column(String(16))
+    """surveymonkey, typeform, qualtrics or plain."""
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    sentiment_confidence: Mapped[float | None] = mapped_column(Float)
+    model: Mapped[str | None] = mapped_column(String(200))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
