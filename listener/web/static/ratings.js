@@ -38,7 +38,10 @@
   document.addEventListener("DOMContentLoaded", async () => {
     const panel = document.getElementById("ratings");
     const data = JSON.parse(document.getElementById("page-data").textContent);
-    const response = await fetch("/api/v1/ratings?" + query(data.filter, data.bucket),
+    // Reviews come a few a day: an hourly average is one review's stars, so hours become days.
+    const bucket = data.bucket === "hour" ? "day" : data.bucket;
+    document.getElementById("ratings-bucket").textContent = bucket;
+    const response = await fetch("/api/v1/ratings?" + query(data.filter, bucket),
       { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const ratings = await response.json();
