@@ -163,7 +163,10 @@ class Pipeline:
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
             plausible = self._plausible(cleaned, polled_at)
-            matching = [mention for mention in plausible if mentions_brand(brand, mention.text, mention.language)]
+            matching = [
+                mention for mention in plausible
+                if mention.about_brand or mentions_brand(brand, mention.text, mention.language)
+            ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at

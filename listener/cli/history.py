@@ -124,3 +124,19 @@ def history(
                 net,
             )
         output_console().print(table)
+        stars = ratings_line(store, brand, utc(since), utc(until), bucket)
+        if stars:
+            output_console().print(stars)
+
+
+def ratings_line(store: Store, brand: str, since: datetime | None, until: datetime | None, bucket: Bucket) -> str | None:
+    """One line of the brand's review stars over the table's range, or None without reviews: most
+    brands' mentions have no stars, and their table needs no empty line about them."""
+    from listener.storage.ratings import RatingReads
+
+    end = bucket_next(bucket_floor(until, bucket), bucket) if until else None
+    summary = RatingReads(store).summary(MentionFilter(brand=brand, since=since, until=end), bucket)
+    if not summary.reviews:
+        return None
+    spread = ", ".join(f"{stars}★ {count}" for stars, count in summary.distribution.items())
+    return f"Review ratings: {summary.average:.2f}★ average from {summary.reviews} reviews ({spread})"

@@ -93,6 +93,7 @@ def _parse(line: str) -> Mention:
         likes=int(record.get("likes", 0)),
         shares=int(record.get("shares", 0)),
         replies=int(record.get("replies", 0)),
+        rating=int(record["rating"]) if record.get("rating") is not None else None,
     )
 
 

@@ -84,12 +84,15 @@ class MentionStore(StoreBase):
                 shares=mention.shares,
                 replies=mention.replies,
                 undated=mention.undated,
+                rating=mention.rating,
             )
             session.add(row)
             session.flush()
             return row, True
         existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
+        # A reviewer may change their stars; a poll that did not read them keeps the known ones.
+        existing.rating = mention.rating if mention.rating is not None else existing.rating
         if existing.text != mention.text:
             existing.text = mention.text
             existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -67,6 +68,8 @@ class MentionRow(Base):
     replies: Mapped[int] = mapped_column(Integer, default=0)
     undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """The platform gave no time: `created_at` is when the mention was first collected."""
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    """A review's stars, 1 to 5, as the review site gives them; NULL for every other mention."""
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)

@@ -71,7 +71,7 @@ def keep_rules_json_schema_cannot_state(path: str, query: dict[str, Any] | None)
     if since and until and since == until:
         del query["until"]
         until = None
-    if since and path.startswith(("/api/v1/series", "/api/v1/surveys")):
+    if since and path.startswith(("/api/v1/series", "/api/v1/surveys", "/api/v1/ratings")):
         end = until or SEED_LAST
         if (end - since) / BUCKET_WIDTH[query.get("bucket") or "hour"] > MAX_BUCKETS - 2:
             query["bucket"] = "month"
@@ -86,7 +86,7 @@ def served(served_schema: Any) -> dict[str, Any]:
 
 API_OPERATIONS = ["/api/v1/brands", "/api/v1/series", "/api/v1/mentions", "/api/v1/alerts", "/api/v1/summary",
                   "/api/v1/mentions.csv", "/api/v1/mentions.xlsx", "/api/v1/series.csv", "/api/v1/series.xlsx",
-                  "/api/v1/surveys"]
+                  "/api/v1/surveys", "/api/v1/ratings"]
 
 
 def _parameter(served: dict[str, Any], path: str, name: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """survey answers (NPS, CSAT, CES) beside social sentiment (issue 14, part 4)
 
 Revision ID: 0009_surveys
-Revises: 0007_undated_mentions
+Revises: 0008_review_ratings
 Create Date: 2026-11-30
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_surveys"
-down_revision = "0007_undated_mentions"
+down_revision = "0008_review_ratings"
 branch_labels = None
 depends_on = None
 
