@@ -163,7 +163,11 @@ class Pipeline:
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
             plausible = self._plausible(cleaned, polled_at)
-            matching = [mention for mention in plausible if mentions_brand(brand, mention.text, mention.language)]
+            # The brand's own answers rarely name it; they are kept for response-time metrics.
+            matching = [
+                mention for mention in plausible
+                if brand.own_accounts.owns(source.type, mention.author) or mentions_brand(brand, mention.text, mention.language)
+            ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
@@ -291,6 +295,8 @@ def clean_mention(mention: Mention, source_name: str) -> Mention:
         author=clean_optional(mention.author, 200),
         url=clean_optional(mention.url, 2000),
         language=clean_text(mention.language)[:16] if mention.language else None,
+        conversation_id=clean_optional(mention.conversation_id, 200),
+        in_reply_to=clean_optional(mention.in_reply_to, 200),
     )
 
 

@@ -32,6 +32,10 @@ class Mention:
     undated: bool = False
     """The platform gave no time: `created_at` is when the mention was first collected. Such
     mentions are stored and shown, but not counted in spike windows (see the alert rules)."""
+    conversation_id: str | None = None
+    """The platform's thread: X conversation, Reddit post (t3_), Bluesky root URI, Discourse topic."""
+    in_reply_to: str | None = None
+    """External id of the post this one answers, when the platform says (response-time metrics)."""
 
 
 @dataclass(frozen=True)

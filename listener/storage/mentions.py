@@ -84,12 +84,16 @@ class MentionStore(StoreBase):
                 shares=mention.shares,
                 replies=mention.replies,
                 undated=mention.undated,
+                conversation_id=mention.conversation_id,
+                in_reply_to=mention.in_reply_to,
             )
             session.add(row)
             session.flush()
             return row, True
         existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
+        existing.conversation_id = mention.conversation_id or existing.conversation_id
+        existing.in_reply_to = mention.in_reply_to or existing.in_reply_to
         if existing.text != mention.text:
             existing.text = mention.text
             existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None

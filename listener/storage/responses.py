@@ -1,0 +1,62 @@
+"""The reads behind response-time metrics: a brand's posts with their reply links.
+
+The numbers themselves are defined in `listener.core.response_time`; this module only hands it
+the posts. Own-account answers are stored linked to the brand they answer for (the pipeline lets
+them through brand matching), so one indexed read of the brand's links finds mentions and answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from listener.config import BrandConfig, SourceConfig
+from listener.core.response_time import ResponseReport, ThreadPost, response_report
+from listener.storage.schema import MentionBrandRow, MentionRow
+
+
+class ResponseStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def thread_posts(
+        self, brand: str, since: datetime, until: datetime | None = None, sources: Sequence[str] | None = None
+    ) -> list[ThreadPost]:
+        """The brand's posts created in [since, until) (until: no end), oldest first, optionally
+        from some sources only. Answers come later than what they answer, so a caller reading
+        a period's mentions passes `until=None` (or its `now`) to see every answer so far."""
+        query = (
+            select(
+                MentionRow.id,
+                MentionRow.source,
+                MentionRow.external_id,
+                MentionRow.author,
+                MentionRow.created_at,
+                MentionRow.in_reply_to,
+                MentionRow.conversation_id,
+                MentionRow.sentiment_label,
+                MentionRow.author_reach,
+                MentionRow.text,
+                MentionRow.url,
+            )
+            .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
+            .where(MentionBrandRow.brand == brand, MentionBrandRow.created_at >= since)
+            .order_by(MentionRow.created_at, MentionRow.id)
+        )
+        if until is not None:
+            query = query.where(MentionBrandRow.created_at < until)
+        if sources:
+            query = query.where(MentionRow.source.in_(list(sources)))
+        with Session(self.engine) as session:
+            return [ThreadPost(**row._asdict()) for row in session.execute(query)]
+
+    def report(
+        self, brand: BrandConfig, sources: Sequence[SourceConfig], start: datetime, end: datetime, now: datetime
+    ) -> ResponseReport:
+        """The brand's response-time numbers for its mentions made in [start, end), answered by `now`."""
+        posts = self.thread_posts(brand.name, start, until=now)
+        hours = brand.business_hours.working_hours() if brand.business_hours is not None else None
+        return response_report(posts, brand.own_authors_by_source(sources), start, end, now, hours)
