@@ -203,6 +203,22 @@ def _stats(
     )
 
 
+def describe(stats: ResponseStats, business_hours: bool) -> str:
+    """`all: 12 of 340 answered (4%); first response median 55 min, mean 2 h 5 min[; in business
+    hours ...]`: the one wording of the CLI line and the digest."""
+    share = "n/a" if stats.answered_share is None else f"{stats.answered_share:.0%}"
+    line = (
+        f"{stats.source}: {stats.answered} of {stats.customer_mentions:,} answered ({share}); first response "
+        f"median {format_duration(stats.median_seconds)}, mean {format_duration(stats.mean_seconds)}"
+    )
+    if business_hours:
+        line += (
+            f"; in business hours median {format_duration(stats.median_business_seconds)}, "
+            f"mean {format_duration(stats.mean_business_seconds)}"
+        )
+    return line
+
+
 def format_duration(seconds: float | None) -> str:
     """`12 h 10 min`, `45 min`, `30 s`; an em dash for no value. For the CLI, digests and dashboard."""
     if seconds is None:
