@@ -53,7 +53,9 @@ def response_line(
         return None
     now = store.latest_collected_until() or SystemClock().now()
     end = until or now
-    report = ResponseStore(store.engine).report(brand_config, config.sources, since or TIME_RANGE[0], end, max(now, end))
+    report = ResponseStore(store.engine).report(
+        brand_config, config.sources, since or TIME_RANGE[0], end, max(now, end), texts_for=0
+    )
     unanswered = len(report.unanswered_negative)
     return (
         f"Response time: {describe(report.overall, brand_config.business_hours is not None)}; "

@@ -97,16 +97,15 @@ def brand_responses(
 ) -> BrandResponsesOut:
     now = measured_at(store, wall)
     until = selected.until or now
-    sources = [source for source in config.sources if not selected.sources or source.name in selected.sources]
     report: ResponseReport = ResponseStore(store.engine).report(
-        brand, sources, selected.since or TIME_RANGE[0], until, now
+        brand,
+        config.sources,
+        selected.since or TIME_RANGE[0],
+        until,
+        now,
+        texts_for=limit,
+        only_sources=selected.sources,
     )
-    if selected.sources:
-        report = ResponseReport(
-            tuple(stats for stats in report.by_source if stats.source in selected.sources),
-            report.overall,
-            tuple(item for item in report.unanswered_negative if item.post.source in selected.sources),
-        )
     hours = brand.business_hours
     return BrandResponsesOut(
         brand=brand.name,

@@ -63,6 +63,7 @@ def test_responses_per_brand_and_source(client: TestClient) -> None:
     [demo] = acme["by_source"]
     # demo customer mentions of Acme: 1, 2, 4, 5, 8, x1 (reddit's are another source)
     assert (demo["customer_mentions"], demo["answered"]) == (6, 2)
+    assert acme["overall"]["customer_mentions"] == 6  # the source filter applies to the totals too
     assert demo["median_first_response_seconds"] == (30 * 60 + 9 * 3600) / 2
     assert demo["median_business_seconds"] == (30 * 60 + 7.5 * 3600) / 2  # 10:30-18:00 counts, 18:00-19:30 not
     assert acme["measured_at"].startswith("2026-11-04")

@@ -22,6 +22,9 @@ from listener.storage.digests import DigestStore, PeriodAlert
 from listener.storage.responses import ResponseStore
 from listener.storage.rollups import SeriesPoint, rollup_series
 
+UNANSWERED_SHOWN = 5
+"""Unanswered negative mentions a digest lists (widest reach first); the count covers them all."""
+
 # -- periods --------------------------------------------------------------------------------------
 
 
@@ -164,4 +167,6 @@ def _responses(config: ListenerConfig, engine: Engine, brand: str, period: Perio
     brand_config = config.brand(brand)
     if not brand_config.own_accounts.configured:
         return None
-    return ResponseStore(engine).report(brand_config, config.sources, period.start, period.end, max(now, period.end))
+    return ResponseStore(engine).report(
+        brand_config, config.sources, period.start, period.end, max(now, period.end), texts_for=UNANSWERED_SHOWN
+    )

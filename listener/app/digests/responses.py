@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import html
 
+from listener.app.digests.report import UNANSWERED_SHOWN
 from listener.core.response_time import ResponseReport, describe, format_duration
-
-UNANSWERED_SHOWN = 5
 
 
 def response_lines(report: ResponseReport, business_hours: bool) -> list[str]:
