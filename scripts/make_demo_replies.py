@@ -31,7 +31,7 @@ ANSWERS = {
         "Thanks for your patience, @{author}. We have sorted this out; let us know how it goes!",
     ],
     "neutral": [
-        "Hi @{author}! Great question: our docs cover this at docs.acme.example. Happy to help!",
+        "Hi @{author}! Great question: our help centre covers this step by step. Happy to help!",
         "Thanks for asking, @{author}! Yes, that works; send us a DM and we will gladly walk you through it.",
     ],
     "positive": [
