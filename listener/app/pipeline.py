@@ -163,9 +163,13 @@ class Pipeline:
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
             plausible = self._plausible(cleaned, polled_at)
+            # A review of the brand's own app and the brand's own answers rarely name it: the
+            # collector vouches for the first, the author for the second (response-time metrics).
             matching = [
                 mention for mention in plausible
-                if mention.about_brand or mentions_brand(brand, mention.text, mention.language)
+                if mention.about_brand
+                or brand.own_accounts.owns(source.type, mention.author)
+                or mentions_brand(brand, mention.text, mention.language)
             ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
@@ -294,6 +298,8 @@ def clean_mention(mention: Mention, source_name: str) -> Mention:
         author=clean_optional(mention.author, 200),
         url=clean_optional(mention.url, 2000),
         language=clean_text(mention.language)[:16] if mention.language else None,
+        conversation_id=clean_optional(mention.conversation_id, 200),
+        in_reply_to=clean_optional(mention.in_reply_to, 200),
     )
 
 

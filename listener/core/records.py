@@ -37,6 +37,10 @@ class Mention:
     about_brand: bool = False
     """The collector found it where only this brand is discussed (reviews of the brand's own app),
     so it is the brand's even when its text never names it: the pipeline skips brand matching."""
+    conversation_id: str | None = None
+    """The platform's thread: X conversation, Reddit post (t3_), Bluesky root URI, Discourse topic."""
+    in_reply_to: str | None = None
+    """External id of the post this one answers, when the platform says (response-time metrics)."""
 
 
 @dataclass(frozen=True)

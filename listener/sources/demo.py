@@ -36,6 +36,9 @@ from listener.sources.base import (
 from listener.sources.matching import mentions_brand
 
 BUNDLED_DATA = "mentions.jsonl"
+BUNDLED_REPLIES = "replies.jsonl"
+"""The brand's own answers to some bundled mentions (`own_accounts = { demo = [...] }`), replayed
+with them so the response-time panels have something to show."""
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,8 @@ class Replay:
 def load_replay(path: str | None) -> Replay:
     """Parse the replay file once."""
     if path is None:
-        text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
+        bundled = resources.files("listener") / "demo_data"
+        text = (bundled / BUNDLED_DATA).read_text(encoding="utf-8") + (bundled / BUNDLED_REPLIES).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     mentions = []
@@ -94,6 +98,8 @@ def _parse(line: str) -> Mention:
         shares=int(record.get("shares", 0)),
         replies=int(record.get("replies", 0)),
         rating=int(record["rating"]) if record.get("rating") is not None else None,
+        conversation_id=record.get("conversation_id"),
+        in_reply_to=record.get("in_reply_to"),
     )
 
 
@@ -112,7 +118,7 @@ class DemoCollector:
         while position < end and len(found) < self._settings.max_per_poll:
             mention = mentions[position]
             position += 1
-            if mentions_brand(brand, mention.text, mention.language):
+            if brand.own_accounts.owns("demo", mention.author) or mentions_brand(brand, mention.text, mention.language):
                 found.append(mention)
         return FetchResult(found, {"position": position}, finished=position >= len(mentions))
 
@@ -127,7 +133,7 @@ class DemoCollector:
         replay = load_replay(self._settings.data)
         seen_ids: set[str] = set()
         stored_by_brand = dict.fromkeys((brand.name for brand in brands), 0)
-        stored = duplicates = about_no_brand = 0
+        stored = duplicates = about_no_brand = own_answers = 0
         date_problems: list[str] = []
         for mention in replay.mentions:
             problem = implausible_time(mention.created_at, mention.created_at, self._max_future)
@@ -138,6 +144,9 @@ class DemoCollector:
                 duplicates += 1
                 continue
             seen_ids.add(mention.external_id)
+            if any(brand.own_accounts.owns("demo", mention.author) for brand in brands):
+                own_answers += 1
+                continue
             matched = [brand.name for brand in brands if mentions_brand(brand, mention.text, mention.language)]
             if not matched:
                 about_no_brand += 1
@@ -145,7 +154,7 @@ class DemoCollector:
             stored += 1
             for name in matched:
                 stored_by_brand[name] += 1
-        recorded = len(replay.mentions) + replay.malformed_lines
+        recorded = len(replay.mentions) + replay.malformed_lines - own_answers
         left_out = []
         if replay.malformed_lines:
             left_out.append(f"{replay.malformed_lines} malformed {plural(replay.malformed_lines, 'line')}")
@@ -159,7 +168,8 @@ class DemoCollector:
             left_out.append(f"{about_no_brand} about {'neither ' if len(brands) > 1 else 'not '}{names}")
         per_brand = ", ".join(f"{name} {count}" for name, count in stored_by_brand.items())
         summary = f"{recorded} recorded {plural(recorded, 'mention')}; {stored} would be stored ({per_brand})"
-        return summary + (f"; left out: {', '.join(left_out)}" if left_out else "")
+        summary += f"; left out: {', '.join(left_out)}" if left_out else ""
+        return summary + (f"; and {own_answers} {plural(own_answers, 'answer')} by the brands' own accounts" if own_answers else "")
 
 
 def build(context: SourceContext) -> Collector:

@@ -85,6 +85,8 @@ class MentionStore(StoreBase):
                 replies=mention.replies,
                 undated=mention.undated,
                 rating=mention.rating,
+                conversation_id=mention.conversation_id,
+                in_reply_to=mention.in_reply_to,
             )
             session.add(row)
             session.flush()
@@ -93,6 +95,8 @@ class MentionStore(StoreBase):
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
         # A reviewer may change their stars; a poll that did not read them keeps the known ones.
         existing.rating = mention.rating if mention.rating is not None else existing.rating
+        existing.conversation_id = mention.conversation_id or existing.conversation_id
+        existing.in_reply_to = mention.in_reply_to or existing.in_reply_to
         if existing.text != mention.text:
             existing.text = mention.text
             existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None

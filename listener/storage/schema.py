@@ -70,6 +70,9 @@ class MentionRow(Base):
     """The platform gave no time: `created_at` is when the mention was first collected."""
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     """A review's stars, 1 to 5, as the review site gives them; NULL for every other mention."""
+    conversation_id: Mapped[str | None] = mapped_column(String(200))
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
+    """External id (same source) of the post this one answers: how a brand's reply finds its mention."""
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)
@@ -78,6 +81,7 @@ class MentionRow(Base):
 
 
 Index("ix_mentions_unscored", MentionRow.scored_at, MentionRow.id)
+Index("ix_mentions_source_in_reply_to", MentionRow.source, MentionRow.in_reply_to)
 
 
 class MentionBrandRow(Base):
