@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from classifiers.churn import ChurnDetector  # noqa: E402
-from listener.config import BrandConfig  # noqa: E402
+from classifiers.churn import ChurnDetector
+from listener.config import BrandConfig
 
 DATA = REPO / "classifiers" / "data" / "churn_intent"
 BRANDS = [

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 import regex
 
@@ -82,7 +83,7 @@ def _terms_pattern(terms: Sequence[str]) -> regex.Pattern[str] | None:
         if not words:
             continue
         body = regex.escape(words[0])
-        for before, after in zip(words, words[1:]):
+        for before, after in pairwise(words):
             body += scripts.separator(before[-1], after[0]) + regex.escape(after)
         alternatives.append(scripts.start_guard(words[0][0]) + body + scripts.end_guard(words[-1][-1]))
     # Version 1 syntax: the scripts module's guards use set operations (`[\s\p{P}--[#@]]`).
