@@ -110,13 +110,10 @@ def main() -> None:
         from listener.config import ModelConfig
 
         classifier = load_classifier(ModelConfig())
-        gated = ChurnDetector(BRANDS, gate_positive=True)
         by_split = {}
         for split, records in splits.items():
             labels = [sentiment.label for sentiment in classifier.classify([r["text"] for r in records])]
-            predictions = [
-                gated.judge(r["text"], r["brand"], r["language"], label).churn for r, label in zip(records, labels)
-            ]
+            predictions = [verdict.churn and label != "positive" for verdict, label in zip(verdicts[split], labels)]
             by_split[split] = scores(records, predictions)
         table(f"Gated on the sentiment model ({classifier.version}: positive is never churn):", by_split)
     if arguments.misses:

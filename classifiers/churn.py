@@ -8,14 +8,15 @@ Globex to Acme" is churn for Globex and a win for Acme, so the brand judged for 
 `zbrandz` and every other configured brand `zrivalz` before matching, and competitor names come
 from the brand list itself.
 
-Runtime code: no training imports, no model. The sentiment verdict the pipeline has just computed
-may be passed in; a positive one vetoes the flag only when `gate_positive` is set, since a
-customer can leave happily ("switched to Globex, best decision this year").
+Runtime code: no training imports, no model. It is not gated on the sentiment model: customers
+leave happily ("switched to Globex, best decision this year", "officially an ex-Acme customer
+🎉"), and on the labelled set a "never when positive" gate cost a quarter of the recall and
+bought no precision (`python bench/churn.py --sentiment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
@@ -26,6 +27,7 @@ from classifiers.churn_patterns import BRAND_TOKEN, PATTERNS, RIVAL_TOKEN
 from listener.config import BrandConfig
 from listener.core import scripts
 from listener.core.query import normalise, search_terms, words_of
+from listener.core.records import MentionToScore
 
 CODE_MIXED_WITH = {"en": ("hi",), "hi": ("en",)}
 """Languages whose patterns also apply: Hinglish is written in Latin script, so language detection
@@ -99,8 +101,7 @@ def _about_a_competitor(matched: str) -> bool:
 class ChurnDetector:
     """Judges mentions for churn intent against the configured brands."""
 
-    def __init__(self, brands: Sequence[BrandConfig], *, gate_positive: bool = False):
-        self.gate_positive = gate_positive
+    def __init__(self, brands: Sequence[BrandConfig]):
         self._terms = {brand.name: _terms_pattern(brand_terms(brand)) for brand in brands}
 
     @cached_property
@@ -124,7 +125,7 @@ class ChurnDetector:
                 folded = pattern.sub(f" {RIVAL_TOKEN} ", folded)
         return " ".join(folded.split())
 
-    def judge(self, text: str, brand: str, language: str | None = None, sentiment: str | None = None) -> ChurnVerdict:
+    def judge(self, text: str, brand: str, language: str | None = None) -> ChurnVerdict:
         """Whether `text` says its author is leaving `brand`, and which pattern says so."""
         tokenised = self.tokenised(text, brand)
         languages = self._languages_for(language)
@@ -137,13 +138,30 @@ class ChurnDetector:
                 found = pattern.search(tokenised)
                 if found is None or (not names_competitor and _about_a_competitor(found.group())):
                     continue
-                if self.gate_positive and sentiment == "positive":
-                    return ChurnVerdict(False, "positive sentiment")
                 return ChurnVerdict(True, f"{patterns.language}:{name}")
         return ChurnVerdict(False, None)
 
-    def judge_brands(
-        self, text: str, brands: Sequence[str], language: str | None = None, sentiment: str | None = None
-    ) -> dict[str, ChurnVerdict]:
+    def judge_brands(self, text: str, brands: Sequence[str], language: str | None = None) -> dict[str, ChurnVerdict]:
         """One verdict per brand the mention was stored for."""
-        return {brand: self.judge(text, brand, language, sentiment) for brand in brands}
+        return {brand: self.judge(text, brand, language) for brand in brands}
+
+
+def judge_mentions(
+    detector: ChurnDetector,
+    mentions: Sequence[MentionToScore],
+    brands_by_mention: Mapping[int, Sequence[str]],
+    detected_languages: Mapping[int, str],
+) -> dict[int, dict[str, tuple[bool, str | None]]]:
+    """Per mention, per brand it is stored for: (churn intent, pattern), as `Store.save_scores`
+    takes them. The platform's language tag wins; a detected one stands in where there is none."""
+    return {
+        mention.id: {
+            brand: (verdict.churn, verdict.pattern if verdict.churn else None)
+            for brand, verdict in detector.judge_brands(
+                mention.text,
+                brands_by_mention.get(mention.id, ()),
+                mention.language or detected_languages.get(mention.id),
+            ).items()
+        }
+        for mention in mentions
+    }
