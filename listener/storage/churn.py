@@ -74,9 +74,10 @@ class ChurnStore(StoreBase):
                     brands[mention_id].append(brand)
         return brands
 
-    def churn_series(self, brand: str, start: datetime, end: datetime, bucket: Bucket) -> list[ChurnBucket]:
-        """`brand`'s churn-intent mentions per bucket over [start, end), zero-filled over whole
-        buckets; undated mentions are left out, as in the alert rules' windows."""
+    def churn_series(self, brand: str | None, start: datetime, end: datetime, bucket: Bucket) -> list[ChurnBucket]:
+        """Churn-intent mentions of `brand` (None: of any brand, each mention once) per bucket over
+        [start, end), zero-filled over whole buckets; undated mentions are left out, as in the
+        alert rules' windows."""
         first = bucket_floor(start, bucket)
         starts: list[datetime] = []
         moment = first
@@ -85,26 +86,39 @@ class ChurnStore(StoreBase):
                 raise ValueError(f"the range has more than {MAX_RANGE_BUCKETS:,} {bucket}s: choose a longer bucket")
             starts.append(moment)
             moment = bucket_next(moment, bucket)
+        if brand is None:
+            query = select(MentionRow.created_at).where(
+                MentionRow.churn_intent.is_(True), MentionRow.undated.is_(False)
+            )
+            created = MentionRow.created_at
+        else:
+            query = select(MentionBrandRow.created_at).where(
+                MentionBrandRow.brand == brand,
+                MentionBrandRow.churn_intent.is_(True),
+                MentionBrandRow.undated.is_(False),
+            )
+            created = MentionBrandRow.created_at
         counts = dict.fromkeys(starts, 0)
         with self._sessions() as session:
-            times = session.scalars(
-                select(MentionBrandRow.created_at).where(
-                    MentionBrandRow.brand == brand,
-                    MentionBrandRow.churn_intent.is_(True),
-                    MentionBrandRow.created_at >= first,
-                    MentionBrandRow.created_at < end,
-                    MentionBrandRow.undated.is_(False),
-                )
-            )
-            for created_at in times:
+            for created_at in session.scalars(query.where(created >= first, created < end)):
                 counts[bucket_floor(created_at, bucket)] += 1
         return [ChurnBucket(start, count) for start, count in counts.items()]
 
-    def top_churn_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[ChurnMention]:
-        """`brand`'s churn-intent mentions in [start, end) that most people saw: by author reach,
-        then engagement, then newest."""
-        with self._sessions() as session:
-            rows = session.execute(
+    def top_churn_mentions(self, brand: str | None, start: datetime, end: datetime, limit: int) -> list[ChurnMention]:
+        """Churn-intent mentions of `brand` (None: of any brand) in [start, end) that most people
+        saw: by author reach, then engagement, then newest."""
+        pattern = (
+            select(func.min(MentionBrandRow.churn_pattern))
+            .where(MentionBrandRow.mention_id == MentionRow.id, MentionBrandRow.churn_intent.is_(True))
+            .correlate(MentionRow)
+            .scalar_subquery()
+        )
+        if brand is None:
+            query = select(MentionRow, pattern).where(
+                MentionRow.churn_intent.is_(True), MentionRow.created_at >= start, MentionRow.created_at < end
+            )
+        else:
+            query = (
                 select(MentionRow, MentionBrandRow.churn_pattern)
                 .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
                 .where(
@@ -113,12 +127,14 @@ class ChurnStore(StoreBase):
                     MentionBrandRow.created_at >= start,
                     MentionBrandRow.created_at < end,
                 )
-                .order_by(
-                    func.coalesce(MentionRow.author_reach, 0).desc(),
-                    (MentionRow.likes + MentionRow.shares + MentionRow.replies).desc(),
-                    MentionRow.created_at.desc(),
-                    MentionRow.id,
-                )
-                .limit(limit)
-            ).all()
-            return [ChurnMention(stored_mention(row, (brand,)), pattern) for row, pattern in rows]
+            )
+        ordered = query.order_by(
+            func.coalesce(MentionRow.author_reach, 0).desc(),
+            (MentionRow.likes + MentionRow.shares + MentionRow.replies).desc(),
+            MentionRow.created_at.desc(),
+            MentionRow.id,
+        ).limit(limit)
+        with self._sessions() as session:
+            rows = session.execute(ordered).all()
+            brands = () if brand is None else (brand,)
+            return [ChurnMention(stored_mention(row, brands), found) for row, found in rows]
