@@ -35,7 +35,9 @@ from listener.sources.base import (
 )
 from listener.sources.matching import mentions_brand
 
-BUNDLED_DATA = "mentions.jsonl"
+BUNDLED_DATA = ("mentions.jsonl", "churn_mentions.jsonl")
+"""The bundled sample, replayed as one stream: three days of mentions, and customers saying they
+leave, cancel or switch, spread over those days (away from the Acme outage)."""
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +59,22 @@ class Replay:
 
 @lru_cache(maxsize=4)
 def load_replay(path: str | None) -> Replay:
-    """Parse the replay file once."""
+    """Parse the replay file (or the bundled files) once."""
     if path is None:
-        text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
+        files = [(name, (resources.files("listener") / "demo_data" / name).read_text(encoding="utf-8")) for name in BUNDLED_DATA]
     else:
-        text = Path(path).read_text(encoding="utf-8")
+        files = [(path, Path(path).read_text(encoding="utf-8"))]
     mentions = []
     malformed_lines = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            mentions.append(_parse(line))
-        except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
-            malformed_lines += 1
-            log.warning("demo data %s line %d skipped: %s: %s", path or BUNDLED_DATA, line_number, type(error).__name__, error)
+    for name, text in files:
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                mentions.append(_parse(line))
+            except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
+                malformed_lines += 1
+                log.warning("demo data %s line %d skipped: %s: %s", name, line_number, type(error).__name__, error)
     mentions.sort(key=lambda mention: mention.created_at)
     return Replay([mention.created_at for mention in mentions], mentions, malformed_lines)
 
