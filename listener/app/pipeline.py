@@ -279,18 +279,20 @@ class Pipeline:
                 languages,
                 churn,
             )
-            report.churn_intent += sum(any(churn for churn, _ in by_brand.values()) for by_brand in churn.values())
+            leaving = sum(any(flag for flag, _ in by_brand.values()) for by_brand in churn.values())
+            report.churn_intent += leaving
             labels = Counter(sentiment.label for sentiment in sentiments)
             report.scored += len(pending)
             report.labels.update(labels)
             log.info(
-                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
+                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive; %d with churn intent",
                 len(pending),
                 plural(len(pending), "mention"),
                 time.perf_counter() - started,
                 labels["negative"],
                 labels["neutral"],
                 labels["positive"],
+                leaving,
             )
             if len(pending) < batch_size:
                 break
