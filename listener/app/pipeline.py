@@ -27,6 +27,7 @@ from alerts.notify.notifiers import (
 )
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
+from classifiers.churn import ChurnDetector, judge_mentions
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.core.language import (
@@ -79,6 +80,8 @@ def build_notifiers(config: ListenerConfig) -> tuple[dict[str, Notifier], dict[s
 class ProcessReport:
     scored: int = 0
     labels: Counter[str] = field(default_factory=Counter)
+    churn_intent: int = 0
+    """Scored mentions in which the author says they leave one of their brands."""
     windows: int = 0
     alerts: list[Alert] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -126,6 +129,11 @@ class Pipeline:
     def language_detector(self) -> LanguageDetector | None:
         """Built on first use, like the model: commands that never score do not load it."""
         return build_detector(self.config.model.detect_languages)
+
+    @cached_property
+    def churn_detector(self) -> ChurnDetector:
+        """Judges churn per brand; competitor names are the other configured brands."""
+        return ChurnDetector(self.config.brands)
 
     def sources_for(self, brand: str) -> list[str]:
         """The enabled sources that search for `brand`."""
@@ -268,22 +276,30 @@ class Pipeline:
                 break
             started = time.perf_counter()
             sentiments = self.classifier.classify([mention.text for mention in pending])
+            languages = detect_missing_languages(self.language_detector, pending)
+            churn = judge_mentions(
+                self.churn_detector, pending, self.store.brands_of([mention.id for mention in pending]), languages
+            )
             self.store.save_scores(
                 [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
                 self.classifier.version,
-                detect_missing_languages(self.language_detector, pending),
+                languages,
+                churn,
             )
+            leaving = sum(any(flag for flag, _ in by_brand.values()) for by_brand in churn.values())
+            report.churn_intent += leaving
             labels = Counter(sentiment.label for sentiment in sentiments)
             report.scored += len(pending)
             report.labels.update(labels)
             log.info(
-                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
+                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive; %d with churn intent",
                 len(pending),
                 plural(len(pending), "mention"),
                 time.perf_counter() - started,
                 labels["negative"],
                 labels["neutral"],
                 labels["positive"],
+                leaving,
             )
             if len(pending) < batch_size:
                 break

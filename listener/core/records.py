@@ -160,6 +160,8 @@ class WindowCount:
     negative: int
     neutral: int
     positive: int
+    churn_intent: int = 0
+    """Mentions whose author says they are leaving the brand (`classifiers.churn`)."""
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,11 @@ from listener.sources.base import (
 )
 from listener.sources.matching import mentions_brand
 
-BUNDLED_DATA = "mentions.jsonl"
-BUNDLED_REPLIES = "replies.jsonl"
-"""The brand's own answers to some bundled mentions (`own_accounts = { demo = [...] }`), replayed
-with them so the response-time panels have something to show."""
+BUNDLED_DATA = ("mentions.jsonl", "churn_mentions.jsonl", "replies.jsonl")
+"""The bundled sample, replayed as one stream: three days of mentions; customers saying they
+leave, cancel or switch, spread over those days (away from the Acme outage); and the brand's own
+answers to some of the mentions (`own_accounts = { demo = [...] }`), so the response-time panels
+have something to show."""
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +61,22 @@ class Replay:
 
 @lru_cache(maxsize=4)
 def load_replay(path: str | None) -> Replay:
-    """Parse the replay file once."""
+    """Parse the replay file (or the bundled files) once."""
     if path is None:
-        bundled = resources.files("listener") / "demo_data"
-        text = (bundled / BUNDLED_DATA).read_text(encoding="utf-8") + (bundled / BUNDLED_REPLIES).read_text(encoding="utf-8")
+        files = [(name, (resources.files("listener") / "demo_data" / name).read_text(encoding="utf-8")) for name in BUNDLED_DATA]
     else:
-        text = Path(path).read_text(encoding="utf-8")
+        files = [(path, Path(path).read_text(encoding="utf-8"))]
     mentions = []
     malformed_lines = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            mentions.append(_parse(line))
-        except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
-            malformed_lines += 1
-            log.warning("demo data %s line %d skipped: %s: %s", path or BUNDLED_DATA, line_number, type(error).__name__, error)
+    for name, text in files:
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                mentions.append(_parse(line))
+            except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
+                malformed_lines += 1
+                log.warning("demo data %s line %d skipped: %s: %s", name, line_number, type(error).__name__, error)
     mentions.sort(key=lambda mention: mention.created_at)
     return Replay([mention.created_at for mention in mentions], mentions, malformed_lines)
 

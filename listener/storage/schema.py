@@ -78,6 +78,9 @@ class MentionRow(Base):
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str | None] = mapped_column(String(200))
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    churn_intent: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the author says they are leaving one of the mention's brands (`classifiers.churn`),
+    judged when it is scored; None until then. Per brand in `mention_brands`."""
 
 
 Index("ix_mentions_unscored", MentionRow.scored_at, MentionRow.id)
@@ -98,6 +101,11 @@ class MentionBrandRow(Base):
     undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """Copied from the mention: its time is only when it was collected, so the alert rules'
     window counts leave it out."""
+    churn_intent: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the author says they are leaving *this* brand: "switched from Globex to Acme" is
+    churn for Globex only. None until judged (with scoring, or by `listener rescore`)."""
+    churn_pattern: Mapped[str | None] = mapped_column(String(80))
+    """The pattern that flagged it (`classifiers.churn_patterns`), so a flag can be explained."""
 
 
 class CursorRow(Base):
@@ -304,6 +312,16 @@ Index(
     MentionBrandRow.sentiment_label,
     MentionBrandRow.created_at,
 )
+
+
+Index(
+    "ix_mention_brands_brand_churn_created",
+    MentionBrandRow.brand,
+    MentionBrandRow.churn_intent,
+    MentionBrandRow.created_at,
+)
+"""Churn counts per window and bucket read only the few flagged links, not a brand's whole range,
+so they need no rollup of their own."""
 
 
 class DigestSentRow(Base):
