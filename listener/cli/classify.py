@@ -97,7 +97,8 @@ def rescore(
     click.echo(
         f"rescored {count_of(report.scored, 'mention')} with {report.model} ({report.changed} changed label; "
         f"{report.already_scored} already scored by it were skipped): {report.labels['negative']} negative, "
-        f"{report.labels['neutral']} neutral, {report.labels['positive']} positive"
+        f"{report.labels['neutral']} neutral, {report.labels['positive']} positive; "
+        f"{report.churn_intent} with churn intent"
     )
     tagged = ", ".join(f"{topic} {count}" for topic, count in sorted(report.topics.items(), key=lambda item: (-item[1], item[0])))
     click.echo(f"re-tagged {count_of(report.retagged, 'mention')} with the configured topics{': ' + tagged if tagged else ''}")

@@ -16,6 +16,7 @@ from listener.cli.digest import digest
 from listener.cli.history import history
 from listener.cli.run import check_config, run
 from listener.cli.sources import sources
+from listener.cli.surveys import surveys
 from listener.cli.web import serve, web
 
 
@@ -29,3 +30,4 @@ def main(verbose: bool) -> None:
 
 for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts):
     main.add_command(command)
+main.add_command(surveys)

@@ -28,6 +28,7 @@ from listener.config.runtime import (
     StorageConfig,
     check_database_url,
 )
+from listener.config.surveys import SurveyFileConfig
 from listener.config.topics import TOUCHPOINTS, TopicConfig
 from listener.config.web import WebConfig
 
@@ -51,6 +52,7 @@ __all__ = [
     "RuleConfig",
     "SilenceConfig",
     "SourceConfig",
+    "SurveyFileConfig",
     "StorageConfig",
     "StrictModel",
     "TOUCHPOINTS",

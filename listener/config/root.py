@@ -21,6 +21,7 @@ from listener.config.base import StrictModel
 from listener.config.brands import BrandConfig, SourceConfig
 from listener.config.digests import DigestConfig
 from listener.config.runtime import ClockConfig, ModelConfig, StorageConfig
+from listener.config.surveys import SurveyFileConfig
 from listener.config.topics import TopicConfig
 from listener.config.types import Duration
 from listener.config.web import WebConfig
@@ -41,6 +42,9 @@ class ListenerConfig(StrictModel):
     silences: list[SilenceConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     digests: list[DigestConfig] = Field(default_factory=list)
+    surveys: list[SurveyFileConfig] = Field(
+        default_factory=list, description="Survey exports imported at daemon start."
+    )
     topics: list[TopicConfig] = Field(default_factory=list, description="Topics every mention is tagged with.")
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."

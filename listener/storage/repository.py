@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from listener.core.clock import Clock, SystemClock
 from listener.storage.alerting import AlertingStore
+from listener.storage.churn import ChurnStore
 from listener.storage.mentions import MentionStore
 from listener.storage.outbox import OutboxStore
 from listener.storage.rows import lock_sqlite_for_write
@@ -26,7 +27,7 @@ from listener.storage.topics import TopicStore
 from listener.storage.windows import WindowStore
 
 
-class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, TopicStore):
+class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, ChurnStore, TopicStore):
     """All reads and writes of the pipeline's state: one object, its parts in their own modules."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None):

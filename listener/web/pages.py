@@ -37,6 +37,7 @@ from listener.web.auth import (
 )
 from listener.web.params import mention_filter
 from listener.web.plotly_asset import plotly_url
+from listener.web.responses_api import response_panel
 from listener.web.topics_api import overview_for
 
 TEMPLATES = Jinja2Templates(
@@ -148,6 +149,7 @@ def overview(
         "since_value": _input_value(selected.since),
         "until_value": _input_value(selected.until),
         "judging_stalls": request.app.state.store.judging_stalls(),
+        "responses": response_panel(request, selected),
         "topics": [topic.name for topic in config.topics],
         "topic_overview": overview_for(request, selected) if config.topics else None,
     }

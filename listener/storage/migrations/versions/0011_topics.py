@@ -3,7 +3,7 @@
 A new table only: existing mentions are tagged by `listener rescore`.
 
 Revision ID: 0011_topics
-Revises: 0007_undated_mentions
+Revises: 0011_churn_intent
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_topics'
-down_revision = '0007_undated_mentions'
+down_revision = '0011_churn_intent'
 branch_labels = None
 depends_on = None
 
