@@ -1,0 +1,85 @@
+"""The Celery application from `[cluster]`, and the one place that names tasks and their queues.
+
+Delivery semantics (README, "Running a cluster"): a task is acknowledged only after it finished
+(`acks_late`), a task whose worker died is put back on its queue (`reject_on_worker_lost`), and a
+worker takes one message at a time (prefetch 1), so a killed worker loses at most the task in hand,
+which another worker then runs again. Every task is idempotent for that reason.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+from kombu import Queue
+
+from listener.config import ClusterConfig, ListenerConfig
+
+POLL = "listener.poll"
+SCORE = "listener.score"
+JUDGE = "listener.judge"
+DELIVER = "listener.deliver"
+
+
+def cluster_of(config: ListenerConfig) -> ClusterConfig:
+    if config.cluster is None:
+        raise ValueError("this command needs a [cluster] section in the config (see the README, Running a cluster)")
+    return config.cluster
+
+
+def build_celery(config: ListenerConfig) -> Celery:
+    cluster = cluster_of(config)
+    queues = cluster.queues
+    app = Celery("listener", broker=cluster.resolved_broker_url(), set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_queues=[Queue(name, routing_key=name) for name in queues.named(list(queues.model_fields))],
+        task_default_queue=queues.collect,
+        task_routes={
+            POLL: {"queue": queues.collect, "routing_key": queues.collect},
+            SCORE: {"queue": queues.classify, "routing_key": queues.classify},
+            JUDGE: {"queue": queues.detect, "routing_key": queues.detect},
+            DELIVER: {"queue": queues.notify, "routing_key": queues.notify},
+        },
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_heartbeat=10,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        worker_enable_remote_control=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+class Dispatcher:
+    """Sends work to the queues. Each message expires after `ttl`: work the scheduler asks for
+    again on every tick must not pile up behind a worker that was down, only to run stale."""
+
+    def __init__(self, app: Celery, config: ListenerConfig):
+        self.app = app
+        self.config = config
+        self.shards = cluster_of(config).score_shards
+        self.ttl = max(config.process_interval * 3, timedelta(seconds=30))
+
+    def _send(self, name: str, args: list[object], ttl: timedelta | None = None) -> None:
+        self.app.send_task(name, args=args, expires=(ttl or self.ttl).total_seconds())
+
+    def poll(self, source: str, brand: str, interval: timedelta) -> None:
+        self._send(POLL, [source, brand], max(interval * 2, timedelta(seconds=30)))
+
+    def score(self, shards: list[int] | None = None) -> None:
+        for shard in range(self.shards) if shards is None else shards:
+            self._send(SCORE, [shard])
+
+    def judge(self) -> None:
+        for brand in self.config.brands:
+            self._send(JUDGE, [brand.name])
+
+    def deliver(self) -> None:
+        self._send(DELIVER, [])
