@@ -58,28 +58,52 @@ def build_celery(config: ListenerConfig) -> Celery:
 
 
 class Dispatcher:
-    """Sends work to the queues. Each message expires after `ttl`: work the scheduler asks for
-    again on every tick must not pile up behind a worker that was down, only to run stale."""
+    """Sends work to the queues, never more than the queue can use.
+
+    Scoring, judging and delivery are asked for on every tick, and a poll on every interval: while
+    the workers are busy, a tick's work that still waits in its queue is not sent again (a queue
+    full of copies would only delay the polls and deliveries behind them). What is sent expires
+    after `ttl`, so work that waited out a stopped worker is dropped rather than run stale.
+    """
 
     def __init__(self, app: Celery, config: ListenerConfig):
         self.app = app
         self.config = config
+        self.queues = cluster_of(config).queues
         self.shards = cluster_of(config).score_shards
         self.ttl = max(config.process_interval * 3, timedelta(seconds=30))
+        self.polls = sum(
+            1 for source in config.sources if source.enabled for brand in config.brands
+            if source.brands is None or brand.name in source.brands
+        )  # fmt: skip
+
+    def waiting(self, queue: str) -> int:
+        """Messages ready in `queue` (not counting those a worker holds); 0 if it cannot be asked."""
+        try:
+            with self.app.connection_for_write() as connection:
+                return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except Exception:  # noqa: BLE001 - not yet declared, or the broker is away: send, and let that fail or not
+            return 0
 
     def _send(self, name: str, args: list[object], ttl: timedelta | None = None) -> None:
         self.app.send_task(name, args=args, expires=(ttl or self.ttl).total_seconds())
 
     def poll(self, source: str, brand: str, interval: timedelta) -> None:
-        self._send(POLL, [source, brand], max(interval * 2, timedelta(seconds=30)))
+        if self.waiting(self.queues.collect) < self.polls:
+            self._send(POLL, [source, brand], max(interval * 2, timedelta(seconds=30)))
 
     def score(self, shards: list[int] | None = None) -> None:
+        if self.waiting(self.queues.classify) >= self.shards:
+            return
         for shard in range(self.shards) if shards is None else shards:
             self._send(SCORE, [shard])
 
     def judge(self) -> None:
+        if self.waiting(self.queues.detect) >= len(self.config.brands):
+            return
         for brand in self.config.brands:
             self._send(JUDGE, [brand.name])
 
     def deliver(self) -> None:
-        self._send(DELIVER, [])
+        if not self.waiting(self.queues.notify):
+            self._send(DELIVER, [])

@@ -68,7 +68,9 @@ def register_tasks(app: Celery, runtime: WorkerRuntime) -> None:
     @app.task(name=POLL, **options)
     def poll(source: str, brand: str) -> int:
         pipeline = runtime.pipeline
-        with try_lock(pipeline.store.engine, "poll", source, brand) as taken:
+        # One poll of a source at a time, whatever the brand: two brands' polls can carry the same
+        # mention, and two transactions inserting it at once would fail one of them.
+        with try_lock(pipeline.store.engine, "poll", source) as taken:
             if not taken:
                 return 0
             try:
