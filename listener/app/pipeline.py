@@ -28,6 +28,7 @@ from alerts.notify.notifiers import (
 )
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
+from listener.app import metrics
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.core.language import (
@@ -173,6 +174,7 @@ class Pipeline:
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
             )
+            metrics.MENTIONS_COLLECTED.labels(source_name).inc(new_by_brand[brand.name])
             if matching or dropped:
                 log.info(
                     "%s: %s: %d new of %d fetched%s (clock %s UTC)",
@@ -247,13 +249,16 @@ class Pipeline:
             stored = self.store.count_mentions()
             log.info("replay: all %d %s scored and judged", stored, plural(stored, "mention"))
         report.delivery = deliver_due(self.store, self.notifiers, self.config.delivery, utcnow())
+        metrics.count_delivery(report.delivery)
         return report
 
     def judge(self, brand: str, now: datetime) -> DetectionSummary:
         """Judge `brand`'s closed windows and queue the alerts they fire (one transaction)."""
-        return detect_brand(
+        summary = detect_brand(
             self.store, brand, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand), wall_now=utcnow()
-        )
+        )  # fmt: skip
+        metrics.WINDOWS_JUDGED.inc(summary.windows)
+        return summary
 
     def score(self, pending: list[MentionToScore]) -> Counter[str]:
         """Score one batch and store the verdicts (one transaction); return the labels given."""
@@ -265,6 +270,8 @@ class Pipeline:
             detect_missing_languages(self.language_detector, pending),
         )
         labels = Counter(sentiment.label for sentiment in sentiments)
+        metrics.MENTIONS_SCORED.inc(len(pending))
+        metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
         log.info(
             "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
             len(pending),

@@ -19,6 +19,7 @@ from typing import Callable
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from listener.app import metrics
 from listener.core.clock import utcnow
 from listener.app.digests.send import schedule_digests
 from listener.app.pipeline import CollectFailed, Pipeline
@@ -79,6 +80,8 @@ class Scheduler:
             retry_after = _retry_after(error)
             wait = next_backoff(health.failures, source.interval, retry_after, self._rng)
             health.resume_at = self._monotonic() + wait
+            metrics.SOURCE_ERRORS.labels(name).inc()
+            metrics.SOURCE_BACKOFF.labels(name).set(wait)
             if health.failures == 1:
                 log.error("source %s is failing: %s; backing off %.1fs", name, error, wait)
             else:
@@ -89,6 +92,7 @@ class Scheduler:
         if health.failures:
             log.warning("source %s recovered after %d failed polls", name, health.failures)
         health.failures, health.resume_at = 0, 0.0
+        metrics.SOURCE_BACKOFF.labels(name).set(0)
         if any(new_by_brand.values()):
             self._process.request()
 

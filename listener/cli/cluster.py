@@ -9,11 +9,13 @@ from types import FrameType
 import click
 
 from listener.cli.common import config_option, load
+from listener.cli.log_format import log_format_option
 from listener.config import QUEUE_ROLES, ListenerConfig
 
 
 @click.command()
 @config_option
+@log_format_option
 def scheduler(config_path: str | None) -> None:
     """Schedule the cluster's work: one scheduler leads (a PostgreSQL advisory lock), the others
     stand by and take over within seconds when it dies. Runs until SIGINT/SIGTERM."""
@@ -41,6 +43,7 @@ def _parse_roles(_ctx: click.Context, _param: click.Parameter, value: str) -> li
 
 @click.command()
 @config_option
+@log_format_option
 @click.option(
     "--queues", "roles", default=",".join(QUEUE_ROLES), show_default=True, callback=_parse_roles,
     help="Kinds of work this worker takes (their queue names come from [cluster.queues]).",

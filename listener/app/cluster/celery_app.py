@@ -13,6 +13,7 @@ from datetime import timedelta
 from celery import Celery
 from kombu import Queue
 
+from listener.app import metrics
 from listener.config import ClusterConfig, ListenerConfig
 
 POLL = "listener.poll"
@@ -81,9 +82,11 @@ class Dispatcher:
         """Messages ready in `queue` (not counting those a worker holds); 0 if it cannot be asked."""
         try:
             with self.app.connection_for_write() as connection:
-                return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+                depth = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
         except Exception:  # noqa: BLE001 - not yet declared, or the broker is away: send, and let that fail or not
             return 0
+        metrics.QUEUE_DEPTH.labels(queue).set(depth)
+        return depth
 
     def _send(self, name: str, args: list[object], ttl: timedelta | None = None) -> None:
         self.app.send_task(name, args=args, expires=(ttl or self.ttl).total_seconds())

@@ -30,6 +30,7 @@ class Leadership:
         self._stop = stop
         self._check_every = check_every
         self._database = OutageLog(log, "scheduler: the database")
+        self.leading = False
 
     def run(self, lead: Callable[[], Callable[[], None]]) -> None:
         """Campaign until `stop`; while leading, `lead()` starts the work and returns how to stop it."""
@@ -44,12 +45,14 @@ class Leadership:
             standby_logged = False
             log.info("leading: this scheduler took the leader lock and schedules the cluster's work")
             stop_leading = lead()
+            self.leading = True
             try:
                 while not self._stop.wait(self._check_every):
                     if not self._lock.still_held():
                         log.error("lost the leader lock (database connection gone); standing by")
                         break
             finally:
+                self.leading = False
                 stop_leading()
         self._lock.release()
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from listener.app.cluster.celery_app import Dispatcher, build_celery
+from listener.app.cluster.celery_app import Dispatcher, build_celery, cluster_of
 from listener.app.cluster.leader import Leadership
+from listener.app.cluster.observe import serve_observability
 from listener.config import ListenerConfig
 from listener.core.clock import utcnow
 from listener.storage.cluster import migrate_once
@@ -28,7 +29,11 @@ def run_scheduler(config: ListenerConfig, stop: threading.Event) -> None:
     engine = create_db_engine(config.storage.url)
     migrate_once(engine)
     dispatcher = Dispatcher(build_celery(config), config)
-    Leadership(engine, stop).run(lambda: start_jobs(config, dispatcher))
+    leadership = Leadership(engine, stop)
+    port = cluster_of(config).metrics_port
+    if port:
+        serve_observability(port, lambda: {"role": "scheduler", "ready": True, "leading": leadership.leading})
+    leadership.run(lambda: start_jobs(config, dispatcher))
     engine.dispose()
 
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from typing import Any
 
 from celery import Celery
 
-from alerts.notify.outbox import deliver_one
+from alerts.notify.outbox import DeliveryReport, deliver_one
+from listener.app import metrics
 from listener.app.cluster.celery_app import DELIVER, JUDGE, POLL, SCORE, Dispatcher, cluster_of
 from listener.app.pipeline import Pipeline
 from listener.config import ListenerConfig
@@ -77,6 +79,7 @@ def register_tasks(app: Celery, runtime: WorkerRuntime) -> None:
                 new_mentions = pipeline.collect(source, [brand]).get(brand, 0)
             except Exception as error:
                 log.error("source %s failed for %s: %s", source, brand, error)
+                metrics.SOURCE_ERRORS.labels(source).inc()
                 return 0
         if new_mentions:
             dispatcher.score()
@@ -113,7 +116,7 @@ def register_tasks(app: Celery, runtime: WorkerRuntime) -> None:
     def deliver() -> int:
         pipeline = runtime.pipeline
         held: list[int] = []
-        delivered = 0
+        outcomes: Counter[str] = Counter()
         for _ in range(MAX_DELIVERIES_PER_TASK):
             now = utcnow()
             with claiming_store(pipeline.store.engine) as store:
@@ -123,5 +126,6 @@ def register_tasks(app: Celery, runtime: WorkerRuntime) -> None:
                 outcome = deliver_one(store, pipeline.notifiers, config.delivery, now, claimed[0])
             if outcome == "held":
                 held.append(claimed[0].id)
-            delivered += outcome == "delivered"
-        return delivered
+            outcomes[outcome] += 1
+        metrics.count_delivery(DeliveryReport(outcomes["delivered"], outcomes["retrying"], outcomes["dead"]))
+        return outcomes["delivered"]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 from celery import signals
 
 from listener.app.cluster.celery_app import build_celery, cluster_of
+from listener.app.cluster.observe import serve_observability
 from listener.app.cluster.tasks import WorkerRuntime, register_tasks
 from listener.config import ListenerConfig
 from listener.storage.cluster import migrate_once
@@ -35,6 +37,10 @@ def run_worker(config: ListenerConfig, roles: list[str], concurrency: int) -> No
     if concurrency == 1 and "classify" in roles:
         # The model loads before the first task, so its cost shows at start and not inside a batch.
         log.info("sentiment model %s ready", runtime.pipeline.classifier.version)
+    consuming = threading.Event()
+    signals.worker_ready.connect(lambda **_: consuming.set(), weak=False)
+    if port := cluster_of(config).metrics_port:
+        serve_observability(port, lambda: {"role": "worker", "queues": roles, "ready": consuming.is_set()})
     queues = cluster_of(config).queues.named(roles)
     log.info(
         "worker: consuming %s with %d %s",
