@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,8 +23,10 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Callable, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import pytest
+from sqlalchemy import Engine, text
 
 from listener.config import BrandConfig, load_config
 from listener.sources.matching import mentions_brand
@@ -60,6 +63,43 @@ def require_postgres() -> str:
     if not url:
         pytest.skip("LISTENER_TEST_DATABASE_URL is not set: the cluster needs PostgreSQL")
     return url
+
+
+NODE_APPLICATION = "listener-cluster-test"
+"""The PostgreSQL application_name of the nodes' connections, so a test can cut exactly those."""
+
+
+def broker_vhost() -> str:
+    path = urlsplit(broker_url()).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def close_broker_connections() -> None:
+    """Have RabbitMQ close every connection of the test's vhost, as a broker restart would."""
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        pytest.skip("rabbitmqctl is not installed: cannot close connections from the broker's side")
+    subprocess.run(
+        [rabbitmqctl, "close_all_connections", "--vhost", broker_vhost(), "fault test: broker-side close"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+def terminate_node_backends(engine: Engine, seconds: float) -> int:
+    """Make PostgreSQL refuse the nodes for `seconds`: terminate each of their backends as soon as it
+    appears. Returns how many were terminated."""
+    terminated = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with engine.connect() as connection:
+            terminated += len(
+                connection.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+                    {"name": NODE_APPLICATION},
+                ).all()
+            )
+        time.sleep(0.05)  # the fault's own pace, not a wait for a result
+    return terminated
 
 
 def wait_for(
@@ -210,7 +250,32 @@ class Cluster:
                 channel.queue_delete(name)
 
     def dump_logs(self) -> str:
-        return "\n".join(f"===== {node.name}\n{node.log()[-6000:]}" for node in self.nodes)
+        """Each node's log tail, and where a live node's threads are (when py-spy is installed)."""
+        py_spy = shutil.which("py-spy")
+        parts = []
+        for node in self.nodes:
+            parts.append(f"===== {node.name}\n{node.log()[-6000:]}")
+            if py_spy and node.process.poll() is None:
+                stacks = subprocess.run(
+                    [py_spy, "dump", "--pid", str(node.process.pid)], capture_output=True, text=True
+                )
+                parts.append(f"----- {node.name} threads\n{stacks.stdout[-4000:]}")
+        parts.append(f"===== queues (ready, consumers): {self.queue_state()}")
+        return "\n".join(parts)
+
+    def queue_state(self) -> dict[str, tuple[int, int]]:
+        from kombu import Connection
+
+        state = {}
+        with Connection(broker_url(), connect_timeout=3) as connection:
+            for name in self.queue_names:
+                try:
+                    declared = connection.channel().queue_declare(queue=name, passive=True)
+                    state[name] = (declared.message_count, declared.consumer_count)
+                except Exception as error:  # noqa: BLE001 - a diagnostic only
+                    state[name] = (-1, -1)
+                    del error
+        return state
 
 
 def make_cluster(directory: Path, database_url: str, webhook_url: str) -> Cluster:
@@ -218,7 +283,12 @@ def make_cluster(directory: Path, database_url: str, webhook_url: str) -> Cluste
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     config_path = directory / "cluster.toml"
     config_path.write_text(
-        CONFIG.format(database_url=database_url, webhook_url=webhook_url, prefix=prefix), encoding="utf-8"
+        CONFIG.format(
+            database_url=f"{database_url}{'&' if '?' in database_url else '?'}application_name={NODE_APPLICATION}",
+            webhook_url=webhook_url,
+            prefix=prefix,
+        ),
+        encoding="utf-8",
     )
     load_config(config_path)  # a broken config fails here, with its message, not in every node
     env = {

@@ -24,6 +24,7 @@ from listener.core.clock import utcnow
 from listener.app.digests.send import schedule_digests
 from listener.app.pipeline import CollectFailed, Pipeline
 from listener.app.process_loop import ProcessLoop
+from listener.app.retention import RETENTION_EVERY, apply_retention
 from listener.sources import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ class Scheduler:
                 self.run_source, "interval", args=[name], id=f"source:{name}", name=f"source {name}",
                 seconds=interval.total_seconds(), next_run_time=utcnow(),
             )
+        if (keep := self.pipeline.config.storage.keep_mentions) is not None:
+            self._scheduler.add_job(
+                lambda: apply_retention(self.pipeline.store, keep, self.pipeline.clock.now()), "interval",
+                id="retention", seconds=RETENTION_EVERY.total_seconds(), next_run_time=utcnow(),
+            )  # fmt: skip
         schedule_digests(self._scheduler, self.pipeline.config, self.pipeline.store.engine, self.pipeline.clock.now)
         self._scheduler.start()
         self._process.start()

@@ -14,12 +14,14 @@ from celery import Celery
 from kombu import Queue
 
 from listener.app import metrics
+from listener.app.retention import RETENTION_EVERY
 from listener.config import ClusterConfig, ListenerConfig
 
 POLL = "listener.poll"
 SCORE = "listener.score"
 JUDGE = "listener.judge"
 DELIVER = "listener.deliver"
+RETAIN = "listener.retain"
 
 
 def cluster_of(config: ListenerConfig) -> ClusterConfig:
@@ -46,6 +48,7 @@ def build_celery(config: ListenerConfig) -> Celery:
             SCORE: {"queue": queues.classify, "routing_key": queues.classify},
             JUDGE: {"queue": queues.detect, "routing_key": queues.detect},
             DELIVER: {"queue": queues.notify, "routing_key": queues.notify},
+            RETAIN: {"queue": queues.detect, "routing_key": queues.detect},
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
@@ -110,3 +113,6 @@ class Dispatcher:
     def deliver(self) -> None:
         if not self.waiting(self.queues.notify):
             self._send(DELIVER, [])
+
+    def retain(self) -> None:
+        self._send(RETAIN, [], RETENTION_EVERY)

@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from listener.app.cluster.celery_app import Dispatcher, build_celery, cluster_of
 from listener.app.cluster.leader import Leadership
 from listener.app.cluster.observe import serve_observability
+from listener.app.retention import RETENTION_EVERY
 from listener.config import ListenerConfig
 from listener.core.clock import utcnow
 from listener.storage.cluster import migrate_once
@@ -56,6 +57,11 @@ def start_jobs(config: ListenerConfig, dispatcher: Dispatcher) -> Callable[[], N
         _logged(lambda: (dispatcher.score(), dispatcher.judge(), dispatcher.deliver())), "interval",
         id="process", seconds=config.process_interval.total_seconds(), next_run_time=utcnow(),
     )  # fmt: skip
+    if config.storage.keep_mentions is not None:
+        scheduler.add_job(
+            _logged(dispatcher.retain), "interval", id="retention", seconds=RETENTION_EVERY.total_seconds(),
+            next_run_time=utcnow(),
+        )  # fmt: skip
     scheduler.start()
     return lambda: scheduler.shutdown(wait=False)
 

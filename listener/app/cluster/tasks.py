@@ -23,8 +23,9 @@ from celery import Celery
 
 from alerts.notify.outbox import DeliveryReport, deliver_one
 from listener.app import metrics
-from listener.app.cluster.celery_app import DELIVER, JUDGE, POLL, SCORE, Dispatcher, cluster_of
+from listener.app.cluster.celery_app import DELIVER, JUDGE, POLL, RETAIN, SCORE, Dispatcher, cluster_of
 from listener.app.pipeline import Pipeline
+from listener.app.retention import apply_retention
 from listener.config import ListenerConfig
 from listener.core.clock import utcnow
 from listener.storage.cluster import claiming_store, mentions_to_score_in_shard, try_lock
@@ -129,3 +130,12 @@ def register_tasks(app: Celery, runtime: WorkerRuntime) -> None:
             outcomes[outcome] += 1
         metrics.count_delivery(DeliveryReport(outcomes["delivered"], outcomes["retrying"], outcomes["dead"]))
         return outcomes["delivered"]
+
+    @app.task(name=RETAIN, **options)
+    def retain() -> int:
+        keep = config.storage.keep_mentions
+        pipeline = runtime.pipeline
+        if keep is None:
+            return 0
+        with try_lock(pipeline.store.engine, "retain") as taken:
+            return apply_retention(pipeline.store, keep, pipeline.clock.now()) if taken else 0
