@@ -66,3 +66,7 @@ def _require_cluster(config: ListenerConfig) -> None:
         raise click.UsageError(
             "the config has no [cluster] section: add one (README, Running a cluster) or use `listener run`"
         )
+    try:
+        import celery  # noqa: F401 - only whether it is installed
+    except ImportError:
+        raise click.UsageError("the cluster needs Celery: pip install 'social-listener[cluster]'") from None
