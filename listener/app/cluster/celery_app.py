@@ -8,10 +8,12 @@ which another worker then runs again. Every task is idempotent for that reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 from celery import Celery
-from kombu import Queue
+from kombu import Connection, Queue
 
 from listener.app import metrics
 from listener.app.retention import RETENTION_EVERY
@@ -81,38 +83,55 @@ class Dispatcher:
             if source.brands is None or brand.name in source.brands
         )  # fmt: skip
 
-    def waiting(self, queue: str) -> int:
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A connection of its own for each batch of sends, closed after it. Not the producer pool:
+        a pooled connection that the broker closed (a restart) could leave a send waiting forever
+        for a connection from an exhausted pool, and the scheduler silently idle."""
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=3)
+            yield connection
+
+    def _waiting(self, connection: Connection, queue: str) -> int:
         """Messages ready in `queue` (not counting those a worker holds); 0 if it cannot be asked."""
+        channel = connection.channel()
         try:
-            with self.app.connection_for_write() as connection:
-                depth = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
-        except Exception:  # noqa: BLE001 - not yet declared, or the broker is away: send, and let that fail or not
+            depth = channel.queue_declare(queue=queue, passive=True).message_count
+        except Exception:  # noqa: BLE001 - not declared yet (no worker ever started): send
             return 0
+        finally:
+            with suppress(Exception):
+                channel.close()
         metrics.QUEUE_DEPTH.labels(queue).set(depth)
         return depth
 
-    def _send(self, name: str, args: list[object], ttl: timedelta | None = None) -> None:
-        self.app.send_task(name, args=args, expires=(ttl or self.ttl).total_seconds())
+    def _send(self, connection: Connection, name: str, args: list[object], ttl: timedelta | None = None) -> None:
+        self.app.send_task(name, args=args, expires=(ttl or self.ttl).total_seconds(), connection=connection)
 
     def poll(self, source: str, brand: str, interval: timedelta) -> None:
-        if self.waiting(self.queues.collect) < self.polls:
-            self._send(POLL, [source, brand], max(interval * 2, timedelta(seconds=30)))
+        with self._connection() as connection:
+            if self._waiting(connection, self.queues.collect) < self.polls:
+                self._send(connection, POLL, [source, brand], max(interval * 2, timedelta(seconds=30)))
 
     def score(self, shards: list[int] | None = None) -> None:
-        if self.waiting(self.queues.classify) >= self.shards:
-            return
-        for shard in range(self.shards) if shards is None else shards:
-            self._send(SCORE, [shard])
+        with self._connection() as connection:
+            if self._waiting(connection, self.queues.classify) >= self.shards:
+                return
+            for shard in range(self.shards) if shards is None else shards:
+                self._send(connection, SCORE, [shard])
 
     def judge(self) -> None:
-        if self.waiting(self.queues.detect) >= len(self.config.brands):
-            return
-        for brand in self.config.brands:
-            self._send(JUDGE, [brand.name])
+        with self._connection() as connection:
+            if self._waiting(connection, self.queues.detect) >= len(self.config.brands):
+                return
+            for brand in self.config.brands:
+                self._send(connection, JUDGE, [brand.name])
 
     def deliver(self) -> None:
-        if not self.waiting(self.queues.notify):
-            self._send(DELIVER, [])
+        with self._connection() as connection:
+            if not self._waiting(connection, self.queues.notify):
+                self._send(connection, DELIVER, [])
 
     def retain(self) -> None:
-        self._send(RETAIN, [], RETENTION_EVERY)
+        with self._connection() as connection:
+            self._send(connection, RETAIN, [], RETENTION_EVERY)
