@@ -79,10 +79,12 @@ def close_broker_connections() -> None:
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl is None:
         pytest.skip("rabbitmqctl is not installed: cannot close connections from the broker's side")
-    subprocess.run(
+    closed = subprocess.run(
         [rabbitmqctl, "close_all_connections", "--vhost", broker_vhost(), "fault test: broker-side close"],
-        check=True, capture_output=True, timeout=60,
+        capture_output=True, text=True, timeout=60,
     )  # fmt: skip
+    if closed.returncode != 0:  # not allowed to (no Erlang cookie for this user): the fault cannot be made
+        pytest.skip(f"rabbitmqctl could not close the broker's connections: {closed.stderr.strip()[:300]}")
 
 
 def terminate_node_backends(engine: Engine, seconds: float) -> int:
