@@ -37,6 +37,10 @@ class Rule:
     split_by: tuple[str, ...] = ()
     quiet_hours: tuple[time, time] | None = None
     timezone: str = "UTC"
+    min_reach: int = 1000
+    """unanswered_negative only: the reach from which an unanswered negative mention alerts."""
+    answer_within: timedelta = timedelta(hours=4)
+    """unanswered_negative only: how long a mention may wait for the brand's answer."""
 
     def applies_to(self, brand: str) -> bool:
         return self.brands is None or brand in self.brands
@@ -80,6 +84,7 @@ def rule_from_config(entry: RuleConfig, detection: DetectionConfig) -> Rule:
         split_by=tuple(entry.split_by),
         quiet_hours=None if entry.quiet_hours is None else parse_quiet_hours(entry.quiet_hours),
         timezone=entry.timezone,
+        **{name: getattr(entry, name) for name in ("min_reach", "answer_within") if getattr(entry, name) is not None},
     )
 
 

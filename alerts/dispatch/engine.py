@@ -35,7 +35,7 @@ from alerts.detect.windows import align, judge_windows
 from alerts.dispatch.evidence import build_evidence
 from alerts.dispatch.routing import receivers_for
 from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
-from alerts.metrics import metric_noun
+from alerts.metrics import metric_noun, unanswered_negative
 from listener.config import DetectionConfig, ListenerConfig, RouteConfig, SilenceConfig
 from listener.core.records import (
     Alert,
@@ -45,6 +45,7 @@ from listener.core.records import (
     WindowCount,
 )
 from listener.storage.repository import Store
+from listener.storage.responses import ResponseStore
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class AlertPolicy:
     silences: tuple[SilenceConfig, ...] = ()
     brand_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Each brand's keywords and phrases, which the evidence leaves out of the terms that drove a spike."""
+    own_authors: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    """Per brand, its own accounts per source (`own_accounts`), for the unanswered_negative metric."""
 
 
 def default_policy(detection: DetectionConfig) -> AlertPolicy:
@@ -87,6 +90,7 @@ def policy_from_config(config: ListenerConfig) -> AlertPolicy:
         tuple(config.routes),
         tuple(config.silences),
         {brand.name: (*brand.keywords, *brand.phrases) for brand in config.brands},
+        {brand.name: brand.own_authors_by_source(config.sources) for brand in config.brands},
     )
 
 
@@ -173,6 +177,7 @@ def detect_brand(
     # history is its baseline, not a backlog of old spikes to page anyone about.
     watched_since = max((state.evaluated_until for state in stored_states.values() if state), default=None)
     firings: list[tuple[datetime, int, Firing]] = []
+    overdue: dict[tuple[str, datetime], list[int]] = {}
     early: list[tuple[datetime, int, Firing]] = []
     states: dict[str, DetectorState] = {}
     judged_through: list[datetime] = []
@@ -183,7 +188,10 @@ def detect_brand(
         start = _align_up(state.evaluated_until if state else (watched_since or data_start), rule.window)
         end = align(judged, rule.window)
         if end > start:
-            rule_firings = judge_windows(store, brand, rule, data_start, start, end)
+            if rule.metric == unanswered_negative.NAME:
+                rule_firings = _unanswered_firings(store, brand, rule, start, end, policy.own_authors.get(brand, {}), overdue)
+            else:
+                rule_firings = judge_windows(store, brand, rule, data_start, start, end)
             firings.extend((firing.start, order, firing) for firing in rule_firings)
             anomalous = [firing.start for firing in rule_firings if firing.detection.anomalous]
             last_anomalous = max(anomalous) if anomalous else (state.incident_last_anomalous if state else None)
@@ -197,7 +205,7 @@ def detect_brand(
         return DetectionSummary(0)
 
     book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
-    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now))
+    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now), overdue)
     for firing in _in_order(firings):
         for message in book.observe(firing):
             dispatcher.dispatch(book, message)
@@ -212,6 +220,36 @@ def detect_brand(
     for alert in stored:
         _log_message(alert, suppressed.get(alert.key))
     return DetectionSummary(windows, stored)
+
+
+def _unanswered_firings(
+    store: Store,
+    brand: str,
+    rule: Rule,
+    start: datetime,
+    end: datetime,
+    own_authors: dict[str, frozenset[str]],
+    overdue_ids: dict[tuple[str, datetime], list[int]],
+) -> list[Firing]:
+    """The windows of an unanswered_negative rule (see `alerts/metrics/unanswered_negative.py`):
+    each counts the mentions whose answer deadline passed in it unanswered, and fires on any.
+    Their ids are kept in `overdue_ids` for the alert's top mentions."""
+    posts = ResponseStore(store.engine).thread_posts(brand, start - rule.answer_within, until=end)
+    starts = [start + index * rule.window for index in range(int((end - start) / rule.window))]
+    overdue = unanswered_negative.overdue_in_windows(
+        posts, own_authors, starts, rule.window, rule.answer_within, rule.min_reach
+    )
+    firings = []
+    for window_start, mentions in zip(starts, overdue):
+        count = len(mentions)
+        detection = Detection(
+            observed=count, expected=0.0, score=1.0 if count else 0.0, anomalous=count > 0,
+            severity="warning" if count else None, ready=True,
+        )  # fmt: skip
+        if mentions:
+            overdue_ids[(rule.name, window_start)] = [mention.id for mention in mentions]
+        firings.append(Firing(rule, WindowCount(window_start, count, count, 0, 0), detection))
+    return firings
 
 
 def _align_up(moment: datetime, window: timedelta) -> datetime:
@@ -234,8 +272,16 @@ class _Dispatcher:
     """Turns the incidents' messages into stored alerts, suppressed or routed to receivers."""
 
     def __init__(
-        self, store: Store, brand: str, policy: AlertPolicy, enabled: Sequence[str], silences: list[ActiveSilence]
+        self,
+        store: Store,
+        brand: str,
+        policy: AlertPolicy,
+        enabled: Sequence[str],
+        silences: list[ActiveSilence],
+        overdue: dict[tuple[str, datetime], list[int]] | None = None,
     ):
+        self.overdue = overdue or {}
+        """(rule, window start) -> the unanswered mentions an unanswered_negative window counted."""
         self.store = store
         self.brand = brand
         self.policy = policy
@@ -281,10 +327,16 @@ class _Dispatcher:
             )
         detection: Detection = firing.detection
         split = dict(firing.split)
-        top = self.store.top_negative_mentions_in(
-            self.brand, firing.start, firing.end, self.policy.detection.top_mentions,
-            source=split.get("source"), language=split.get("language"),
-        )
+        unanswered = firing.rule.metric == unanswered_negative.NAME
+        if unanswered:
+            ids = self.overdue.get((firing.rule.name, firing.start), [])[: self.policy.detection.top_mentions]
+            by_id = {mention.id: mention for mention in self.store.mentions_by_id(ids)}
+            top = [by_id[mention_id] for mention_id in ids if mention_id in by_id]
+        else:
+            top = self.store.top_negative_mentions_in(
+                self.brand, firing.start, firing.end, self.policy.detection.top_mentions,
+                source=split.get("source"), language=split.get("language"),
+            )
         return Alert(
             brand=self.brand,
             rule=firing.rule_label,
@@ -299,7 +351,9 @@ class _Dispatcher:
             kind=message.kind,
             incident_key=incident.key,
             metric=firing.rule.metric,
-            evidence=_evidence(self.store, self.brand, firing, self.policy.brand_terms.get(self.brand, ())),
+            # The spike evidence (chart, driving terms) describes rollup windows; an unanswered
+            # mention's evidence is the mention itself, in top_mentions.
+            evidence=None if unanswered else _evidence(self.store, self.brand, firing, self.policy.brand_terms.get(self.brand, ())),
         )
 
 

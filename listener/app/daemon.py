@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from listener.config import ListenerConfig
 from listener.app.pipeline import CollectFailed, Pipeline, ProcessReport
 from listener.app.replay_restart import restart_finished_replay
 from listener.app.scheduler import Scheduler
+from listener.app.surveys import import_configured_surveys
+from listener.config import ListenerConfig
 from listener.core.text import plural
+from listener.storage.surveys import SurveyStore
 
 if TYPE_CHECKING:
     from listener.web.server import BackgroundServer
@@ -48,6 +50,8 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
         ", ".join(sorted(pipeline.notifiers)) or "none",
         pipeline.store.engine.url.render_as_string(hide_password=True),
     )
+    # After a finished replay is cleared (which empties every table), so the demo's survey is there.
+    import_configured_surveys(config, SurveyStore(pipeline.store.engine), lambda: pipeline.classifier)
     scheduler = Scheduler(pipeline)
     scheduler.start()
     dashboard = _start_dashboard(config, pipeline)
@@ -98,6 +102,7 @@ def run_once(pipeline: Pipeline) -> OnceReport:
     daemon, so a model that cannot load fails the run even when nothing new came in.
     """
     log.debug("model %s ready", pipeline.classifier.version)
+    import_configured_surveys(pipeline.config, SurveyStore(pipeline.store.engine), lambda: pipeline.classifier)
     report = OnceReport()
     for name in pipeline.collectors:
         try:

@@ -28,6 +28,7 @@ from alerts.notify.notifiers import (
 )
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
+from classifiers.churn import ChurnDetector, judge_mentions
 from listener.app import metrics
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
@@ -81,6 +82,8 @@ def build_notifiers(config: ListenerConfig) -> tuple[dict[str, Notifier], dict[s
 class ProcessReport:
     scored: int = 0
     labels: Counter[str] = field(default_factory=Counter)
+    churn_intent: int = 0
+    """Scored mentions in which the author says they leave one of their brands."""
     windows: int = 0
     alerts: list[Alert] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
@@ -129,6 +132,11 @@ class Pipeline:
         """Built on first use, like the model: commands that never score do not load it."""
         return build_detector(self.config.model.detect_languages)
 
+    @cached_property
+    def churn_detector(self) -> ChurnDetector:
+        """Judges churn per brand; competitor names are the other configured brands."""
+        return ChurnDetector(self.config.brands)
+
     def sources_for(self, brand: str) -> list[str]:
         """The enabled sources that search for `brand`."""
         return [name for name in self.collectors if _serves(self.source_config(name), brand)]
@@ -169,7 +177,14 @@ class Pipeline:
             # Discourse forums, say) keep separate identities and cursors.
             cleaned = [clean_mention(mention, source_name) for mention in result.mentions]
             plausible = self._plausible(cleaned, polled_at)
-            matching = [mention for mention in plausible if mentions_brand(brand, mention.text, mention.language)]
+            # A review of the brand's own app and the brand's own answers rarely name it: the
+            # collector vouches for the first, the author for the second (response-time metrics).
+            matching = [
+                mention for mention in plausible
+                if mention.about_brand
+                or brand.own_accounts.owns(source.type, mention.author)
+                or mentions_brand(brand, mention.text, mention.language)
+            ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
@@ -260,28 +275,36 @@ class Pipeline:
         metrics.WINDOWS_JUDGED.inc(summary.windows)
         return summary
 
-    def score(self, pending: list[MentionToScore]) -> Counter[str]:
-        """Score one batch and store the verdicts (one transaction); return the labels given."""
+    def score(self, pending: list[MentionToScore]) -> tuple[Counter[str], int]:
+        """Score one batch, judge its churn intent and store both (one transaction); return the
+        labels given and how many mentions showed churn intent."""
         started = time.perf_counter()
         sentiments = self.classifier.classify([mention.text for mention in pending])
+        languages = detect_missing_languages(self.language_detector, pending)
+        churn = judge_mentions(
+            self.churn_detector, pending, self.store.brands_of([mention.id for mention in pending]), languages
+        )
         self.store.save_scores(
             [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
             self.classifier.version,
-            detect_missing_languages(self.language_detector, pending),
+            languages,
+            churn,
         )
+        leaving = sum(any(flag for flag, _ in by_brand.values()) for by_brand in churn.values())
         labels = Counter(sentiment.label for sentiment in sentiments)
         metrics.MENTIONS_SCORED.inc(len(pending))
         metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
         log.info(
-            "scored %d %s in %.1fs: %d negative, %d neutral, %d positive",
+            "scored %d %s in %.1fs: %d negative, %d neutral, %d positive; %d with churn intent",
             len(pending),
             plural(len(pending), "mention"),
             time.perf_counter() - started,
             labels["negative"],
             labels["neutral"],
             labels["positive"],
+            leaving,
         )
-        return labels
+        return labels, leaving
 
     def _score_pending(self, report: ProcessReport) -> None:
         """Score pending mentions in batches, oldest first, until a batch comes back short.
@@ -295,8 +318,10 @@ class Pipeline:
             pending = self.store.mentions_to_score(batch_size)
             if not pending:
                 break
+            labels, leaving = self.score(pending)
             report.scored += len(pending)
-            report.labels.update(self.score(pending))
+            report.labels.update(labels)
+            report.churn_intent += leaving
             if len(pending) < batch_size:
                 break
 
@@ -310,6 +335,8 @@ def clean_mention(mention: Mention, source_name: str) -> Mention:
         author=clean_optional(mention.author, 200),
         url=clean_optional(mention.url, 2000),
         language=clean_text(mention.language)[:16] if mention.language else None,
+        conversation_id=clean_optional(mention.conversation_id, 200),
+        in_reply_to=clean_optional(mention.in_reply_to, 200),
     )
 
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from classifiers.base import SentimentClassifier
+from classifiers.churn import ChurnDetector, judge_mentions
 from listener.config import ListenerConfig
 from listener.core.language import LanguageDetector, build_detector, detect_missing_languages
 from listener.storage.database import open_database
@@ -34,6 +35,8 @@ class RescoreReport:
     changed: int = 0
     """Mentions that had a label before and now have a different one."""
     labels: Counter[str] = field(default_factory=Counter)
+    churn_intent: int = 0
+    """Rescored mentions in which the author says they leave one of their brands."""
 
 
 def rescore(
@@ -44,6 +47,7 @@ def rescore(
     brand: str | None = None,
     *,
     detector: LanguageDetector | None = None,
+    churn: ChurnDetector | None = None,
     batch_size: int = 256,
     on_start: Callable[[int], None] | None = None,
     on_batch: Callable[[int], None] | None = None,
@@ -51,24 +55,39 @@ def rescore(
 ) -> RescoreReport:
     """Score every mention in [since, until) (of `brand`) that `classifier.version` has not scored.
 
+    With `churn`, mentions are also judged for churn intent, and those never judged (stored before
+    churn intent existed) are rescored even when the model already scored them: rescoring is how
+    history gets its churn verdicts.
+
     `on_start` receives the number to score, `on_batch` each committed batch's size (for a progress
     bar); `should_stop` is checked between batches, so a stop never leaves half a batch behind.
     """
     report = RescoreReport(model=classifier.version)
-    report.to_score, report.already_scored = store.count_for_rescore(classifier.version, since, until, brand)
+    judge_churn = churn is not None
+    report.to_score, report.already_scored = store.count_for_rescore(
+        classifier.version, since, until, brand, churn_unjudged=judge_churn
+    )
     if on_start is not None:
         on_start(report.to_score)
     after_id = 0
     while not should_stop():
-        batch = store.mentions_for_rescore(classifier.version, since, until, brand, after_id, batch_size)
+        batch = store.mentions_for_rescore(
+            classifier.version, since, until, brand, after_id, batch_size, churn_unjudged=judge_churn
+        )
         if not batch:
             break
         previous = {stored.id: stored.sentiment for stored in store.mentions_by_id([mention.id for mention in batch])}
         sentiments = classifier.classify([mention.text for mention in batch])
+        languages = detect_missing_languages(detector, batch)
+        verdicts = None
+        if churn is not None:
+            verdicts = judge_mentions(churn, batch, store.brands_of([mention.id for mention in batch]), languages)
+            report.churn_intent += sum(any(flag for flag, _ in by_brand.values()) for by_brand in verdicts.values())
         store.save_scores(
             [(mention.id, sentiment) for mention, sentiment in zip(batch, sentiments)],
             classifier.version,
-            detect_missing_languages(detector, batch),
+            languages,
+            verdicts,
         )
         after_id = batch[-1].id
         report.scored += len(batch)
@@ -116,6 +135,7 @@ def run_rescore_command(
             until,
             brand,
             detector=detector,
+            churn=ChurnDetector(config.brands),
             batch_size=max(config.model.batch_size * 8, 64),
             on_start=lambda total: progress.update(task, total=total),
             on_batch=lambda count: progress.advance(task, count),

@@ -97,5 +97,6 @@ def rescore(
     click.echo(
         f"rescored {count_of(report.scored, 'mention')} with {report.model} ({report.changed} changed label; "
         f"{report.already_scored} already scored by it were skipped): {report.labels['negative']} negative, "
-        f"{report.labels['neutral']} neutral, {report.labels['positive']} positive"
+        f"{report.labels['neutral']} neutral, {report.labels['positive']} positive; "
+        f"{report.churn_intent} with churn intent"
     )

@@ -22,9 +22,14 @@ from listener.cli.common import (
     utc,
     write_csv,
 )
+from listener.config import ListenerConfig
 from listener.core.buckets import Bucket, bucket_floor, bucket_next
+from listener.core.clock import SystemClock
+from listener.core.limits import TIME_RANGE
+from listener.core.response_time import describe
 from listener.storage.queries import Analytics, MentionFilter, SeriesRow
 from listener.storage.repository import Store
+from listener.storage.responses import ResponseStore
 
 
 def brand_history(
@@ -36,6 +41,26 @@ def brand_history(
 ) -> list[SeriesRow]:
     end = bucket_next(bucket_floor(until, bucket), bucket) if until else None
     return Analytics(store).series(MentionFilter(brand=brand, since=since, until=end), bucket)
+
+
+def response_line(
+    store: Store, config: ListenerConfig, brand: str, since: datetime | None, until: datetime | None
+) -> str | None:
+    """`Response time: all: 36 of 2,010 answered (2%); ...` for a brand with `own_accounts`, with
+    answers counted up to where collection has reached; None for a brand without."""
+    brand_config = config.brand(brand)
+    if not brand_config.own_accounts.configured:
+        return None
+    now = store.latest_collected_until() or SystemClock().now()
+    end = until or now
+    report = ResponseStore(store.engine).report(
+        brand_config, config.sources, since or TIME_RANGE[0], end, max(now, end), texts_for=0
+    )
+    unanswered = len(report.unanswered_negative)
+    return (
+        f"Response time: {describe(report.overall, brand_config.business_hours is not None)}; "
+        f"{unanswered} negative {'mention' if unanswered == 1 else 'mentions'} unanswered"
+    )
 
 
 @click.command()
@@ -124,3 +149,21 @@ def history(
                 net,
             )
         output_console().print(table)
+        stars = ratings_line(store, brand, utc(since), utc(until), bucket)
+        if stars:
+            output_console().print(stars)
+        if line := response_line(store, config, brand, utc(since), utc(until)):
+            output_console().print(line, markup=False, highlight=False)
+
+
+def ratings_line(store: Store, brand: str, since: datetime | None, until: datetime | None, bucket: Bucket) -> str | None:
+    """One line of the brand's review stars over the table's range, or None without reviews: most
+    brands' mentions have no stars, and their table needs no empty line about them."""
+    from listener.storage.ratings import RatingReads
+
+    end = bucket_next(bucket_floor(until, bucket), bucket) if until else None
+    summary = RatingReads(store).summary(MentionFilter(brand=brand, since=since, until=end), bucket)
+    if not summary.reviews:
+        return None
+    spread = ", ".join(f"{stars}★ {count}" for stars, count in summary.distribution.items())
+    return f"Review ratings: {summary.average:.2f}★ average from {summary.reviews} reviews ({spread})"

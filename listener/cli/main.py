@@ -17,6 +17,7 @@ from listener.cli.digest import digest
 from listener.cli.history import history
 from listener.cli.run import check_config, run
 from listener.cli.sources import sources
+from listener.cli.surveys import surveys
 from listener.cli.web import serve, web
 
 
@@ -30,3 +31,4 @@ def main(verbose: bool) -> None:
 
 for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts, scheduler, worker):
     main.add_command(command)
+main.add_command(surveys)

@@ -29,6 +29,7 @@ from listener.config.runtime import (
     StorageConfig,
     check_database_url,
 )
+from listener.config.surveys import SurveyFileConfig
 from listener.config.web import WebConfig
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "RuleConfig",
     "SilenceConfig",
     "SourceConfig",
+    "SurveyFileConfig",
     "StorageConfig",
     "StrictModel",
     "WEEKDAYS",

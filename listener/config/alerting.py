@@ -135,11 +135,20 @@ class RuleConfig(StrictModel):
     )
     quiet_hours: str | None = Field(None, description="Local HH:MM-HH:MM with no new notifications.")
     timezone: str = Field("UTC", description="IANA time zone of quiet_hours.")
+    min_reach: int | None = Field(None, ge=0, description="unanswered_negative: authors with at least this reach (default 1000).")
+    answer_within: Duration | None = Field(None, description="unanswered_negative: how long a mention may wait for an answer (default 4h).")
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_replaced(cls, data: Any) -> Any:
         return refuse_replaced_settings(data)
+
+    @model_validator(mode="after")
+    def _response_settings_need_their_metric(self) -> RuleConfig:
+        given = [name for name in ("min_reach", "answer_within") if getattr(self, name) is not None]
+        if given and self.metric != "unanswered_negative":
+            raise ValueError(f"rule {self.name!r}: {given[0]} applies only to metric = \"unanswered_negative\"")
+        return self
 
     @field_validator("quiet_hours")
     @classmethod

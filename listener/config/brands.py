@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,7 @@ from pydantic import (
 )
 
 from listener.config.base import StrictModel
+from listener.config.responses import BusinessHours, OwnAccounts
 from listener.config.types import Duration, Name
 from listener.core.query import (
     Node,
@@ -39,6 +41,8 @@ class BrandConfig(StrictModel):
     phrases: tuple[str, ...] = Field(default=(), description="Exact phrases, case-insensitive.")
     exclude: tuple[str, ...] = Field(default=(), description="A mention containing any of these is dropped.")
     languages: tuple[str, ...] = Field(default=(), description="ISO 639-1 codes; empty means any.")
+    own_accounts: OwnAccounts = Field(default_factory=OwnAccounts, description="The brand's own accounts per platform.")
+    business_hours: BusinessHours | None = Field(None, description="When the brand answers; None: count every hour.")
 
     @field_validator("query")
     @classmethod
@@ -61,6 +65,12 @@ class BrandConfig(StrictModel):
         if blank:
             raise ValueError(f"brand {self.name!r} has an empty search term")
         return self
+
+    def own_authors_by_source(self, sources: Sequence[SourceConfig]) -> dict[str, frozenset[str]]:
+        """The brand's own account names (normalised) per configured source name, for
+        `listener.core.response_time`: mentions are stored under the source's name, accounts are
+        configured per platform."""
+        return {source.name: self.own_accounts.for_source_type(source.type) for source in sources}
 
     @property
     def query_ast(self) -> Node:

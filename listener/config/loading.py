@@ -36,6 +36,7 @@ from listener.config.base import ConfigError, _problems
 from listener.config.brands import SourceConfig
 from listener.config.digests import DigestConfig
 from listener.config.root import ListenerConfig
+from listener.config.surveys import SurveyFileConfig
 from listener.config.types import RelativeToConfig
 from listener.plugins import COLLECTORS, METRICS, NOTIFIERS, Registry
 
@@ -157,6 +158,8 @@ def _cross_reference_problems(raw: dict[str, Any]) -> list[str]:
     emails = [
         entry["name"] for _, entry in _entries(raw, "notifiers") if entry.get("type") == "email" and isinstance(entry.get("name"), str)
     ]
+    for index, survey in _valid_entries(raw, "surveys", SurveyFileConfig):
+        require(f"surveys[{index}].brand", survey.brand, brands, "brand")
     for index, digest in _valid_entries(raw, "digests", DigestConfig):
         for brand in digest.brands or []:
             require(f"digests[{index}].brands", brand, brands, "brand")
@@ -209,6 +212,12 @@ def _relative_to(base_dir: Path, raw: dict[str, Any]) -> dict[str, Any]:
                 for key, value in entry.items()
             }
         resolved[section] = entries
+    if isinstance(raw.get("surveys"), list):
+        surveys = list(raw["surveys"])
+        for index, entry in _entries(raw, "surveys"):
+            if isinstance(entry.get("file"), str) and entry["file"]:
+                surveys[index] = {**entry, "file": str(base_dir / entry["file"])}
+        resolved["surveys"] = surveys
     return resolved
 
 

@@ -23,6 +23,7 @@ from listener.config.brands import BrandConfig, SourceConfig
 from listener.config.cluster import ClusterConfig
 from listener.config.digests import DigestConfig
 from listener.config.runtime import ClockConfig, ModelConfig, StorageConfig
+from listener.config.surveys import SurveyFileConfig
 from listener.config.types import Duration
 from listener.config.web import WebConfig
 
@@ -42,6 +43,9 @@ class ListenerConfig(StrictModel):
     silences: list[SilenceConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     digests: list[DigestConfig] = Field(default_factory=list)
+    surveys: list[SurveyFileConfig] = Field(
+        default_factory=list, description="Survey exports imported at daemon start."
+    )
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )

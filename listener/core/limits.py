@@ -36,6 +36,9 @@ MAX_REACH = 2**63 - 1
 MAX_ID_LENGTH = 200
 """mentions.external_id is VARCHAR(200); PostgreSQL refuses longer, SQLite would keep it."""
 
+RATINGS = range(1, 6)
+"""A review's stars: 1 to 5. Any other value is a rating we cannot read, kept as unknown."""
+
 TIME_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 """[start, end): the times storage keeps and queries accept. Far enough inside Python's years
 1-9999 that a week or month bucket (or a week before the first) never leaves them."""
@@ -104,6 +107,7 @@ def storable(mention: Mention) -> tuple[Mention | None, str | None]:
         likes=bounded_count(mention.likes) or 0,
         shares=bounded_count(mention.shares) or 0,
         replies=bounded_count(mention.replies) or 0,
+        rating=mention.rating if mention.rating in RATINGS else None,
     ), None
 
 

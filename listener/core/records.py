@@ -32,6 +32,15 @@ class Mention:
     undated: bool = False
     """The platform gave no time: `created_at` is when the mention was first collected. Such
     mentions are stored and shown, but not counted in spike windows (see the alert rules)."""
+    rating: int | None = None
+    """Stars from 1 to 5, as a review site gives them; None for posts, which have no rating."""
+    about_brand: bool = False
+    """The collector found it where only this brand is discussed (reviews of the brand's own app),
+    so it is the brand's even when its text never names it: the pipeline skips brand matching."""
+    conversation_id: str | None = None
+    """The platform's thread: X conversation, Reddit post (t3_), Bluesky root URI, Discourse topic."""
+    in_reply_to: str | None = None
+    """External id of the post this one answers, when the platform says (response-time metrics)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class StoredMention:
     brands: tuple[str, ...] = ()
     sentiment: Sentiment | None = None
     model: str | None = None
+    rating: int | None = None
+    """Stars from 1 to 5 for a review; None for every other mention."""
 
 
 AlertKind = Literal["firing", "escalation", "repeat", "resolved"]
@@ -149,6 +160,8 @@ class WindowCount:
     negative: int
     neutral: int
     positive: int
+    churn_intent: int = 0
+    """Mentions whose author says they are leaving the brand (`classifiers.churn`)."""
 
 
 @dataclass(frozen=True)

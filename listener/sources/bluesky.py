@@ -4,6 +4,11 @@ Search needs a logged-in session, so the source logs in with a handle and an app
 the environment and keeps the session (the SDK refreshes it). Posts are indexed a little late, so
 each poll searches from a few minutes before the newest post seen and skips the posts the cursor
 remembers from that overlap; nothing indexed late is lost, nothing is emitted twice.
+
+A reply keeps its reply refs: `in_reply_to` is the parent post's URI and `conversation_id` the
+thread's root (a post that replies to nothing is its own root). The brand's own answers are
+searched with `from:<handle>` for each of `own_accounts.bluesky`, keeping only replies, since an
+answer rarely names the brand.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ class BlueskyCollector:
         for term in search_terms(brand):
             for mention in self._search(client, term, since):
                 posts.setdefault(mention.external_id, mention)
+        for handle in brand.own_accounts.bluesky:
+            for mention in self._search(client, f"from:{handle.lstrip('@')}", since):
+                if mention.in_reply_to is not None:
+                    posts.setdefault(mention.external_id, mention)
         fresh = [mention for uri, mention in posts.items() if uri not in seen]
         times = [mention.created_at for mention in posts.values()] + ([parse_timestamp(newest)] if newest else [])
         if not times:
@@ -187,7 +196,18 @@ class BlueskyCollector:
             likes=view.like_count or 0,
             shares=(view.repost_count or 0) + (view.quote_count or 0),
             replies=view.reply_count or 0,
+            conversation_id=_reply_ref(record, "root") or view.uri,
+            in_reply_to=_reply_ref(record, "parent"),
         )
+
+
+def _reply_ref(record: Any, which: str) -> str | None:
+    """The URI of a post record's reply `parent` or `root` (None for a post that is not a reply);
+    the SDK gives a model for a known record type and a dict for an unknown one."""
+    reply = record.get("reply") if isinstance(record, dict) else getattr(record, "reply", None)
+    ref = (reply.get(which) if isinstance(reply, dict) else getattr(reply, which, None)) if reply else None
+    uri = ref.get("uri") if isinstance(ref, dict) else getattr(ref, "uri", None)
+    return uri if isinstance(uri, str) and uri else None
 
 
 def _post_time(created: str | None, indexed: str) -> datetime:

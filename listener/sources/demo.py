@@ -35,7 +35,11 @@ from listener.sources.base import (
 )
 from listener.sources.matching import mentions_brand
 
-BUNDLED_DATA = "mentions.jsonl"
+BUNDLED_DATA = ("mentions.jsonl", "churn_mentions.jsonl", "replies.jsonl")
+"""The bundled sample, replayed as one stream: three days of mentions; customers saying they
+leave, cancel or switch, spread over those days (away from the Acme outage); and the brand's own
+answers to some of the mentions (`own_accounts = { demo = [...] }`), so the response-time panels
+have something to show."""
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +61,22 @@ class Replay:
 
 @lru_cache(maxsize=4)
 def load_replay(path: str | None) -> Replay:
-    """Parse the replay file once."""
+    """Parse the replay file (or the bundled files) once."""
     if path is None:
-        text = (resources.files("listener") / "demo_data" / BUNDLED_DATA).read_text(encoding="utf-8")
+        files = [(name, (resources.files("listener") / "demo_data" / name).read_text(encoding="utf-8")) for name in BUNDLED_DATA]
     else:
-        text = Path(path).read_text(encoding="utf-8")
+        files = [(path, Path(path).read_text(encoding="utf-8"))]
     mentions = []
     malformed_lines = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            mentions.append(_parse(line))
-        except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
-            malformed_lines += 1
-            log.warning("demo data %s line %d skipped: %s: %s", path or BUNDLED_DATA, line_number, type(error).__name__, error)
+    for name, text in files:
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                mentions.append(_parse(line))
+            except (ValueError, KeyError, TypeError) as error:  # one bad record must not stop the replay
+                malformed_lines += 1
+                log.warning("demo data %s line %d skipped: %s: %s", name, line_number, type(error).__name__, error)
     mentions.sort(key=lambda mention: mention.created_at)
     return Replay([mention.created_at for mention in mentions], mentions, malformed_lines)
 
@@ -93,6 +98,9 @@ def _parse(line: str) -> Mention:
         likes=int(record.get("likes", 0)),
         shares=int(record.get("shares", 0)),
         replies=int(record.get("replies", 0)),
+        rating=int(record["rating"]) if record.get("rating") is not None else None,
+        conversation_id=record.get("conversation_id"),
+        in_reply_to=record.get("in_reply_to"),
     )
 
 
@@ -111,7 +119,7 @@ class DemoCollector:
         while position < end and len(found) < self._settings.max_per_poll:
             mention = mentions[position]
             position += 1
-            if mentions_brand(brand, mention.text, mention.language):
+            if brand.own_accounts.owns("demo", mention.author) or mentions_brand(brand, mention.text, mention.language):
                 found.append(mention)
         return FetchResult(found, {"position": position}, finished=position >= len(mentions))
 
@@ -126,7 +134,7 @@ class DemoCollector:
         replay = load_replay(self._settings.data)
         seen_ids: set[str] = set()
         stored_by_brand = dict.fromkeys((brand.name for brand in brands), 0)
-        stored = duplicates = about_no_brand = 0
+        stored = duplicates = about_no_brand = own_answers = 0
         date_problems: list[str] = []
         for mention in replay.mentions:
             problem = implausible_time(mention.created_at, mention.created_at, self._max_future)
@@ -137,6 +145,9 @@ class DemoCollector:
                 duplicates += 1
                 continue
             seen_ids.add(mention.external_id)
+            if any(brand.own_accounts.owns("demo", mention.author) for brand in brands):
+                own_answers += 1
+                continue
             matched = [brand.name for brand in brands if mentions_brand(brand, mention.text, mention.language)]
             if not matched:
                 about_no_brand += 1
@@ -144,7 +155,7 @@ class DemoCollector:
             stored += 1
             for name in matched:
                 stored_by_brand[name] += 1
-        recorded = len(replay.mentions) + replay.malformed_lines
+        recorded = len(replay.mentions) + replay.malformed_lines - own_answers
         left_out = []
         if replay.malformed_lines:
             left_out.append(f"{replay.malformed_lines} malformed {plural(replay.malformed_lines, 'line')}")
@@ -158,7 +169,8 @@ class DemoCollector:
             left_out.append(f"{about_no_brand} about {'neither ' if len(brands) > 1 else 'not '}{names}")
         per_brand = ", ".join(f"{name} {count}" for name, count in stored_by_brand.items())
         summary = f"{recorded} recorded {plural(recorded, 'mention')}; {stored} would be stored ({per_brand})"
-        return summary + (f"; left out: {', '.join(left_out)}" if left_out else "")
+        summary += f"; left out: {', '.join(left_out)}" if left_out else ""
+        return summary + (f"; and {own_answers} {plural(own_answers, 'answer')} by the brands' own accounts" if own_answers else "")
 
 
 def build(context: SourceContext) -> Collector:

@@ -4,6 +4,12 @@ Discourse's `after:` filter has a resolution of one day, so each poll asks from 
 the newest post seen and skips the posts the cursor remembers (a digest of each, so an edited post
 is sent again under the same id and storage updates it). Public forums need no key; a private one
 takes an API key and username from the environment.
+
+Every post keeps its topic as `conversation_id`. For a brand with `own_accounts.discourse`, each
+post read also keeps the id of the post it answers (`in_reply_to`): Discourse gives only its
+number in the topic (`reply_to_post_number`; none means the topic's first post), so that number
+is looked up once with `/posts/by_number/{topic}/{number}.json`; and the brand's accounts' own
+posts are searched (`@username`), since an answer rarely names the brand.
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ class DiscourseCollector:
         self._base_url = self._settings.url.rstrip("/")
         self._client = make_client(self._settings.timeout)
         self._search_url = self._base_url + "/search.json"
+        self._post_ids: dict[tuple[int, int], str] = {}
+        """(topic, post number) -> post id, for the parents of replies."""
 
     def _auth_headers(self) -> dict[str, str]:
         """Read at each request, so a key added to the environment works without a rebuild."""
@@ -93,11 +101,12 @@ class DiscourseCollector:
         seen: dict[str, str] = dict((cursor or {}).get("seen", {}))
         after = (parse_timestamp(latest) - timedelta(days=1)).date().isoformat() if latest else None
         hits: dict[str, _Hit] = {}
-        for term in search_terms(brand):
+        own_accounts = [f"@{name.lstrip('@')}" for name in brand.own_accounts.discourse]
+        for term in [*search_terms(brand), *own_accounts]:
             for hit in self._search(term, after):
                 hits.setdefault(hit.post_id, hit)
         fresh = [hit for post_id, hit in hits.items() if seen.get(post_id) != hit.digest]
-        mentions, deferred = self._read_whole(fresh)
+        mentions, deferred = self._read_whole(fresh, with_parents=bool(own_accounts))
         read = {post_id: hit for post_id, hit in hits.items() if post_id not in deferred}
         next_cursor: Cursor = {"seen": remember(seen, {post_id: hit.digest for post_id, hit in read.items()}, self._settings.remember)}
         times = [hit.created_at for hit in read.values()] + ([parse_timestamp(latest)] if latest else [])
@@ -131,8 +140,9 @@ class DiscourseCollector:
                 break
         return hits
 
-    def _read_whole(self, fresh: list[_Hit]) -> tuple[list[Mention], set[str]]:
-        """Mentions of the `fresh` posts read whole, and the ids of those left for the next poll."""
+    def _read_whole(self, fresh: list[_Hit], with_parents: bool = False) -> tuple[list[Mention], set[str]]:
+        """Mentions of the `fresh` posts read whole, and the ids of those left for the next poll;
+        `with_parents`: each with the id of the post it answers."""
         mentions: list[Mention] = []
         for index, hit in enumerate(fresh):
             if index >= self._settings.max_post_fetches:
@@ -151,10 +161,43 @@ class DiscourseCollector:
             if not isinstance(cooked, str):
                 log.warning("%s: post %s came back without its text; the search excerpt is kept", self._source, hit.post_id)
                 cooked = hit.post.get("blurb")
-            mentions.extend(parse_each([hit], lambda whole: self._mention(whole, cooked), log, self._source, lambda whole: whole.post_id))
+            parent = self._parent_id(post) if with_parents and isinstance(post, dict) else None
+            mentions.extend(
+                parse_each(
+                    [hit],
+                    lambda whole, cooked=cooked, parent=parent: self._mention(whole, cooked, parent),
+                    log,
+                    self._source,
+                    lambda whole: whole.post_id,
+                )
+            )
         return mentions, set()
 
-    def _mention(self, hit: _Hit, cooked: str | None) -> Mention | None:
+    def _parent_id(self, post: dict[str, Any]) -> str | None:
+        """The id of the post `post` answers: its `reply_to_post_number`, or the topic's first
+        post for a later post that names none; None for a first post or a parent that is gone."""
+        topic, number = post.get("topic_id"), post.get("post_number")
+        if not isinstance(topic, int) or not isinstance(number, int) or number <= 1:
+            return None
+        parent_number = post.get("reply_to_post_number") or 1
+        if not isinstance(parent_number, int):
+            return None
+        key = (topic, parent_number)
+        if key not in self._post_ids:
+            url = f"{self._base_url}/posts/by_number/{topic}/{parent_number}.json"
+            try:
+                parent = get_json(self._client, self._source, url, headers=self._auth_headers())
+            except (SourceUnavailable, SourceMisconfigured) as error:  # deleted, or not readable: no link
+                log.info("%s: the post %d of topic %d answers could not be read (%s)", self._source, parent_number, topic, error)
+                return None
+            if not isinstance(parent, dict) or parent.get("id") is None:
+                return None
+            if len(self._post_ids) >= self._settings.remember:
+                self._post_ids.clear()
+            self._post_ids[key] = str(parent["id"])
+        return self._post_ids[key]
+
+    def _mention(self, hit: _Hit, cooked: str | None, in_reply_to: str | None = None) -> Mention | None:
         post, topic = hit.post, hit.topic
         body = strip_html(cooked)
         title = strip_html(topic.get("title") or topic.get("fancy_title")) if post.get("post_number") == 1 else ""
@@ -171,6 +214,8 @@ class DiscourseCollector:
             url=f"{self._base_url}/t/{slug}/{post['topic_id']}/{post.get('post_number', 1)}",
             likes=int(post.get("like_count") or 0),
             replies=int(topic.get("posts_count", 1)) - 1 if post.get("post_number") == 1 else 0,
+            conversation_id=str(post["topic_id"]),
+            in_reply_to=in_reply_to,
         )
 
 

@@ -4,6 +4,11 @@ Hashtag timelines are public on most instances, so a source works with no accoun
 access token adds `search_v2` over statuses (Mastodon only full-text-searches for logged-in
 users). Each timeline or search keeps its own newest-seen id in the cursor and is read upwards
 from it with `min_id`, so a burst bigger than one page is read page by page, without gaps.
+
+Statuses keep the status they answer (`in_reply_to_id`). The replies of the brand's own accounts
+(`own_accounts.mastodon`, as this instance writes them: `user` for a local account, else
+`user@host`) are read from each account's public statuses, since an answer rarely carries the
+brand's hashtag or name; response-time metrics match them to the statuses they answer.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ class MastodonCollector:
         self._source = context.name
         self._api: Any = None
         self._api_token: str | None = None
+        self._account_ids: dict[str, str] = {}
 
     def fetch(self, brand: BrandConfig, cursor: Cursor | None) -> FetchResult:
         api = self._client()
@@ -82,8 +88,15 @@ class MastodonCollector:
                 (f"search:{term}", lambda term=term, **page: api.search_v2(term, result_type="statuses", **page).statuses)
                 for term in search_terms(brand)
             ]
+        own = {f"own:{acct}" for acct in brand.own_accounts.mastodon}
+        streams += [
+            (f"own:{acct}", lambda acct=acct, **page: api.account_statuses(self._account_id(acct), exclude_reblogs=True, **page))
+            for acct in brand.own_accounts.mastodon
+        ]
         for key, read_page in streams:
             statuses, newest = self._read(key, read_page, since_ids.get(key))
+            if key in own:  # the brand's answers; its other posts come in through the brand's own streams
+                statuses = [status for status in statuses if isinstance(status, dict) and status.get("in_reply_to_id")]
             for mention in parse_each(statuses, self._mention, log, self._source, item_id):
                 mentions.setdefault(mention.external_id, mention)
             if newest is not None:
@@ -131,6 +144,13 @@ class MastodonCollector:
             )
             self._api_token = token
         return self._api
+
+    def _account_id(self, acct: str) -> str:
+        """The id of an own account, looked up once (`/api/v1/accounts/lookup`, public)."""
+        if acct not in self._account_ids:
+            account = self._call(lambda: self._client().account_lookup(acct.lstrip("@")))
+            self._account_ids[acct] = str(account["id"])
+        return self._account_ids[acct]
 
     def _hashtags(self, brand: BrandConfig) -> list[str]:
         if self._settings.hashtags:
@@ -208,6 +228,7 @@ class MastodonCollector:
             likes=int(status.get("favourites_count") or 0),
             shares=int(status.get("reblogs_count") or 0),
             replies=int(status.get("replies_count") or 0),
+            in_reply_to=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
         )
 
 

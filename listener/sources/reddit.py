@@ -7,6 +7,11 @@ locally. Each listing has its own cursor: the newest `created_utc` read and the 
 exactly that second, so posts sharing a timestamp are neither repeated nor skipped; a burst bigger
 than `max_items` is read on from the last fullname over the following polls.
 
+Comments keep what they answer (`parent_id`, a post's or comment's fullname) and their post
+(`link_id`): a comment by one of the brand's `own_accounts.reddit` is kept even when it does not
+name the brand, since it is the brand's answer (response time). The brand's answers are found in
+the configured subreddits' new comments; with `subreddits = ["all"]` no comments are read, so none.
+
 Deleted and removed posts (`[deleted]`, `[removed]`) are skipped. A post or comment edited since
 the previous poll and still in the listing is returned again, and storage updates it by (source,
 external id), so it is scored again.
@@ -177,7 +182,10 @@ class RedditCollector:
             comment_floor = _Floor.from_cursor(cursor.get("comments"), start)
             comments = self._read(subreddit.comments(limit=limit, params=comment_floor.params()))
             matching, comments_cursor = self._newer(comments, comment_floor, brand, "comments", comment_to_mention)
-            found += [mention for mention in matching if mentions_brand(brand, mention.text, mention.language)]
+            found += [
+                mention for mention in matching
+                if brand.own_accounts.owns("reddit", mention.author) or mentions_brand(brand, mention.text, mention.language)
+            ]
             next_cursor["comments"] = comments_cursor
         return FetchResult(found, next_cursor)
 
@@ -332,6 +340,7 @@ def submission_to_mention(fields: dict[str, Any], source: str) -> Mention | None
         likes=_int(fields.get("score")),
         shares=_int(fields.get("num_crossposts")),
         replies=_int(fields.get("num_comments")),
+        conversation_id=str(fields["name"]),
     )
 
 
@@ -352,7 +361,18 @@ def comment_to_mention(fields: dict[str, Any], source: str) -> Mention | None:
         author=_author(fields),
         url=_url(fields, f"/comments/{str(fields['link_id']).removeprefix('t3_')}/_/{fields['id']}/"),
         likes=_int(fields.get("score")),
+        conversation_id=_fullname(fields.get("link_id")),
+        in_reply_to=_fullname(fields.get("parent_id")),
     )
+
+
+def _fullname(value: object) -> str | None:
+    """A post's or comment's fullname (`t3_...`, `t1_...`), as the replied-to post is stored."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("t1_", "t3_")):
+        raise ValueError(f"{value!r} is not a post or comment fullname")
+    return value
 
 
 def _unescaped(markdown: str) -> str:

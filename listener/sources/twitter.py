@@ -26,7 +26,7 @@ from pydantic import Field
 from listener.config import BrandConfig
 from listener.config.types import Duration, Secret, SecretRef
 from listener.core.language import normalise_language_tag
-from listener.sources.x_query import QueryNotSupported, compile_for_x
+from listener.sources.x_query import QueryNotSupported, compile_for_x, with_own_replies
 from listener.core.records import Mention
 from listener.plugins import Extra
 from listener.sources.base import (
@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TWEET_FIELDS = ["created_at", "lang", "public_metrics", "author_id", "note_tweet", "referenced_tweets"]
+TWEET_FIELDS = [
+    "created_at", "lang", "public_metrics", "author_id", "note_tweet", "referenced_tweets", "conversation_id",
+]
 RETWEET_PREFIX = re.compile(r"^RT @\w{1,15}: ")
 """How X starts a retweet's own text, which it then cuts to 140 characters with an ellipsis."""
 USER_FIELDS = ["username", "public_metrics"]
@@ -111,8 +113,11 @@ class TwitterCollector:
         return self._client
 
     def _query(self, brand: BrandConfig) -> str:
+        """The brand's query, widened with its own accounts' replies (`own_accounts.x`): an
+        answer rarely names the brand, and response time needs the answers."""
         try:
-            return compile_for_x(brand.query_ast, include_retweets=self._settings.include_retweets)
+            query = compile_for_x(brand.query_ast, include_retweets=self._settings.include_retweets)
+            return with_own_replies(query, brand.own_accounts.x)
         except QueryNotSupported as error:
             raise SourceMisconfigured(f"{self._name}: brand {brand.name!r}: {error}") from None
 
@@ -306,7 +311,25 @@ def tweet_to_mention(
         likes=_count(metrics.get("like_count")) or 0,
         shares=(_count(metrics.get("retweet_count")) or 0) + (_count(metrics.get("quote_count")) or 0),
         replies=_count(metrics.get("reply_count")) or 0,
+        conversation_id=_optional_id(tweet.data.get("conversation_id")),
+        in_reply_to=_replied_to(tweet.data),
     )
+
+
+def _replied_to(raw: Mapping[str, Any]) -> str | None:
+    """The id of the tweet this one replies to (`referenced_tweets` of type `replied_to`)."""
+    for ref in raw.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("type") == "replied_to":
+            return _optional_id(ref.get("id"))
+    return None
+
+
+def _optional_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise TypeError(f"tweet id {value!r} is not a string")
+    return str(value)
 
 
 def _full_text(raw: Mapping[str, Any]) -> str:

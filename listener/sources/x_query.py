@@ -117,3 +117,22 @@ def _x_words(text: str) -> str:
 
 def _x_phrase(text: str) -> str:
     return '"' + _x_words(text) + '"'
+
+
+def with_own_replies(query: str, accounts: tuple[str, ...]) -> str:
+    """`query`, or also the replies of the brand's own `accounts`:
+    `(query) OR ((from:a OR from:b) is:reply)`. Their answers rarely name the brand, and
+    response-time metrics need them; local matching lets them through as the brand's own."""
+    if not accounts:
+        return query
+    handles = [account.strip().lstrip("@") for account in accounts]
+    bad = [handle for handle in handles if not _X_HANDLE.fullmatch(handle)]
+    if bad:
+        raise QueryNotSupported(f"own_accounts.x: {bad[0]!r} is not an X username (1-15 letters, digits or _)")
+    authors = " OR ".join(f"from:{handle}" for handle in handles)
+    text = f"({query}) OR (({authors}) is:reply)" if len(handles) > 1 else f"({query}) OR (from:{handles[0]} is:reply)"
+    if len(text) > X_MAX_QUERY_LENGTH:
+        raise QueryNotSupported(
+            f"the X query with own_accounts.x replies is {len(text)} characters; X accepts at most {X_MAX_QUERY_LENGTH}"
+        )
+    return text

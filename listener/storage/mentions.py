@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from listener.core.records import JudgingStall, Mention, MentionToScore, Sentiment
+from listener.storage.churn import ChurnJudgements, write_churn
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.rows import (
     StoreBase,
@@ -84,18 +85,27 @@ class MentionStore(StoreBase):
                 shares=mention.shares,
                 replies=mention.replies,
                 undated=mention.undated,
+                rating=mention.rating,
+                conversation_id=mention.conversation_id,
+                in_reply_to=mention.in_reply_to,
             )
             session.add(row)
             session.flush()
             return row, True
         existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
+        # A reviewer may change their stars; a poll that did not read them keeps the known ones.
+        existing.rating = mention.rating if mention.rating is not None else existing.rating
+        existing.conversation_id = mention.conversation_id or existing.conversation_id
+        existing.in_reply_to = mention.in_reply_to or existing.in_reply_to
         if existing.text != mention.text:
             existing.text = mention.text
             existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None
-            existing.model = existing.scored_at = None
+            existing.model = existing.scored_at = existing.churn_intent = None
             session.execute(
-                update(MentionBrandRow).where(MentionBrandRow.mention_id == existing.id).values(sentiment_label=None)
+                update(MentionBrandRow)
+                .where(MentionBrandRow.mention_id == existing.id)
+                .values(sentiment_label=None, churn_intent=None, churn_pattern=None)
             )
         return existing, False
 
@@ -215,6 +225,13 @@ class MentionStore(StoreBase):
             return [MentionToScore(row.id, row.text, row.language) for row in rows]
 
     @staticmethod
+    def _rescored(model: str, churn_unjudged: bool) -> Any:
+        """SQL: the mention needs this rescore (not scored by `model`; or, when churn is judged
+        too, its churn never was, as for mentions stored before churn intent existed)."""
+        needed = (MentionRow.model != model) | MentionRow.model.is_(None)
+        return needed | MentionRow.churn_intent.is_(None) if churn_unjudged else needed
+
+    @staticmethod
     def _rescore_filter(since: datetime, until: datetime | None, brand: str | None) -> list[Any]:
         conditions: list[Any] = [MentionRow.created_at >= since]
         if until is not None:
@@ -226,11 +243,17 @@ class MentionStore(StoreBase):
         return conditions
 
     def count_for_rescore(
-        self, model: str, since: datetime, until: datetime | None = None, brand: str | None = None
+        self,
+        model: str,
+        since: datetime,
+        until: datetime | None = None,
+        brand: str | None = None,
+        churn_unjudged: bool = False,
     ) -> tuple[int, int]:
-        """(mentions in range not yet scored by `model`, mentions in range already scored by it)."""
+        """(mentions in range that need rescoring, mentions in range already scored by `model`
+        and, with `churn_unjudged`, judged for churn)."""
         conditions = self._rescore_filter(since, until, brand)
-        done = func.coalesce(func.sum(case((MentionRow.model == model, 1), else_=0)), 0)
+        done = func.coalesce(func.sum(case((~self._rescored(model, churn_unjudged), 1), else_=0)), 0)
         with self._sessions() as session:
             total, already = session.execute(
                 select(func.count(), done).select_from(MentionRow).where(*conditions)
@@ -245,14 +268,16 @@ class MentionStore(StoreBase):
         brand: str | None = None,
         after_id: int = 0,
         limit: int = 256,
+        churn_unjudged: bool = False,
     ) -> list[MentionToScore]:
-        """Mentions in [since, until) (of `brand`) not scored by `model`, by id after `after_id`.
+        """Mentions in [since, until) (of `brand`) not scored by `model` (or, with
+        `churn_unjudged`, never judged for churn), by id after `after_id`.
 
         Skipping what `model` already scored is what makes a rescore resumable: an interrupted run
         started again picks up the rest. Paging by id keeps each page an index range scan.
         """
         conditions = self._rescore_filter(since, until, brand)
-        conditions += [MentionRow.id > after_id, (MentionRow.model != model) | MentionRow.model.is_(None)]
+        conditions += [MentionRow.id > after_id, self._rescored(model, churn_unjudged)]
         with self._sessions() as session:
             rows = session.execute(
                 select(MentionRow.id, MentionRow.text, MentionRow.language)
@@ -263,9 +288,14 @@ class MentionStore(StoreBase):
             return [MentionToScore(row.id, row.text, row.language) for row in rows]
 
     def save_scores(
-        self, scores: Iterable[tuple[int, Sentiment]], model: str, languages: dict[int, str] | None = None
+        self,
+        scores: Iterable[tuple[int, Sentiment]],
+        model: str,
+        languages: dict[int, str] | None = None,
+        churn: ChurnJudgements | None = None,
     ) -> None:
-        """Store verdicts (and detected languages, for mentions that have none) in one transaction.
+        """Store verdicts (and detected languages, for mentions that have none, and churn intent per
+        brand link) in one transaction, so a scored mention is never left unjudged for churn.
 
         The language is written between the rollup's subtract and add, so a mention moves from the
         unknown-language rollup bucket to its language's in the same step.
@@ -299,6 +329,7 @@ class MentionStore(StoreBase):
                     .where(MentionBrandRow.mention_id == mention_id)
                     .values(sentiment_label=sentiment.label)
                 )
+            write_churn(session, churn or {})
             rollup.add(session, touched)
             rollup.apply(session)
 

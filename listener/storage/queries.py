@@ -105,6 +105,8 @@ class MentionRecord:
     sentiment: str | None
     score: float | None
     brands: tuple[str, ...] = ()
+    rating: int | None = None
+    """A review's stars (1-5); None for every other mention."""
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
@@ -580,6 +582,7 @@ def _record(row: MentionRow, brands: tuple[str, ...]) -> MentionRecord:
         sentiment=row.sentiment_label,
         score=None if row.sentiment_score is None else round(row.sentiment_score, 4),
         brands=brands,
+        rating=row.rating,
     )
 
 

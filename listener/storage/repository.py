@@ -19,13 +19,14 @@ from sqlalchemy.orm import sessionmaker
 
 from listener.core.clock import Clock, SystemClock
 from listener.storage.alerting import AlertingStore
+from listener.storage.churn import ChurnStore
 from listener.storage.mentions import MentionStore
 from listener.storage.outbox import OutboxStore
 from listener.storage.rows import lock_sqlite_for_write
 from listener.storage.windows import WindowStore
 
 
-class Store(MentionStore, WindowStore, AlertingStore, OutboxStore):
+class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, ChurnStore):
     """All reads and writes of the pipeline's state: one object, its parts in their own modules."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None):

@@ -118,6 +118,7 @@ def stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMenti
         brands=brands,
         sentiment=sentiment,
         model=row.model,
+        rating=row.rating,
     )
 
 

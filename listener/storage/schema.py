@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -67,14 +68,23 @@ class MentionRow(Base):
     replies: Mapped[int] = mapped_column(Integer, default=0)
     undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """The platform gave no time: `created_at` is when the mention was first collected."""
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    """A review's stars, 1 to 5, as the review site gives them; NULL for every other mention."""
+    conversation_id: Mapped[str | None] = mapped_column(String(200))
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
+    """External id (same source) of the post this one answers: how a brand's reply finds its mention."""
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str | None] = mapped_column(String(200))
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    churn_intent: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the author says they are leaving one of the mention's brands (`classifiers.churn`),
+    judged when it is scored; None until then. Per brand in `mention_brands`."""
 
 
 Index("ix_mentions_unscored", MentionRow.scored_at, MentionRow.id)
+Index("ix_mentions_source_in_reply_to", MentionRow.source, MentionRow.in_reply_to)
 
 
 class MentionBrandRow(Base):
@@ -91,6 +101,11 @@ class MentionBrandRow(Base):
     undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """Copied from the mention: its time is only when it was collected, so the alert rules'
     window counts leave it out."""
+    churn_intent: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the author says they are leaving *this* brand: "switched from Globex to Acme" is
+    churn for Globex only. None until judged (with scoring, or by `listener rescore`)."""
+    churn_pattern: Mapped[str | None] = mapped_column(String(80))
+    """The pattern that flagged it (`classifiers.churn_patterns`), so a flag can be explained."""
 
 
 class CursorRow(Base):
@@ -299,6 +314,16 @@ Index(
 )
 
 
+Index(
+    "ix_mention_brands_brand_churn_created",
+    MentionBrandRow.brand,
+    MentionBrandRow.churn_intent,
+    MentionBrandRow.created_at,
+)
+"""Churn counts per window and bucket read only the few flagged links, not a brand's whole range,
+so they need no rollup of their own."""
+
+
 class DigestSentRow(Base):
     """One scheduled digest that went out, so a restart never sends the same period twice."""
 
@@ -323,3 +348,34 @@ class WebSessionRow(Base):
     username: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SurveyResponseRow(Base):
+    """One answer to an NPS, CSAT or CES survey, imported from an export file
+    (`listener surveys import`). Stored once per (brand, kind, response_key) however often its file
+    is imported. The comment is scored like a mention; `touchpoint` is kept for topic tagging."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("brand", "kind", "response_key", name="uq_survey_responses_brand_kind_key"),
+        Index("ix_survey_responses_brand_responded", "brand", "responded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    brand: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))
+    """nps, csat or ces: which scale `score` is on (listener/core/surveys.py)."""
+    response_key: Mapped[str] = mapped_column(String(200))
+    """`<format>:<the export's response id>`, or `sha256:<hash of the row>` for files without ids."""
+    responded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    touchpoint: Mapped[str | None] = mapped_column(String(200))
+    file_format: Mapped[str] = mapped_column(String(16))
+    """surveymonkey, typeform, qualtrics or plain."""
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    sentiment_confidence: Mapped[float | None] = mapped_column(Float)
+    model: Mapped[str | None] = mapped_column(String(200))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from listener.core.records import SENTIMENT_LABELS, StoredMention, WindowCount
 from listener.storage.rows import (
@@ -22,10 +22,10 @@ class WindowStore(StoreBase):
     # -- aggregates -------------------------------------------------------------------------
 
     def window_counts(self, brand: str, start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
-        """Counts per sentiment in consecutive windows [start, end), zero-filled, aligned on `start`;
+        """Counts per sentiment (and of churn intent) in consecutive windows [start, end), zero-filled, aligned on `start`;
         undated mentions (timed only by when they were collected) are not counted."""
         windows = int((end - start).total_seconds() // window.total_seconds())
-        empty = [WindowCount(start + index * window, 0, 0, 0, 0) for index in range(windows)]
+        empty = [WindowCount(start + index * window, 0, 0, 0, 0, 0) for index in range(windows)]
         return self.window_counts_split(brand, start, end, window, ()).get((), empty)
 
     def first_mention_time(self, brand: str) -> datetime | None:
@@ -94,6 +94,7 @@ class WindowStore(StoreBase):
                     *splits,
                     func.count(),
                     *(labelled_count(label, name) for name in SENTIMENT_LABELS),
+                    func.sum(case((MentionBrandRow.churn_intent.is_(True), 1), else_=0)),
                 )
                 .where(
                     MentionBrandRow.brand == brand,
@@ -112,7 +113,7 @@ class WindowStore(StoreBase):
                 1 + len(by) :
             ]
         windows = int((end - start).total_seconds() // seconds)
-        empty = (0, 0, 0, 0)
+        empty = (0, 0, 0, 0, 0)
         return {
             split: [
                 WindowCount(start + index * window, *(int(value or 0) for value in buckets.get(index, empty)))

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, WithJsonSchema
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from listener.config import ListenerConfig
 from listener.core.buckets import Bucket
@@ -71,6 +71,8 @@ class MentionOut(BaseModel):
     sentiment: Literal["negative", "neutral", "positive"] | None
     score: float | None
     brands: list[str]
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    """A review's stars; null for every other mention."""
 
 
 class MentionPageOut(BaseModel):

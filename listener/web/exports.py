@@ -18,7 +18,7 @@ import xlsxwriter
 
 from listener.storage.queries import MentionRecord, SeriesRow
 
-MENTION_COLUMNS = ["created_at", "brands", "source", "author", "author_reach", "language", "sentiment", "score", "url", "text", "id"]
+MENTION_COLUMNS = ["created_at", "brands", "source", "author", "author_reach", "language", "sentiment", "score", "rating", "url", "text", "id"]
 SERIES_COLUMNS = ["bucket_start", "mentions", "negative", "neutral", "positive", "net_sentiment"]
 CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -34,6 +34,7 @@ from listener.web.auth import (
 )
 from listener.web.params import mention_filter
 from listener.web.plotly_asset import plotly_url
+from listener.web.responses_api import response_panel
 
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -144,6 +145,7 @@ def overview(
         "since_value": _input_value(selected.since),
         "until_value": _input_value(selected.until),
         "judging_stalls": request.app.state.store.judging_stalls(),
+        "responses": response_panel(request, selected),
     }
     return TEMPLATES.TemplateResponse(request, "overview.html", context)
 

@@ -33,7 +33,7 @@ BROKEN_CONFIGS = {
     "bad_interval": (VALID + 'interval = "fast"\n', "sources[0].interval: invalid duration 'fast'"),
     "unknown_source_type": (
         VALID.replace('type = "demo"', 'type = "myspace"'),
-        "sources[0].type: unknown source type 'myspace' (known: bluesky, demo, ",
+        "sources[0].type: unknown source type 'myspace' (known: appstore, bluesky, demo, ",
     ),
     "unknown_source_setting": (VALID + "speeed = 3\n", "sources[0].speeed: unknown field (check its spelling)"),
     "duplicate_brand": (

@@ -26,6 +26,7 @@ ROUTES = {
     "/api/v1/mentions.xlsx": FILTER,
     "/api/v1/series.csv": FILTER | {"bucket"},
     "/api/v1/series.xlsx": FILTER | {"bucket"},
+    "/api/v1/ratings": FILTER | {"bucket"},
     "/": FILTER | {"bucket"},
 }
 """route -> the query parameters it reads (it ignores the others)"""

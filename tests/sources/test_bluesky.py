@@ -180,3 +180,44 @@ def test_an_author_whose_handle_does_not_verify_is_linked_by_did(monkeypatch: py
     post = {m.external_id: m for m in result.mentions}["at://did:plc:abc123/app.bsky.feed.post/3new0002"]
     assert post.url == "https://bsky.app/profile/did:plc:abc123/post/3new0002"
     assert post.author == "did:plc:abc123"
+
+
+# -- reply relationships (response time) -------------------------------------------------------
+
+KIM_POST = "at://did:plc:abc123/app.bsky.feed.post/3lbxyz0001"
+
+
+class FakeBlueskyWithAuthors(FakeBluesky):
+    """searchPosts also answers `from:<handle>`, as Bluesky's search does."""
+
+    def __call__(self, request: RecordedRequest) -> ScriptedResponse:
+        url = urlsplit(request.path)
+        params = dict(parse_qsl(url.query))
+        if url.path == "/xrpc/app.bsky.feed.searchPosts" and params.get("q", "").startswith("from:"):
+            handle = params["q"].removeprefix("from:")
+            return json_response({"posts": [p for p in self.posts if p["author"]["handle"] == handle]})
+        return super().__call__(request)
+
+
+def test_replies_keep_parent_and_root_and_the_brands_answers_are_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeBlueskyWithAuthors()
+    brand_author = {"did": "did:plc:acme", "handle": "acme.bsky.social", "labels": []}
+    ref = {"uri": KIM_POST, "cid": POSTS[0]["cid"]}
+    fake.posts.append({
+        **POSTS[0], "uri": "at://did:plc:acme/app.bsky.feed.post/3reply01", "author": brand_author,
+        "record": {"$type": "app.bsky.feed.post", "text": "So sorry Kim, fixed now!", "createdAt": "2026-11-02T10:30:00.000Z",
+                   "reply": {"root": ref, "parent": ref}},
+        "indexedAt": "2026-11-02T10:30:01.000Z",
+    })
+    fake.posts.append({  # the brand's post that answers nobody is not collected through its account
+        **POSTS[0], "uri": "at://did:plc:acme/app.bsky.feed.post/3launch1", "author": brand_author,
+        "record": {"$type": "app.bsky.feed.post", "text": "Spring sale!", "createdAt": "2026-11-02T10:31:00.000Z"},
+    })
+    brand = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"bluesky": ["acme.bsky.social"]})
+    with routed_http_server(fake) as server:
+        result = bluesky(server, monkeypatch).fetch(brand, None)
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    answer = by_id["at://did:plc:acme/app.bsky.feed.post/3reply01"]
+    assert (answer.author, answer.in_reply_to, answer.conversation_id) == ("acme.bsky.social", KIM_POST, KIM_POST)
+    assert (by_id[KIM_POST].in_reply_to, by_id[KIM_POST].conversation_id) == (None, KIM_POST)
+    assert "at://did:plc:acme/app.bsky.feed.post/3launch1" not in by_id

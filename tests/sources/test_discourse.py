@@ -215,3 +215,56 @@ def test_a_post_deleted_between_search_and_read_is_skipped() -> None:
     with routed_http_server(fake) as server:
         result = discourse(server).fetch(ACME, None)
     assert [m.external_id for m in result.mentions] == ["5001"]
+
+
+# -- reply relationships (response time) -------------------------------------------------------
+
+
+class FakeDiscourseWithReplies(FakeDiscourse):
+    """Whole posts carry `reply_to_post_number`, and `/posts/by_number/{topic}/{number}.json` finds a post."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reply_to: dict[int, int] = {}
+        self.by_number: list[str] = []
+
+    def __call__(self, request: RecordedRequest) -> ScriptedResponse:
+        url = urlsplit(request.path)
+        if match := re.fullmatch(r"/posts/by_number/(\d+)/(\d+)\.json", url.path):
+            self.by_number.append(url.path)
+            topic, number = int(match.group(1)), int(match.group(2))
+            post = next((p for p in self.posts if p.get("topic_id") == topic and p.get("post_number") == number), None)
+            return self.whole_post(post["id"]) if post else json_response({"errors": ["not found"]}, 404)
+        if match := re.fullmatch(r"/posts/(\d+)\.json", url.path):
+            response = self.whole_post(int(match.group(1)))
+            body = json.loads(response.body)
+            return json_response({**body, "reply_to_post_number": self.reply_to.get(int(match.group(1)))}, response.status)
+        return super().__call__(request)
+
+
+def test_replies_keep_their_topic_and_parent_post_for_a_brand_with_own_accounts() -> None:
+    fake = FakeDiscourseWithReplies()
+    fake.posts.append({**fake.posts[1], "id": 5004, "username": "acme_team", "post_number": 4, "blurb": "Fixed now, sorry!",
+                       "created_at": "2026-11-02T10:40:00.000Z"})
+    fake.posts.append({**fake.posts[1], "id": 5005, "username": "acme_team", "post_number": 5, "blurb": "And a deleted one",
+                       "created_at": "2026-11-02T10:41:00.000Z"})
+    fake.reply_to.update({5004: 3, 5005: 2})  # 5004 answers Lee's post #3; #2 was deleted
+    brand = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"discourse": ["acme_team"]})
+    with routed_http_server(fake) as server:
+        result = discourse(server).fetch(brand, None)
+        searched = [params["q"] for params in searches(server)]
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    assert (by_id["5004"].in_reply_to, by_id["5004"].conversation_id, by_id["5004"].author) == ("5002", "700", "acme_team")
+    assert by_id["5002"].in_reply_to == "5001"  # no reply_to_post_number: it answers the topic
+    assert by_id["5001"].in_reply_to is None and by_id["5001"].conversation_id == "700"
+    assert by_id["5005"].in_reply_to is None  # its parent is gone
+    assert any(query.startswith("@acme_team") for query in searched)
+    assert len(fake.by_number) == len(set(fake.by_number))  # each parent looked up once
+
+
+def test_without_own_accounts_no_parent_is_looked_up() -> None:
+    fake = FakeDiscourseWithReplies()
+    with routed_http_server(fake) as server:
+        result = discourse(server).fetch(ACME, None)
+    assert fake.by_number == [] and all(mention.in_reply_to is None for mention in result.mentions)
+    assert {mention.conversation_id for mention in result.mentions} == {"700"}

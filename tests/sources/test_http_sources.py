@@ -114,6 +114,8 @@ def test_search_terms_come_from_the_brand_query() -> None:
         ("mastodon", {"instance": "https://mastodon.social", "hashtags": ["acme"]}),
         ("bluesky", {"handle": "${BLUESKY_HANDLE}", "app_password": "${BLUESKY_APP_PASSWORD}"}),
         ("file", {"path": "exports/*.csv", "timezone": "Europe/Berlin"}),
+        ("appstore", {"apps": {"Acme": ["1466522170"]}, "countries": ["us", "gb"]}),
+        ("googleplay", {"apps": {"Acme": ["com.acme.cloud"]}, "languages": ["en", "de"]}),
     ],
 )
 def test_each_source_validates_in_a_config_and_builds_without_network(make_config, type_name: str, settings: dict[str, Any]) -> None:

@@ -148,3 +148,40 @@ def test_brand_without_hashtags_needs_a_token_or_a_hashtag_list() -> None:
     with routed_http_server(FakeMastodon()) as server:
         with pytest.raises(SourceMisconfigured, match="set `hashtags`, or an `access_token`"):
             mastodon(server).fetch(BrandConfig(name="Acme", phrases=("acme cloud",)), None)
+
+
+# -- reply relationships (response time) -------------------------------------------------------
+
+
+class FakeMastodonWithBrandAccount(FakeMastodon):
+    """Also serves the brand account `acme`: its lookup and its public statuses."""
+
+    def __call__(self, request: RecordedRequest) -> ScriptedResponse:
+        url = urlsplit(request.path)
+        if url.path == "/api/v1/accounts/lookup":
+            acct = dict(parse_qsl(url.query)).get("acct")
+            return json_response({**STATUSES[0]["account"], "id": "7", "acct": acct}) if acct == "acme" else json_response({"error": "Record not found"}, 404)
+        if url.path == "/api/v1/accounts/7/statuses":
+            own = [s for s in self.statuses if s["account"]["acct"] == "acme"]
+            return json_response(self._page(own, dict(parse_qsl(url.query))))
+        return super().__call__(request)
+
+
+def test_replies_keep_their_parent_and_the_brands_answers_are_read_from_its_account() -> None:
+    fake = FakeMastodonWithBrandAccount()
+    account = {**STATUSES[0]["account"], "id": "7", "acct": "acme", "username": "acme"}
+    fake.add(113000000000000010, "<p>@kim sorry, fixed now!</p>", in_reply_to_id="113000000000000001", account=account)
+    fake.add(113000000000000011, "<p>Our spring sale starts today</p>", account=account)  # not an answer
+    fake.add(113000000000000012, "<p>#acme still down here</p>", in_reply_to_id="113000000000000001")
+    brand = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"mastodon": ["acme"]})
+    with routed_http_server(fake) as server:
+        result = mastodon(server).fetch(brand, None)
+        lookups = [request for request in server.requests if request.path.startswith("/api/v1/accounts/lookup")]
+    by_id = {mention.external_id: mention for mention in result.mentions}
+    assert by_id["113000000000000010"].in_reply_to == "113000000000000001"
+    assert by_id["113000000000000010"].author == "acme"
+    assert by_id["113000000000000012"].in_reply_to == "113000000000000001"
+    assert by_id["113000000000000001"].in_reply_to is None
+    assert "113000000000000011" not in by_id
+    assert len(lookups) == 1
+    assert "own:acme" in result.cursor["since_id"]

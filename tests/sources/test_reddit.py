@@ -45,6 +45,8 @@ def test_posts_and_matching_comments_become_mentions_and_gone_ones_are_skipped(c
     assert (post.author, post.likes, post.shares, post.replies) == ("kim_dev", 57, 1, 21)
     assert post.url == "https://www.reddit.com/r/technology/comments/1x01/acme_cloud_outage_again?/"
     assert result.mentions[2].text == "acme support told me to clear my cache 🙄"
+    assert (post.conversation_id, post.in_reply_to) == ("t3_1x01", None)
+    assert (result.mentions[2].conversation_id, result.mentions[2].in_reply_to) == ("t3_zz1", "t3_zz1")
     assert "skipped malformed item t3_1x05" in caplog.text
 
     search, comments = adapter.requested("/search"), adapter.requested("/comments")
@@ -163,3 +165,13 @@ def test_post_and_comment_text_is_stored_without_html_entities() -> None:
     post, comment = reddit.fetch(ACME, None).mentions
     assert post.text == "Acme & Globex: Q&A thread\n\nAsk anything about Acme & Globex merging.\n\n\n\nRules: be nice > be right"
     assert comment.text == 'acme support & billing both said "clear your cache" <sigh>'
+
+
+def test_the_brands_own_comments_are_kept_without_naming_it() -> None:
+    """Response time needs the brand's answers, which rarely say its name."""
+    reddit, _ = collector(load_fixture("reddit", "poll_first.json"))
+    brand = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"reddit": ["Acme_Fan"]})
+    result = reddit.fetch(brand, None)
+    assert [m.external_id for m in result.mentions] == ["t3_1x01", "t3_1x04", "t1_c1", "t1_c2"]
+    answer = result.mentions[3]
+    assert (answer.author, answer.in_reply_to, answer.conversation_id) == ("acme_fan", "t3_zz1", "t3_zz1")

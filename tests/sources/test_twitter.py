@@ -226,3 +226,42 @@ def test_retweets_are_stored_with_the_full_text_of_the_original() -> None:
     assert retweet.text.endswith("how badly AT&T handled my number transfer >:(")
     assert "…" not in retweet.text
     assert adapter.requested("/recent")[0]["expansions"] == "author_id,referenced_tweets.id"
+
+
+# -- reply relationships (response time) -------------------------------------------------------
+
+ACME_WITH_SUPPORT = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"x": ["acme_support"]})
+
+
+def test_replies_keep_their_conversation_and_parent_and_own_replies_are_searched() -> None:
+    x, adapter = collector(load_fixture("twitter", "search_conversation.json"))
+    reply, customer = x.fetch(ACME_WITH_SUPPORT, None).mentions
+    assert (customer.author, customer.in_reply_to, customer.conversation_id) == ("kim_dev", None, "2124900000000000001")
+    assert (reply.author, reply.in_reply_to, reply.conversation_id) == (
+        "acme_support", "2124900000000000001", "2124900000000000001",
+    )
+    [request] = adapter.requested("/2/tweets/search/recent")
+    assert request["query"] == "(acme -is:retweet) OR (from:acme_support is:reply)"
+    assert "conversation_id" in request["tweet.fields"] and "referenced_tweets" in request["tweet.fields"]
+
+
+def test_own_replies_are_stored_and_answer_the_mention(make_config, database_url: str) -> None:
+    from listener.storage.responses import ResponseStore
+
+    config = make_config(
+        storage={"url": database_url},
+        brands=[{"name": "Acme", "keywords": ["acme"], "own_accounts": {"x": ["acme_support"]}}],
+        sources=[{"name": "x", "type": "twitter"}],
+    )
+    pipeline = Pipeline(config, clock=ManualClock(NOW), notifiers={})
+    pipeline.collectors["x"], _ = collector(load_fixture("twitter", "search_conversation.json"))
+    assert pipeline.collect("x") == {"Acme": 2}  # the answer does not name Acme, and is kept
+    report = ResponseStore(pipeline.store.engine).report(config.brands[0], config.sources, NOW - timedelta(hours=1), NOW, NOW)
+    assert (report.overall.customer_mentions, report.overall.answered, report.overall.median_seconds) == (1, 1, 20 * 60)
+
+
+def test_an_own_account_that_is_not_an_x_username_is_misconfiguration() -> None:
+    x, _ = collector([])
+    brand = BrandConfig(name="Acme", keywords=("acme",), own_accounts={"x": ["acme support"]})
+    with pytest.raises(SourceMisconfigured, match="own_accounts.x: 'acme support' is not an X username"):
+        x.fetch(brand, None)

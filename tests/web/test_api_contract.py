@@ -60,7 +60,7 @@ def test_api_keeps_its_openapi_contract(case: schemathesis.Case) -> None:
 def keep_rules_json_schema_cannot_state(path: str, query: dict[str, Any] | None) -> None:
     """Makes a valid generated query keep the rules that tie parameters together or need state,
     which JSON Schema cannot state and the parameters' descriptions do: `since` before `until`,
-    a series of at most MAX_BUCKETS buckets from `since`, and a `cursor` that a previous page
+    a series (or churn series) of at most MAX_BUCKETS buckets from `since`, and a `cursor` that a previous page
     handed out. Each is its own 422 with its own message (tests/web/test_api.py)."""
     if query is None:
         return
@@ -71,7 +71,7 @@ def keep_rules_json_schema_cannot_state(path: str, query: dict[str, Any] | None)
     if since and until and since == until:
         del query["until"]
         until = None
-    if since and path.startswith("/api/v1/series"):
+    if since and path.startswith(("/api/v1/series", "/api/v1/surveys", "/api/v1/ratings", "/api/v1/churn")):
         end = until or SEED_LAST
         if (end - since) / BUCKET_WIDTH[query.get("bucket") or "hour"] > MAX_BUCKETS - 2:
             query["bucket"] = "month"
@@ -85,7 +85,8 @@ def served(served_schema: Any) -> dict[str, Any]:
 
 
 API_OPERATIONS = ["/api/v1/brands", "/api/v1/series", "/api/v1/mentions", "/api/v1/alerts", "/api/v1/summary",
-                  "/api/v1/mentions.csv", "/api/v1/mentions.xlsx", "/api/v1/series.csv", "/api/v1/series.xlsx"]
+                  "/api/v1/mentions.csv", "/api/v1/mentions.xlsx", "/api/v1/series.csv", "/api/v1/series.xlsx",
+                  "/api/v1/surveys", "/api/v1/ratings", "/api/v1/churn"]
 
 
 def _parameter(served: dict[str, Any], path: str, name: str) -> dict[str, Any]:

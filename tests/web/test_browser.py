@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from listener.core.records import Mention
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
 from listener.web.server import BackgroundServer
@@ -26,6 +27,11 @@ CHROMIUM = os.environ.get("LISTENER_CHROMIUM") or shutil.which("chromium") or "/
 if not Path(CHROMIUM).exists():
     pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
+GLOBEX_REVIEWS = [
+    Mention("appstore", f"review-{stars}-{n}", f"globex app review {n}", utc(2026, 11, 2, 8 + n), rating=stars)
+    for n, stars in enumerate([5, 4, 4, 2])
+]
+"""Review stars for Globex only: Acme's overview has no ratings panel, Globex's has one."""
 HOSTILE = Seed("xss", utc(2026, 11, 2, 9, 50), "demo", XSS_AUTHOR, 99_999, "en", XSS_TEXT, "negative", ("Acme",), "javascript:alert(1)")
 
 
@@ -43,6 +49,7 @@ def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
     store = Store(engine)
     seed(store)
     add_mentions(store, [HOSTILE])
+    store.store_batch("appstore", "Globex", GLOBEX_REVIEWS, {})
     server = BackgroundServer(make_config(web=web_settings()), store, port=0).start()
     assert server.wait_started(), "the dashboard did not start"
     yield server.url
@@ -79,6 +86,8 @@ def test_login_filter_drill_down_and_download(page: Any, artifacts_dir: Path, tm
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_selector("#volume-chart .main-svg")
     assert chart_total(page) == 8  # Acme's seven seeded mentions and the hostile one
+    page.wait_for_selector("#ratings[data-reviews='0']", state="attached")
+    assert page.locator("#ratings").is_hidden()  # Acme has no reviews
     assert page.locator("#volume-chart .shapelayer path").count() == 1  # the alert's window, on the timeline
     page.screenshot(path=str(artifacts_dir / "dashboard-overview.png"), full_page=True)
 
@@ -116,3 +125,17 @@ def test_login_filter_drill_down_and_download(page: Any, artifacts_dir: Path, tm
     assert {row["created_at"][:13] for row in exported} == {"2026-11-02T09"}
 
     assert not [problem for problem in page.problems if "Content Security Policy" in problem or "Error" in problem], page.problems
+
+
+def test_ratings_panel_shows_a_brands_review_stars(page: Any, artifacts_dir: Path) -> None:
+    page.goto("/?brand=Globex")
+    page.fill("input[name=username]", "marketing")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#ratings:not([hidden]) #ratings-distribution .main-svg")
+    page.wait_for_selector("#ratings-trend .main-svg")
+    assert page.text_content("#ratings-summary") == "3.75 ★ average from 4 reviews"
+    assert page.text_content("#ratings-bucket") == "day"  # the page is per hour; stars are averaged per day
+    assert page.locator("#ratings-distribution .barlayer .point").count() == 5
+    page.locator("#ratings").screenshot(path=str(artifacts_dir / "dashboard-ratings.png"))
+    assert not page.problems, page.problems

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from alerts.notify.render import kind_label
 from listener.app.digests.report import DigestReport
+from listener.app.digests.responses import response_html, response_lines
 from listener.core.records import StoredMention
 from listener.storage.digests import PeriodAlert
 
@@ -162,6 +163,7 @@ def render_text(report: DigestReport) -> str:
             lines.append(f"   {_clip(mention.text)}")
             if link := _safe_link(mention.url):
                 lines.append(f"   {link}")
+    lines += response_lines(report.responses, report.business_hours) if report.responses else []
     lines += ["", "Alerts:"]
     lines += [f"  {_alert_line(alert, report)}" for alert in report.alerts] or ["  none"]
     return "\n".join(lines) + "\n"
@@ -203,6 +205,7 @@ def render_html(report: DigestReport, volume_cid: str | None, share_cid: str | N
                 meta = f"<a href=\"{e(link, quote=True)}\">{meta}</a>"
             parts.append(f"<li style=\"margin-bottom:8px\"><small>{meta}</small><br>{e(_clip(mention.text))}</li>")
         parts.append("</ol>")
+    parts += [response_html(report.responses, report.business_hours)] if report.responses else []
     parts.append("<h3>Alerts</h3>")
     if report.alerts:
         parts.append("<ul>" + "".join(f"<li>{e(_alert_line(alert, report))}</li>" for alert in report.alerts) + "</ul>")

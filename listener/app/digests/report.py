@@ -16,9 +16,14 @@ from sqlalchemy import Engine
 
 from listener.config import WEEKDAYS, DigestConfig, ListenerConfig
 from listener.core.records import StoredMention
+from listener.core.response_time import ResponseReport
 from listener.core.sentiment import net_sentiment
 from listener.storage.digests import DigestStore, PeriodAlert
+from listener.storage.responses import ResponseStore
 from listener.storage.rollups import SeriesPoint, rollup_series
+
+UNANSWERED_SHOWN = 5
+"""Unanswered negative mentions a digest lists (widest reach first); the count covers them all."""
 
 # -- periods --------------------------------------------------------------------------------------
 
@@ -103,6 +108,9 @@ class DigestReport:
     top_reach: list[StoredMention]
     most_negative: list[StoredMention]
     alerts: list[PeriodAlert]
+    responses: ResponseReport | None = None
+    """Response time, for a brand with `own_accounts`; None for one without."""
+    business_hours: bool = False
 
 
 def _totals(points: Sequence[SeriesPoint]) -> Totals:
@@ -115,7 +123,15 @@ def _totals(points: Sequence[SeriesPoint]) -> Totals:
     )
 
 
-def build_report(config: ListenerConfig, engine: Engine, digest: DigestConfig, brand: str, period: Period) -> DigestReport:
+def build_report(
+    config: ListenerConfig,
+    engine: Engine,
+    digest: DigestConfig,
+    brand: str,
+    period: Period,
+    answered_by: datetime | None = None,
+) -> DigestReport:
+    """`answered_by` (default: the period's end) is how late an answer to the period's mentions counts."""
     zone = ZoneInfo(digest.timezone)
     hours = rollup_series(engine, brand, period.start, period.end, "hour")
     before = previous_period(period, zone)
@@ -142,4 +158,15 @@ def build_report(config: ListenerConfig, engine: Engine, digest: DigestConfig, b
         top_reach=reads.notable_mentions(brand, period.start, period.end, "reach", digest.top_mentions),
         most_negative=reads.notable_mentions(brand, period.start, period.end, "negative", digest.top_mentions),
         alerts=reads.alerts_between(brand, period.start, period.end),
+        responses=_responses(config, engine, brand, period, answered_by or period.end),
+        business_hours=config.brand(brand).business_hours is not None,
+    )
+
+
+def _responses(config: ListenerConfig, engine: Engine, brand: str, period: Period, now: datetime) -> ResponseReport | None:
+    brand_config = config.brand(brand)
+    if not brand_config.own_accounts.configured:
+        return None
+    return ResponseStore(engine).report(
+        brand_config, config.sources, period.start, period.end, max(now, period.end), texts_for=UNANSWERED_SHOWN
     )

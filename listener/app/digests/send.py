@@ -119,7 +119,7 @@ class Digests:
         invalid = [address for address in to if "@" not in parseaddr(address)[1]]
         if invalid:
             raise DigestError(f"{invalid[0]!r} is not an email address such as marketing@example.com")
-        report = build_report(self.config, self.engine, digest, brand, period)
+        report = build_report(self.config, self.engine, digest, brand, period, answered_by=utcnow())
         mailer.send_message(build_message(report, mailer.settings.sender, to, utcnow()), to)
         return to
 

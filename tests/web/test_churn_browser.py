@@ -1,0 +1,72 @@
+"""The churn panel in headless Chromium: it loads from /api/v1/churn, charts the brand's churn
+per bucket, and lists the top churn mentions, hostile text as text (never run).
+
+Needs Debian's Chromium and the `playwright` package, like tests/web/test_browser.py; skips
+cleanly when either is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from listener.storage.database import create_db_engine, upgrade
+from listener.storage.repository import Store
+from listener.web.server import BackgroundServer
+from tests.web.test_churn_api import CHURN, judge
+from tests.web_seed import PASSWORD, XSS_TEXT, add_mentions, seed, web_settings
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+CHROMIUM = os.environ.get("LISTENER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
+    upgrade(engine)
+    store = Store(engine)
+    seed(store)
+    add_mentions(store, CHURN)
+    judge(store)
+    server = BackgroundServer(make_config(web=web_settings()), store, port=0).start()
+    assert server.wait_started(), "the dashboard did not start"
+    yield server.url
+    server.stop()
+    engine.dispose()
+
+
+def test_churn_panel_charts_and_lists_churn_mentions_as_text(dashboard: str) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page: Any = browser.new_context(base_url=dashboard, viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(30_000)
+        problems: list[str] = []
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto("/?brand=Acme")
+        page.fill("input[name=username]", "marketing")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#churn[data-loaded=true]")
+        page.wait_for_selector("#churn-chart .main-svg")
+        assert page.get_attribute("#churn-chart", "data-total") == "2"
+        assert page.locator("#churn-summary").text_content().startswith("2 churn-intent mentions of 10")
+        rows = page.locator("#churn-mentions tr.churn")
+        assert rows.count() == 2
+        assert rows.locator("td.pattern").all_text_contents() == ["en:cancel-subscription", "en:close-account"]
+        assert any(text.startswith(XSS_TEXT) for text in rows.locator("td.text").all_text_contents())
+        assert page.evaluate("window.pwned") is None
+        assert page.locator("#churn-mentions img, #churn-mentions script").count() == 0
+        browser.close()
+    assert not [problem for problem in problems if "Content Security Policy" in problem or "Error" in problem], problems
