@@ -270,7 +270,8 @@ class Pipeline:
     def judge(self, brand: str, now: datetime) -> DetectionSummary:
         """Judge `brand`'s closed windows and queue the alerts they fire (one transaction)."""
         summary = detect_brand(
-            self.store, brand, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand), wall_now=utcnow()
+            self.store, brand, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand),
+            wall_now=utcnow(),
         )  # fmt: skip
         metrics.WINDOWS_JUDGED.inc(summary.windows)
         return summary
