@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from typing import Collection
 
 import numpy as np
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from alerts.dispatch.engine import detect_brand, policy_from_config
+from alerts.dispatch.engine import DetectionSummary, detect_brand, policy_from_config
 from alerts.notify.notifiers import (
     NOTIFIERS,
     Notifier,
@@ -31,6 +32,7 @@ from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
 from classifiers.base import embedder_of
 from classifiers.churn import ChurnDetector, judge_mentions
+from listener.app import metrics
 from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
@@ -41,7 +43,7 @@ from listener.core.language import (
 )
 from listener.core.limits import implausible_time
 from listener.core.outage import OutageLog
-from listener.core.records import Alert, Mention
+from listener.core.records import Alert, Mention, MentionToScore
 from listener.core.text import clean_optional, clean_text, plural
 from listener.sources import Collector, build_collector
 from listener.sources.matching import mentions_brand
@@ -155,15 +157,19 @@ class Pipeline:
 
     # -- collect ----------------------------------------------------------------------------
 
-    def collect(self, source_name: str) -> dict[str, int]:
-        """Poll one source for every brand it serves; return new mentions per brand.
+    def collect(self, source_name: str, only_brands: Collection[str] | None = None) -> dict[str, int]:
+        """Poll one source for every brand it serves (or those of them in `only_brands`, as a
+        cluster's poll task does); return new mentions per brand.
 
         Each brand commits separately with its own cursor, so one brand's failure (raised after
         the others are stored) loses nothing and is retried from its own cursor.
         """
         source = self.source_config(source_name)
         collector = self.collectors[source_name]
-        brands = [brand for brand in self.config.brands if _serves(source, brand.name)]
+        brands = [
+            brand for brand in self.config.brands
+            if _serves(source, brand.name) and (only_brands is None or brand.name in only_brands)
+        ]  # fmt: skip
         new_by_brand: dict[str, int] = {}
         failures: list[tuple[str, Exception]] = []
         finished = bool(brands)
@@ -194,6 +200,7 @@ class Pipeline:
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at
             )
+            metrics.MENTIONS_COLLECTED.labels(source_name).inc(new_by_brand[brand.name])
             if matching or dropped:
                 log.info(
                     "%s: %s: %d new of %d fetched%s (clock %s UTC)",
@@ -260,10 +267,7 @@ class Pipeline:
             return report
         now = self.clock.now()
         for brand in self.config.brands:
-            summary = detect_brand(
-                self.store, brand.name, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand.name),
-                wall_now=utcnow(), embed=self.embed,
-            )  # fmt: skip
+            summary = self.judge(brand.name, now)
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
         if self._scoring_after_replay and self.store.count_unscored() == 0:
@@ -271,7 +275,52 @@ class Pipeline:
             stored = self.store.count_mentions()
             log.info("replay: all %d %s scored and judged", stored, plural(stored, "mention"))
         report.delivery = deliver_due(self.store, self.notifiers, self.config.delivery, utcnow())
+        metrics.count_delivery(report.delivery)
         return report
+
+    def judge(self, brand: str, now: datetime) -> DetectionSummary:
+        """Judge `brand`'s closed windows and queue the alerts they fire (one transaction)."""
+        summary = detect_brand(
+            self.store, brand, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand),
+            wall_now=utcnow(), embed=self.embed,
+        )  # fmt: skip
+        metrics.WINDOWS_JUDGED.inc(summary.windows)
+        return summary
+
+    def score(self, pending: list[MentionToScore]) -> tuple[Counter[str], int]:
+        """Score one batch, judge its churn intent and store both (one transaction), tag its topics;
+        return the labels given and how many mentions showed churn intent."""
+        started = time.perf_counter()
+        sentiments = self.classifier.classify([mention.text for mention in pending])
+        languages = detect_missing_languages(self.language_detector, pending)
+        if self.topic_tagger:
+            # Before the scores: a crash in between leaves the mentions unscored, so the next
+            # pass tags them again (tagging replaces a mention's topics), and none stays untagged.
+            self.store.tag_topics(self.topic_tagger.tag(pending, languages))
+        churn = judge_mentions(
+            self.churn_detector, pending, self.store.brands_of([mention.id for mention in pending]), languages
+        )
+        self.store.save_scores(
+            [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
+            self.classifier.version,
+            languages,
+            churn,
+        )
+        leaving = sum(any(flag for flag, _ in by_brand.values()) for by_brand in churn.values())
+        labels = Counter(sentiment.label for sentiment in sentiments)
+        metrics.MENTIONS_SCORED.inc(len(pending))
+        metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+        log.info(
+            "scored %d %s in %.1fs: %d negative, %d neutral, %d positive; %d with churn intent",
+            len(pending),
+            plural(len(pending), "mention"),
+            time.perf_counter() - started,
+            labels["negative"],
+            labels["neutral"],
+            labels["positive"],
+            leaving,
+        )
+        return labels, leaving
 
     def _score_pending(self, report: ProcessReport) -> None:
         """Score pending mentions in batches, oldest first, until a batch comes back short.
@@ -285,37 +334,10 @@ class Pipeline:
             pending = self.store.mentions_to_score(batch_size)
             if not pending:
                 break
-            started = time.perf_counter()
-            sentiments = self.classifier.classify([mention.text for mention in pending])
-            languages = detect_missing_languages(self.language_detector, pending)
-            if self.topic_tagger:
-                # Before the scores: a crash in between leaves the mentions unscored, so the next
-                # pass tags them again (tagging replaces a mention's topics), and none stays untagged.
-                self.store.tag_topics(self.topic_tagger.tag(pending, languages))
-            churn = judge_mentions(
-                self.churn_detector, pending, self.store.brands_of([mention.id for mention in pending]), languages
-            )
-            self.store.save_scores(
-                [(mention.id, sentiment) for mention, sentiment in zip(pending, sentiments)],
-                self.classifier.version,
-                languages,
-                churn,
-            )
-            leaving = sum(any(flag for flag, _ in by_brand.values()) for by_brand in churn.values())
-            report.churn_intent += leaving
-            labels = Counter(sentiment.label for sentiment in sentiments)
+            labels, leaving = self.score(pending)
             report.scored += len(pending)
             report.labels.update(labels)
-            log.info(
-                "scored %d %s in %.1fs: %d negative, %d neutral, %d positive; %d with churn intent",
-                len(pending),
-                plural(len(pending), "mention"),
-                time.perf_counter() - started,
-                labels["negative"],
-                labels["neutral"],
-                labels["positive"],
-                leaving,
-            )
+            report.churn_intent += leaving
             if len(pending) < batch_size:
                 break
 

@@ -19,10 +19,12 @@ from typing import Callable
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from listener.app import metrics
 from listener.core.clock import utcnow
 from listener.app.digests.send import schedule_digests
 from listener.app.pipeline import CollectFailed, Pipeline
 from listener.app.process_loop import ProcessLoop
+from listener.app.retention import RETENTION_EVERY, apply_retention
 from listener.sources import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ class Scheduler:
             retry_after = _retry_after(error)
             wait = next_backoff(health.failures, source.interval, retry_after, self._rng)
             health.resume_at = self._monotonic() + wait
+            metrics.SOURCE_ERRORS.labels(name).inc()
+            metrics.SOURCE_BACKOFF.labels(name).set(wait)
             if health.failures == 1:
                 log.error("source %s is failing: %s; backing off %.1fs", name, error, wait)
             else:
@@ -89,6 +93,7 @@ class Scheduler:
         if health.failures:
             log.warning("source %s recovered after %d failed polls", name, health.failures)
         health.failures, health.resume_at = 0, 0.0
+        metrics.SOURCE_BACKOFF.labels(name).set(0)
         if any(new_by_brand.values()):
             self._process.request()
 
@@ -105,6 +110,11 @@ class Scheduler:
                 self.run_source, "interval", args=[name], id=f"source:{name}", name=f"source {name}",
                 seconds=interval.total_seconds(), next_run_time=utcnow(),
             )
+        if (keep := self.pipeline.config.storage.keep_mentions) is not None:
+            self._scheduler.add_job(
+                lambda: apply_retention(self.pipeline.store, keep, self.pipeline.clock.now()), "interval",
+                id="retention", seconds=RETENTION_EVERY.total_seconds(), next_run_time=utcnow(),
+            )  # fmt: skip
         schedule_digests(self._scheduler, self.pipeline.config, self.pipeline.store.engine, self.pipeline.clock.now)
         self._scheduler.start()
         self._process.start()

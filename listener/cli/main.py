@@ -10,6 +10,7 @@ import click
 from listener.cli.alerts import alerts
 from listener.cli.backtest import backtest
 from listener.cli.classify import classify, rescore
+from listener.cli.cluster import scheduler, worker
 from listener.cli.common import ListenerGroup, setup_logging
 from listener.cli.db import db
 from listener.cli.digest import digest
@@ -28,6 +29,6 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts):
+for command in (run, check_config, history, serve, web, classify, rescore, backtest, sources, db, digest, alerts, scheduler, worker):
     main.add_command(command)
 main.add_command(surveys)

@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from listener.cli.common import config_option, count_of, load, read_config
+from listener.cli.log_format import log_format_option
 
 
 @click.command()
 @config_option
+@log_format_option
 @click.option(
     "--once",
     is_flag=True,

@@ -18,6 +18,7 @@ from listener.config.alerting import (
 )
 from listener.config.base import ConfigError, StrictModel, format_location
 from listener.config.brands import BrandConfig, SourceConfig
+from listener.config.cluster import QUEUE_ROLES, ClusterConfig, ClusterQueues
 from listener.config.digests import WEEKDAYS, ClockTime, DigestConfig
 from listener.config.loading import MAX_BASELINE, load_config, parse_config
 from listener.config.root import ListenerConfig
@@ -36,6 +37,8 @@ __all__ = [
     "AlertingConfig",
     "BrandConfig",
     "ClockConfig",
+    "ClusterConfig",
+    "ClusterQueues",
     "ClockTime",
     "ConfigError",
     "DEFAULT_RULE",
@@ -46,6 +49,7 @@ __all__ = [
     "MAX_BASELINE",
     "MAX_REPLAY_SPEED",
     "ModelConfig",
+    "QUEUE_ROLES",
     "NotifierConfig",
     "REPLACED_SETTINGS",
     "RouteConfig",

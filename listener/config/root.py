@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import (
     Field,
+    model_validator,
 )
 
 from listener.config.alerting import (
@@ -19,6 +20,7 @@ from listener.config.alerting import (
 )
 from listener.config.base import StrictModel
 from listener.config.brands import BrandConfig, SourceConfig
+from listener.config.cluster import ClusterConfig
 from listener.config.digests import DigestConfig
 from listener.config.runtime import ClockConfig, ModelConfig, StorageConfig
 from listener.config.surveys import SurveyFileConfig
@@ -49,6 +51,24 @@ class ListenerConfig(StrictModel):
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )
+    cluster: ClusterConfig | None = Field(None, description="The multi-node mode; absent for `listener run`.")
+
+    @model_validator(mode="after")
+    def _cluster_needs_shared_state(self) -> ListenerConfig:
+        """Every node of a cluster must see one database and one time: SQLite is a file on one
+        machine, and a replayed clock would start over in each process."""
+        if self.cluster is None:
+            return self
+        if self.storage.url.startswith("sqlite"):
+            raise ValueError(
+                "cluster: needs PostgreSQL, but storage.url is SQLite (a file on one machine that the other "
+                "nodes cannot share); set storage.url = \"postgresql://...\" or remove [cluster] to run `listener run`"
+            )
+        if self.clock.mode != "system":
+            raise ValueError(
+                "cluster: needs clock.mode = \"system\" (a replayed clock would start over in every node)"
+            )
+        return self
 
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:

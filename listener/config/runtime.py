@@ -19,6 +19,9 @@ from listener.config.types import Duration
 
 class StorageConfig(StrictModel):
     url: str = Field("sqlite:///listener.db", description="Any SQLAlchemy URL; SQLite needs no set-up.")
+    keep_mentions: Duration | None = Field(
+        None, description="Delete raw mentions older than this (rollups, alert evidence, outbox kept); unset: all."
+    )
 
     @field_validator("url")
     @classmethod

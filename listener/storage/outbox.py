@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import select, update
 
@@ -15,15 +15,25 @@ from listener.storage.schema import AlertRow, OutboxRow
 class OutboxStore(StoreBase):
     # -- outbox -----------------------------------------------------------------------------
 
-    def due_deliveries(self, now: datetime, limit: int = 50) -> list[Delivery]:
+    def due_deliveries(
+        self, now: datetime, limit: int = 50, claim: bool = False, skip_ids: Collection[int] = ()
+    ) -> list[Delivery]:
+        """`claim` locks the rows returned until the caller's transaction ends, skipping rows another
+        worker holds (PostgreSQL's FOR UPDATE SKIP LOCKED; see `listener.storage.cluster.claiming_store`);
+        `skip_ids` leaves out rows the caller has already looked at (a follow-up held back)."""
+        query = (
+            select(OutboxRow, AlertRow)
+            .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .limit(limit)
+        )
+        if skip_ids:
+            query = query.where(OutboxRow.id.not_in(list(skip_ids)))
+        if claim:
+            query = query.with_for_update(skip_locked=True, of=OutboxRow)
         with self._sessions() as session:
-            rows = session.execute(
-                select(OutboxRow, AlertRow)
-                .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
-                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
-                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-                .limit(limit)
-            ).all()
+            rows = session.execute(query).all()
         return [
             Delivery(
                 outbox.id,
