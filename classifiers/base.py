@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import emoji
 import numpy as np
@@ -105,3 +105,21 @@ def sentiments_from_probabilities(probabilities: np.ndarray) -> list[Sentiment]:
         confidence = min(1.0, max(0.0, row[chosen]))
         verdicts.append(Sentiment(label=SENTIMENT_LABELS[chosen], score=score, confidence=confidence))
     return verdicts
+
+
+@runtime_checkable
+class TextEmbedder(Protocol):
+    """A classifier that can also return the vector its head reads: the model's own embedding of
+    a text. Alert evidence groups a spike's mentions by it (`listener.core.themes`), so naming the
+    stories in a spike needs no second model. Not every runtime has one (a Hugging Face classifier
+    is used as a black box), so callers check with isinstance and fall back to TF-IDF."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per text, in the order given."""
+        ...
+
+
+def embedder_of(classifier: SentimentClassifier) -> Callable[[Sequence[str]], np.ndarray] | None:
+    """The classifier's `embed`, looking through the verdict cache; None for a runtime without one."""
+    model = getattr(classifier, "inner", classifier)  # classifiers.cache.CachingClassifier wraps the model
+    return model.embed if isinstance(model, TextEmbedder) else None

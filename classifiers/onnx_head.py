@@ -21,10 +21,10 @@ from tokenizers import Tokenizer
 
 from classifiers.base import ModelLoadError, clean_text, sentiments_from_probabilities
 from classifiers.e5_tokenizer import E5Tokenizer
-from classifiers.export import CACHE_ENV, INPUT_NAMES, model_path, tokenizer_path
+from classifiers.export import CACHE_ENV, INPUT_NAMES, OUTPUT_NAME, POOLED_NAME, model_path, tokenizer_path
 from classifiers.shipped import DEFAULT_VERSION, shipped_model
 from listener.config import ModelConfig
-from listener.core.records import SENTIMENT_LABELS, Sentiment
+from listener.core.records import Sentiment
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,24 @@ class OnnxHeadClassifier:
         self._batch_size = config.batch_size
         graph = model_path or ensure_exported(version)
         self._session = open_session(graph, config.threads)
+        # Columns of each output: one per sentiment label for the probabilities, the hidden size for the pooled vectors.
+        self._widths: dict[str, int] = {output.name: output.shape[-1] for output in self._session.get_outputs()}
         self._tokenizer, self._pad_id = load_tokenizer(config.max_length, version, graph)
 
     def classify(self, texts: Sequence[str]) -> list[Sentiment]:
         token_ids = self._tokenizer.encode_batch([clean_text(text) for text in texts])
-        return sentiments_from_probabilities(self._run(token_ids))
+        return sentiments_from_probabilities(self._run(token_ids, OUTPUT_NAME))
 
-    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
-        """Probabilities in input order, run in batches of texts with similar token counts.
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One pooled encoder vector per text, in the order given: the vector the head reads."""
+        if POOLED_NAME not in self._widths:
+            raise ModelLoadError(f"this exported model has no {POOLED_NAME!r} output: delete it to have it exported again")
+        token_ids = self._tokenizer.encode_batch([clean_text(text) for text in texts])
+        return self._run(token_ids, POOLED_NAME)
+
+    def _run(self, token_ids: list[list[int]], output: str) -> np.ndarray:
+        """The graph's `output` (probabilities, or the pooled vectors) in input order, run in
+        batches of texts with similar token counts.
 
         Sorting by token count rather than by characters matters for mixed languages: a Hindi or
         Arabic tweet is several times more tokens per character than an English one, and sorting
@@ -51,7 +61,7 @@ class OnnxHeadClassifier:
         5,000 UMSAB tweets; 180K when sorted by tokens).
         """
         order = sorted(range(len(token_ids)), key=lambda index: len(token_ids[index]))
-        probabilities = np.empty((len(token_ids), len(SENTIMENT_LABELS)), dtype=np.float32)
+        rows = np.empty((len(token_ids), self._widths[output]), dtype=np.float32)
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
             width = max(len(token_ids[index]) for index in batch)
@@ -60,8 +70,8 @@ class OnnxHeadClassifier:
             for row, index in enumerate(batch):
                 input_ids[row, : len(token_ids[index])] = token_ids[index]
                 attention_mask[row, : len(token_ids[index])] = 1
-            probabilities[batch] = self._session.run(None, dict(zip(INPUT_NAMES, (input_ids, attention_mask))))[0]
-        return probabilities
+            rows[batch] = self._session.run([output], dict(zip(INPUT_NAMES, (input_ids, attention_mask))))[0]
+        return rows
 
 
 def open_session(path: Path, threads: int) -> onnxruntime.InferenceSession:

@@ -32,7 +32,7 @@ from alerts.detect.incidents import (
 )
 from alerts.detect.rules import Rule, default_rule, rules_from_config
 from alerts.detect.windows import align, judge_windows
-from alerts.dispatch.evidence import build_evidence
+from alerts.dispatch.evidence import Embed, build_evidence
 from alerts.dispatch.routing import receivers_for
 from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
 from alerts.metrics import metric_noun, unanswered_negative
@@ -158,12 +158,14 @@ def detect_brand(
     sources: Sequence[str] = (),
     *,
     wall_now: datetime | None = None,
+    embed: Embed | None = None,
 ) -> DetectionSummary:
     """Judge the closed windows of `brand` not judged yet, then the ones still filling
     (`alerts/detect/early.py`); store and queue the messages due, in one transaction.
 
     `now` is the daemon clock (mention time, replayed in the demo); `wall_now`, the real time
     silences are matched against, defaults to `now` (the app passes its wall clock's time). `notifiers` are the enabled ones.
+    `embed` is the sentiment model's embedding, which the evidence groups a spike's mentions by.
     """
     if isinstance(policy, DetectionConfig):
         policy = default_policy(policy)
@@ -205,7 +207,9 @@ def detect_brand(
         return DetectionSummary(0)
 
     book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
-    dispatcher = _Dispatcher(store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now), overdue)
+    dispatcher = _Dispatcher(
+        store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now), overdue, embed
+    )
     for firing in _in_order(firings):
         for message in book.observe(firing):
             dispatcher.dispatch(book, message)
@@ -279,9 +283,11 @@ class _Dispatcher:
         enabled: Sequence[str],
         silences: list[ActiveSilence],
         overdue: dict[tuple[str, datetime], list[int]] | None = None,
+        embed: Embed | None = None,
     ):
         self.overdue = overdue or {}
         """(rule, window start) -> the unanswered mentions an unanswered_negative window counted."""
+        self.embed = embed
         self.store = store
         self.brand = brand
         self.policy = policy
@@ -351,18 +357,22 @@ class _Dispatcher:
             kind=message.kind,
             incident_key=incident.key,
             metric=firing.rule.metric,
-            # The spike evidence (chart, driving terms) describes rollup windows; an unanswered
-            # mention's evidence is the mention itself, in top_mentions.
-            evidence=None if unanswered else _evidence(self.store, self.brand, firing, self.policy.brand_terms.get(self.brand, ())),
+            # The spike evidence (chart, driving terms, stories) describes rollup windows; an
+            # unanswered mention's evidence is the mention itself, in top_mentions.
+            evidence=None
+            if unanswered
+            else _evidence(self.store, self.brand, firing, self.policy.brand_terms.get(self.brand, ()), self.embed),
         )
 
 
-def _evidence(store: Store, brand: str, firing: Firing, brand_terms: Sequence[str]) -> AlertEvidence:
-    """The chart series, the terms that drove the spike, where it came from, and whether the
-    window was still filling when it was judged."""
+def _evidence(
+    store: Store, brand: str, firing: Firing, brand_terms: Sequence[str], embed: Embed | None
+) -> AlertEvidence:
+    """The chart series, the terms that drove the spike, its stories, where it came from, and
+    whether the window was still filling when it was judged."""
     evidence = build_evidence(
         store, brand, firing.start, firing.end, firing.rule.metric,
-        brand_terms=brand_terms, baseline=firing.rule.detection.baseline,
+        brand_terms=brand_terms, baseline=firing.rule.detection.baseline, embed=embed,
     )  # fmt: skip
     return replace(evidence, counted_until=firing.counted_until)
 

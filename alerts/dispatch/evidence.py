@@ -2,20 +2,30 @@
 
 A number alone ("42 negative mentions, 6 expected") does not say whether to wake someone up.
 What does is the shape of the series (a step or a blip), the words that suddenly grew in the
-negative mentions ("outage", "#acmedown", "refund"), and which platforms and languages carry it.
-Everything here is read from storage, so an alert built after a restart carries the same evidence.
+negative mentions ("outage", "#acmedown", "refund"), the stories they tell ("3 stories: outage 12,
+double charge 3, app login 2"), and which platforms and languages carry it. Everything here is read
+from storage, so an alert built after a restart carries the same evidence.
+
+The stories group the window's negative mentions by the sentiment model's own embeddings, which
+this layer may not compute (alerts never import classifiers): the app passes an `Embed` function
+in. Where it has none (a runtime without embeddings), the mentions are grouped by TF-IDF of their
+terms instead, and the evidence says so.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
-from listener.core.records import AlertEvidence, TermGrowth, WindowCount
+import numpy as np
+
+from listener.core.records import AlertEvidence, Story, TermGrowth, WindowCount
 from listener.core.terms import brand_words, terms
+from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, stories, tfidf_vectors
 from listener.plugins import METRICS
 from listener.storage.repository import Store
 
@@ -30,6 +40,15 @@ TOP_TERMS = 5
 WINDOW_TEXT_LIMIT = 5_000
 BASELINE_TEXT_LIMIT = 20_000
 """Caps on texts read; when the baseline is capped, its rate is taken over the period actually read."""
+STORY_TEXT_LIMIT = 500
+"""The newest negative mentions of the window grouped into stories: embedding them costs about 1 s
+of CPU per 100 (bench/topics.py), on the process job's thread, and every pair is compared. In a
+larger spike the stories' counts are those of this newest sample."""
+
+Embed = Callable[[Sequence[str]], "np.ndarray | None"]
+"""Texts -> one embedding row per text, or None where the model has no embeddings."""
+
+log = logging.getLogger(__name__)
 
 def driving_terms(
     spike_texts: Sequence[str],
@@ -74,11 +93,13 @@ def build_evidence(
     brand_terms: Iterable[str] = (),
     baseline: timedelta = DEFAULT_BASELINE,
     chart_windows: int = CHART_WINDOWS,
+    embed: Embed | None = None,
 ) -> AlertEvidence:
     """Evidence for an alert on `brand` in [window_start, window_end).
 
-    `brand_terms` (the brand's keywords and phrases) are left out of the driving terms;
-    `baseline` is the history the terms are compared with (the detection baseline).
+    `brand_terms` (the brand's keywords and phrases) are left out of the driving terms and the
+    stories' names; `baseline` is the history the terms are compared with (the detection
+    baseline); `embed` gives the vectors the stories are grouped by (TF-IDF without it).
     """
     try:
         chart = METRICS.get(metric).chart
@@ -89,11 +110,16 @@ def build_evidence(
         raise ValueError(f"empty alert window {window_start.isoformat()} - {window_end.isoformat()}")
     first_mention = store.first_mention_time(brand)
     starts, observed, expected = _series(store, brand, window_start, window, chart, baseline, chart_windows, first_mention)
+    excluded = brand_words(brand, brand_terms)
+    spike = [text for _, text in store.negative_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT)]
+    found, grouped_by = spike_stories(spike[:STORY_TEXT_LIMIT], excluded, embed)
     return AlertEvidence(
         window_starts=starts,
         observed_series=observed,
         expected_series=expected,
-        driving_terms=_driving_terms(store, brand, window_start, window_end, baseline, first_mention, brand_terms),
+        driving_terms=_driving_terms(store, brand, spike, window_start, window_end, baseline, first_mention, excluded),
+        stories=found,
+        stories_from=grouped_by,
         sources=tuple(store.negative_counts_by(brand, window_start, window_end, "source")),
         languages=tuple(store.negative_counts_by(brand, window_start, window_end, "language")),
     )
@@ -133,16 +159,37 @@ def _series(
     return tuple(starts), tuple(observed), tuple(expected)
 
 
+def spike_stories(
+    texts: Sequence[str], excluded: frozenset[str], embed: Embed | None
+) -> tuple[tuple[Story, ...], str | None]:
+    """The stories `texts` tell, and what they were grouped by (None without texts).
+
+    A model that fails to embed costs the alert its model-grouped stories, never the alert: the
+    failure is logged and the texts are grouped by their terms.
+    """
+    if not texts:
+        return (), None
+    vectors = None
+    if embed is not None:
+        try:
+            vectors = embed(texts)
+        except Exception:  # the model's own errors are untyped; an alert must go out regardless
+            log.exception("alert evidence: the sentiment model could not embed %d mentions; grouping them by terms", len(texts))
+    if vectors is None:
+        return stories(texts, tfidf_vectors(texts, excluded), excluded), BY_TERMS
+    return stories(texts, np.asarray(vectors), excluded), BY_EMBEDDINGS
+
+
 def _driving_terms(
     store: Store,
     brand: str,
+    spike: Sequence[str],
     window_start: datetime,
     window_end: datetime,
     baseline: timedelta,
     first_mention: datetime | None,
-    brand_terms: Iterable[str],
+    excluded: frozenset[str],
 ) -> tuple[TermGrowth, ...]:
-    spike = [text for _, text in store.negative_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT)]
     if not spike:
         return ()
     baseline_start = window_start - baseline
@@ -153,6 +200,4 @@ def _driving_terms(
         baseline_start = rows[-1][0]
     covered = max((window_start - baseline_start).total_seconds(), 0.0)
     windows_in_baseline = covered / (window_end - window_start).total_seconds()
-    return driving_terms(
-        spike, [text for _, text in rows], windows_in_baseline, brand_words(brand, brand_terms)
-    )
+    return driving_terms(spike, [text for _, text in rows], windows_in_baseline, excluded)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.notify.render import TEST_RULE, alert_title, one_line, truncate, web_url
-from listener.core.records import Alert, StoredMention, TermGrowth
+from listener.core.records import Alert, StoredMention, Story, TermGrowth
 
 
 def alert_fields(alert: Alert) -> dict[str, Any]:
@@ -52,3 +52,8 @@ def mention_fields(mention: StoredMention) -> dict[str, Any]:
 
 def term_fields(growth: TermGrowth) -> dict[str, Any]:
     return {"term": one_line(growth.term), "spike_count": growth.spike_count, "baseline_rate": growth.baseline_rate}
+
+
+def story_fields(story: Story) -> dict[str, Any]:
+    """A story of the spike; its name and terms are words of mentions, cleaned like the terms."""
+    return {"name": one_line(story.name), "mentions": story.mentions, "terms": [one_line(term) for term in story.terms]}

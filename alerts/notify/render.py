@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from alerts.metrics import metric_noun
 from alerts.notify.chart import sparkline
-from listener.core.records import Alert, AlertEvidence, StoredMention
+from listener.core.records import Alert, AlertEvidence, StoredMention, Story
+from listener.core.themes import describe
 
 MENTION_TEXT_LIMIT = 280
 TERM_LIMIT = 40
@@ -195,9 +196,9 @@ def _trend(evidence: AlertEvidence) -> str | None:
 
 
 def _context_lines(alert: Alert) -> list[tuple[str, str]]:
-    """Why it spiked and where: trend, driving terms, sources, languages; cleaned, not escaped.
+    """Why it spiked and where: trend, driving terms, stories, sources, languages; cleaned, not escaped.
 
-    Terms and language codes come from mention data and must be escaped by each renderer.
+    Terms, story names and language codes come from mention data and must be escaped by each renderer.
     """
     evidence = alert.evidence
     if evidence is None:
@@ -211,6 +212,9 @@ def _context_lines(alert: Alert) -> list[tuple[str, str]]:
             for growth in evidence.driving_terms
         )
         lines.append(("Driving terms", terms))
+    if evidence.stories:
+        cleaned = [Story(truncate(one_line(story.name), TERM_LIMIT), story.mentions) for story in evidence.stories]
+        lines.append(("Stories", describe(cleaned, evidence.stories_from)))
     for label, counts in (("Sources", evidence.sources), ("Languages", evidence.languages)):
         if counts:
             lines.append((label, ", ".join(f"{truncate(one_line(name), TERM_LIMIT)} {count}" for name, count in counts)))

@@ -12,11 +12,13 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Collection
 
+import numpy as np
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from alerts.dispatch.engine import DetectionSummary, detect_brand, policy_from_config
@@ -28,8 +30,10 @@ from alerts.notify.notifiers import (
 )
 from alerts.notify.outbox import DeliveryReport, deliver_due
 from classifiers import SentimentClassifier, load_classifier
+from classifiers.base import embedder_of
 from classifiers.churn import ChurnDetector, judge_mentions
 from listener.app import metrics
+from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
 from listener.core.language import (
@@ -117,6 +121,7 @@ class Pipeline:
         self._finished_sources: set[str] = set()
         self._scoring_after_replay = False
         self.alert_policy = policy_from_config(config)
+        self.topic_tagger = TopicTagger(config.topics)
 
     @property
     def classifier(self) -> SentimentClassifier:
@@ -126,6 +131,12 @@ class Pipeline:
                 self._classifier = load_classifier(self.config.model)
                 log.info("loaded sentiment model %s in %.1fs", self._classifier.version, time.perf_counter() - started)
             return self._classifier
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The sentiment model's embeddings of `texts`, for an alert's stories; None where the
+        model's runtime gives none. Loads the model on first use, like scoring."""
+        embed = embedder_of(self.classifier)
+        return None if embed is None else embed(texts)
 
     @cached_property
     def language_detector(self) -> LanguageDetector | None:
@@ -271,17 +282,21 @@ class Pipeline:
         """Judge `brand`'s closed windows and queue the alerts they fire (one transaction)."""
         summary = detect_brand(
             self.store, brand, self.alert_policy, now, sorted(self.notifiers), self.sources_for(brand),
-            wall_now=utcnow(),
+            wall_now=utcnow(), embed=self.embed,
         )  # fmt: skip
         metrics.WINDOWS_JUDGED.inc(summary.windows)
         return summary
 
     def score(self, pending: list[MentionToScore]) -> tuple[Counter[str], int]:
-        """Score one batch, judge its churn intent and store both (one transaction); return the
-        labels given and how many mentions showed churn intent."""
+        """Score one batch, judge its churn intent and store both (one transaction), tag its topics;
+        return the labels given and how many mentions showed churn intent."""
         started = time.perf_counter()
         sentiments = self.classifier.classify([mention.text for mention in pending])
         languages = detect_missing_languages(self.language_detector, pending)
+        if self.topic_tagger:
+            # Before the scores: a crash in between leaves the mentions unscored, so the next
+            # pass tags them again (tagging replaces a mention's topics), and none stays untagged.
+            self.store.tag_topics(self.topic_tagger.tag(pending, languages))
         churn = judge_mentions(
             self.churn_detector, pending, self.store.brands_of([mention.id for mention in pending]), languages
         )

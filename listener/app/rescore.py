@@ -5,6 +5,10 @@ switching models the stored range is scored again in batches. Each batch is comm
 model version, and mentions already scored by the target version are skipped, so a run that is
 interrupted (Ctrl-C, a reboot) continues where it stopped when started again. Scores go through
 `Store.save_scores`, the same path as the daemon's, so brand labels and rollups follow.
+
+Every mention in range is also tagged again with the configured `[[topics]]` (`retag`), whatever
+model scored it: topics change more often than models, tagging costs no model, and a topic added
+today should describe last month too.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from classifiers.base import SentimentClassifier
 from classifiers.churn import ChurnDetector, judge_mentions
+from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig
 from listener.core.language import LanguageDetector, build_detector, detect_missing_languages
 from listener.storage.database import open_database
@@ -35,6 +40,10 @@ class RescoreReport:
     changed: int = 0
     """Mentions that had a label before and now have a different one."""
     labels: Counter[str] = field(default_factory=Counter)
+    retagged: int = 0
+    """Mentions in range whose topics were tagged again."""
+    topics: Counter[str] = field(default_factory=Counter)
+    """Of those, how many each topic tagged."""
     churn_intent: int = 0
     """Rescored mentions in which the author says they leave one of their brands."""
 
@@ -102,6 +111,31 @@ def rescore(
     return report
 
 
+def retag(
+    store: Store,
+    tagger: TopicTagger,
+    since: datetime,
+    until: datetime | None = None,
+    brand: str | None = None,
+    *,
+    report: RescoreReport,
+    batch_size: int = 1000,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Tag every mention in [since, until) (of `brand`) with the topics it matches now, in batches
+    by id, each committed whole: a mention's old topics that no longer match are dropped."""
+    after_id = 0
+    while not should_stop():
+        batch = store.mentions_to_tag(since, until, brand, after_id, batch_size)
+        if not batch:
+            break
+        tags = tagger.tag(batch)
+        store.tag_topics(tags)
+        after_id = batch[-1].id
+        report.retagged += len(batch)
+        report.topics.update(topic for topics in tags.values() for topic in topics)
+
+
 def run_rescore_command(
     config: ListenerConfig,
     since: datetime,
@@ -140,4 +174,5 @@ def run_rescore_command(
             on_start=lambda total: progress.update(task, total=total),
             on_batch=lambda count: progress.advance(task, count),
         )
+    retag(store, TopicTagger(config.topics), since, until, brand, report=report)
     return report

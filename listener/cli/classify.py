@@ -100,3 +100,5 @@ def rescore(
         f"{report.labels['neutral']} neutral, {report.labels['positive']} positive; "
         f"{report.churn_intent} with churn intent"
     )
+    tagged = ", ".join(f"{topic} {count}" for topic, count in sorted(report.topics.items(), key=lambda item: (-item[1], item[0])))
+    click.echo(f"re-tagged {count_of(report.retagged, 'mention')} with the configured topics{': ' + tagged if tagged else ''}")

@@ -30,6 +30,7 @@ from listener.config.runtime import (
     check_database_url,
 )
 from listener.config.surveys import SurveyFileConfig
+from listener.config.topics import TOUCHPOINTS, TopicConfig
 from listener.config.web import WebConfig
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "SurveyFileConfig",
     "StorageConfig",
     "StrictModel",
+    "TOUCHPOINTS",
+    "TopicConfig",
     "WEEKDAYS",
     "WebConfig",
     "check_database_url",

@@ -120,7 +120,7 @@ def _cross_reference_problems(raw: dict[str, Any]) -> list[str]:
     """Names must be unique in their section, and every name one section uses from another must
     be defined there (Alertmanager's receivers, in our sections)."""
     problems: list[str] = []
-    for section in ("brands", "sources", "notifiers", "rules", "digests"):
+    for section in ("brands", "sources", "notifiers", "rules", "digests", "topics"):
         seen: set[str] = set()
         for index, entry in _entries(raw, section):
             name = entry.get("name")

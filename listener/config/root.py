@@ -24,6 +24,7 @@ from listener.config.cluster import ClusterConfig
 from listener.config.digests import DigestConfig
 from listener.config.runtime import ClockConfig, ModelConfig, StorageConfig
 from listener.config.surveys import SurveyFileConfig
+from listener.config.topics import TopicConfig
 from listener.config.types import Duration
 from listener.config.web import WebConfig
 
@@ -46,6 +47,7 @@ class ListenerConfig(StrictModel):
     surveys: list[SurveyFileConfig] = Field(
         default_factory=list, description="Survey exports imported at daemon start."
     )
+    topics: list[TopicConfig] = Field(default_factory=list, description="Topics every mention is tagged with.")
     process_interval: Duration = Field(
         default=timedelta(seconds=10), description="How often new mentions are scored and windows checked."
     )

@@ -92,6 +92,16 @@ class TermGrowth:
 
 
 @dataclass(frozen=True)
+class Story:
+    """One group of a spike's negative mentions that say the same thing (`listener.core.themes`):
+    named by its most distinctive terms, with how many mentions tell it."""
+
+    name: str
+    mentions: int
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AlertEvidence:
     """What staff need to judge an alert at a glance, beyond the headline numbers."""
 
@@ -103,6 +113,11 @@ class AlertEvidence:
     sources: tuple[tuple[str, int], ...] = ()
     """(source, negative mentions in the alert window), largest first."""
     languages: tuple[tuple[str, int], ...] = ()
+    stories: tuple[Story, ...] = ()
+    """The window's negative mentions grouped by what they say, largest first."""
+    stories_from: str | None = None
+    """What the mentions were grouped by: the sentiment model's embeddings, or TF-IDF of their
+    terms where the model gives none (`alerts/dispatch/evidence.py` says which)."""
     counted_until: datetime | None = None
     """Set when the alert window was judged before it was complete (an early alert): the numbers
     are the mentions counted up to this time, and the window may still be filling."""

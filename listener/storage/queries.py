@@ -34,7 +34,7 @@ from listener.core.sentiment import net_sentiment
 from listener.storage.repository import Store
 from listener.storage.rollups import rollup_series
 from listener.storage.rows import labelled_count
-from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
+from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow, MentionTopicRow
 
 MAX_PAGE = 1000
 MAX_ROW_ID = 2**63 - 1
@@ -58,6 +58,8 @@ class MentionFilter:
     languages: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
     search: str | None = None
+    topics: tuple[str, ...] = ()
+    """Mentions tagged with any of these topics (`[[topics]]`)."""
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -73,7 +75,7 @@ class MentionFilter:
     @property
     def needs_mention_columns(self) -> bool:
         """Whether the query must read the mentions table, not only the per-brand index."""
-        return bool(self.sources or self.languages or self.search) or self.brand is None
+        return bool(self.sources or self.languages or self.search or self.topics) or self.brand is None
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class Analytics:
                     f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
                     "choose a wider bucket or a shorter range"
                 )
-            if rollups and mention_filter.brand is not None and not mention_filter.search:
+            if rollups and mention_filter.brand is not None and not mention_filter.search and not mention_filter.topics:
                 return _rollup_series(session.connection(), mention_filter, start, end, bucket)
             ranged = replace(mention_filter, since=start, until=end)
             key = _bucket_key(session, _created_at(ranged), bucket).label("bucket")
@@ -536,6 +538,9 @@ def _filtered(query: Select, mention_filter: MentionFilter, join_always: bool = 
             query = query.where(MentionRow.language.in_(mention_filter.languages))
         if mention_filter.search:
             query = query.where(MentionRow.text.ilike(f"%{_escape_like(mention_filter.search)}%", escape="\\"))
+        if mention_filter.topics:
+            tagged = select(MentionTopicRow.mention_id).where(MentionTopicRow.topic.in_(mention_filter.topics))
+            query = query.where(MentionRow.id.in_(tagged))
     if mention_filter.since is not None:
         query = query.where(created >= mention_filter.since)
     if mention_filter.until is not None:

@@ -23,10 +23,11 @@ from listener.storage.churn import ChurnStore
 from listener.storage.mentions import MentionStore
 from listener.storage.outbox import OutboxStore
 from listener.storage.rows import lock_sqlite_for_write
+from listener.storage.topics import TopicStore
 from listener.storage.windows import WindowStore
 
 
-class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, ChurnStore):
+class Store(MentionStore, WindowStore, AlertingStore, OutboxStore, ChurnStore, TopicStore):
     """All reads and writes of the pipeline's state: one object, its parts in their own modules."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None):

@@ -26,6 +26,7 @@ from listener.core.records import (
     Sentiment,
     Silence,
     StoredMention,
+    Story,
     TermGrowth,
 )
 from listener.storage.schema import (
@@ -217,6 +218,8 @@ def evidence_json(evidence: AlertEvidence) -> dict[str, Any]:
         "driving_terms": [[term.term, term.spike_count, term.baseline_rate] for term in evidence.driving_terms],
         "sources": [list(item) for item in evidence.sources],
         "languages": [list(item) for item in evidence.languages],
+        "stories": [[story.name, story.mentions, list(story.terms)] for story in evidence.stories],
+        "stories_from": evidence.stories_from,
         "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
     }
 
@@ -229,6 +232,8 @@ def evidence_from_json(data: dict[str, Any]) -> AlertEvidence:
         driving_terms=tuple(TermGrowth(str(t), int(c), float(r)) for t, c, r in data.get("driving_terms", [])),
         sources=tuple((str(name), int(count)) for name, count in data.get("sources", [])),
         languages=tuple((str(name), int(count)) for name, count in data.get("languages", [])),
+        stories=tuple(Story(str(name), int(count), tuple(map(str, terms))) for name, count, terms in data.get("stories", [])),
+        stories_from=data.get("stories_from"),
         counted_until=datetime.fromisoformat(data["counted_until"]) if data.get("counted_until") else None,
     )
 

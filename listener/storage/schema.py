@@ -350,6 +350,17 @@ class WebSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class MentionTopicRow(Base):
+    """Which configured topics a mention matched (`[[topics]]`), tagged when it is scored and again
+    by `listener rescore`. The dashboard's topic filter and the per-topic sentiment join on it."""
+
+    __tablename__ = "mention_topics"
+    __table_args__ = (Index("ix_mention_topics_topic", "topic", "mention_id"),)
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class SurveyResponseRow(Base):
     """One answer to an NPS, CSAT or CES survey, imported from an export file
     (`listener surveys import`). Stored once per (brand, kind, response_key) however often its file

@@ -20,7 +20,7 @@ from listener.storage.database import open_database
 from listener.storage.queries import Analytics
 from listener.storage.repository import Store
 from listener.storage.web_sessions import WebSessionStore
-from listener.web import api, churn_api, metrics_api, pages, ratings_api, responses_api, surveys_api
+from listener.web import api, churn_api, metrics_api, pages, ratings_api, responses_api, surveys_api, topics_api
 from listener.web.auth import Authenticator, LoginRequired, login_url, require_api_user
 from listener.web.errors import install_error_handlers
 from listener.web.hardening import HardeningMiddleware, allowed_hosts
@@ -102,8 +102,9 @@ def create_app(config: ListenerConfig, store: Store | None = None, host: str | N
     app.include_router(responses_api.router)
     app.include_router(churn_api.router)
     app.include_router(metrics_api.router)
+    app.include_router(topics_api.router)
     app.include_router(pages.router)
-    describe_deployment(app, [brand.name for brand in config.brands])
+    describe_deployment(app, [brand.name for brand in config.brands], [topic.name for topic in config.topics])
     return app
 
 

@@ -22,15 +22,17 @@ SECURITY_SCHEMES = {
 }
 
 
-def describe_deployment(app: FastAPI, brand_names: list[str]) -> None:
+def describe_deployment(app: FastAPI, brand_names: list[str], topic_names: list[str] | None = None) -> None:
     """Makes `app.openapi()` declare `brand` as an enum of `brand_names` (blank included: it means
-    every brand) and both ways to authenticate, on every operation."""
+    every brand), `topic`'s items as an enum of `topic_names` (blank: any), and both ways to
+    authenticate, on every operation."""
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             _declare_brands(schema, [*brand_names, ""])
+            _declare_topics(schema, [*(topic_names or []), ""])
             schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
             schema["security"] = [{name: []} for name in SECURITY_SCHEMES]
         return app.openapi_schema or {}
@@ -44,3 +46,11 @@ def _declare_brands(schema: dict[str, Any], accepted: list[str]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter["name"] == "brand" and parameter["in"] == "query":
                     parameter["schema"] = {"type": "string", "enum": accepted}
+
+
+def _declare_topics(schema: dict[str, Any], accepted: list[str]) -> None:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "topic" and parameter["in"] == "query":
+                    parameter["schema"] = {"type": "array", "items": {"type": "string", "enum": accepted}}

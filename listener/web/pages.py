@@ -21,8 +21,11 @@ from jinja2 import Environment, FileSystemLoader
 from alerts.notify.render import kind_label
 from listener.config import ListenerConfig
 from listener.core.buckets import BUCKETS, Bucket, bucket_next
+from listener.core.records import AlertEvidence
 from listener.core.terms import brand_words
+from listener.core.themes import describe
 from listener.storage.queries import AlertRecord, Analytics, MentionFilter, SeriesRow
+from listener.storage.topics import alert_evidence
 from listener.web.auth import (
     LoginBusy,
     authenticator,
@@ -35,6 +38,7 @@ from listener.web.auth import (
 from listener.web.params import mention_filter
 from listener.web.plotly_asset import plotly_url
 from listener.web.responses_api import response_panel
+from listener.web.topics_api import overview_for
 
 TEMPLATES = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -120,7 +124,7 @@ def overview(
         "filter": _filter_query(selected),
         "series": [_chart_row(row, bucket) for row in series],
         "min_net_mentions": MIN_NET_MENTIONS,
-        **_chart_alerts(alerts, series, bucket),
+        **_chart_alerts(alerts, series, bucket, alert_evidence(request.app.state.store.engine, [alert.id for alert in alerts])),
         "share_of_voice": queries.share_of_voice(selected, brand_names),
         "model_changes": [change.as_json() for change in queries.model_changes(selected)],
     }
@@ -146,6 +150,8 @@ def overview(
         "until_value": _input_value(selected.until),
         "judging_stalls": request.app.state.store.judging_stalls(),
         "responses": response_panel(request, selected),
+        "topics": [topic.name for topic in config.topics],
+        "topic_overview": overview_for(request, selected) if config.topics else None,
     }
     return TEMPLATES.TemplateResponse(request, "overview.html", context)
 
@@ -163,12 +169,20 @@ def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
     return {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
 
 
-def _chart_alerts(alerts: list[AlertRecord], series: list[Any], bucket: Bucket) -> dict[str, list[dict[str, object]]]:
+def _chart_alerts(
+    alerts: list[AlertRecord], series: list[Any], bucket: Bucket, evidence: dict[int, AlertEvidence] | None = None
+) -> dict[str, list[dict[str, object]]]:
     """What the volume chart marks: `spikes`, the windows that opened or escalated an incident,
     and `resolutions`, where one ended. A repeat is the same spike again and a resolution is no
     spike at all (its window is quiet), so neither gets a spike marker; a resolution outside the
-    charted buckets is left out rather than stretching the time axis over empty days."""
-    spikes = [alert.as_json() for alert in alerts if alert.kind in SPIKE_KINDS]
+    charted buckets is left out rather than stretching the time axis over empty days. Each spike
+    carries the `stories` line of its evidence, which its drill-down shows."""
+    evidence = evidence or {}
+    spikes = [
+        {**alert.as_json(), "stories": describe(found.stories, found.stories_from) if (found := evidence.get(alert.id)) else ""}
+        for alert in alerts
+        if alert.kind in SPIKE_KINDS
+    ]
     resolutions: list[dict[str, object]] = []
     if series:
         first, end = series[0].bucket_start, bucket_next(series[-1].bucket_start, bucket)
@@ -219,6 +233,7 @@ def _filter_query(selected: MentionFilter) -> dict[str, Any]:
         "language": list(selected.languages),
         "sentiment": list(selected.sentiments),
         "q": selected.search,
+        "topic": list(selected.topics),
     }
     return {key: value for key, value in query.items() if value}
 

@@ -113,9 +113,10 @@ def mention_filter(
     language: Annotated[TextList, Query(description="Only these language codes (repeatable).")] = [],  # noqa: B006
     sentiment: Annotated[SentimentList, Query(description="Only these labels: negative, neutral, positive (repeatable).")] = [],  # noqa: B006
     q: Annotated[OptionalText, Query(max_length=200, description="Text search, case-insensitive substring.")] = None,
+    topic: Annotated[TextList, Query(description="Only mentions tagged with these configured topics (repeatable).")] = [],  # noqa: B006
 ) -> MentionFilter:
     config: ListenerConfig = request.app.state.config
-    for name, values in (("brand", [brand]), ("source", source), ("language", language), ("q", [q])):
+    for name, values in (("brand", [brand]), ("source", source), ("language", language), ("q", [q]), ("topic", topic)):
         if any(value and BROKEN_CHARACTERS.search(value) for value in values):
             raise QueryError(f"{name}: contains a NUL character or broken text")
     brand = brand or None
@@ -127,6 +128,9 @@ def mention_filter(
     bad_labels = [value for value in sentiment if value and value not in SENTIMENT_LABELS]
     if bad_labels:
         raise QueryError(f"sentiment: unknown label {bad_labels[0]!r} (use {', '.join(SENTIMENT_LABELS)})")
+    known_topics = [configured.name for configured in config.topics]
+    if unknown_topics := [value for value in topic if value and value not in known_topics]:
+        raise QueryError(f"topic: {unknown_topics[0]!r} is not a configured topic (known: {', '.join(known_topics) or 'none'})")
     return MentionFilter(
         brand=brand,
         since=since,
@@ -135,6 +139,7 @@ def mention_filter(
         languages=tuple(value for value in language if value),
         sentiments=tuple(value for value in sentiment if value),
         search=(q or "").strip() or None,
+        topics=tuple(value for value in topic if value),
     )
 
 

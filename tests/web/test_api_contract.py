@@ -37,7 +37,8 @@ REAL_CURSOR = encode_cursor(SEED_LAST, 8)
 @pytest.fixture
 def app(sqlite_store: Store, make_config, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
     monkeypatch.setenv("LISTENER_TEST_API_TOKEN", API_TOKEN)
-    return create_app(make_config(web=web_settings()), sqlite_store)
+    topics = [{"name": "outage", "query": "outage OR down", "touchpoint": "retention"}, {"name": "pricing", "query": "pricing"}]
+    return create_app(make_config(web=web_settings(), topics=topics), sqlite_store)
 
 
 @pytest.fixture

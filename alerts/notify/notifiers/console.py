@@ -22,7 +22,7 @@ from alerts.notify.notifiers.base import (
     PermanentError,
     RetryableError,
 )
-from alerts.notify.payload import alert_fields, mention_fields, term_fields
+from alerts.notify.payload import alert_fields, mention_fields, story_fields, term_fields
 from alerts.notify.render import (
     alert_text,
     one_line,
@@ -59,6 +59,8 @@ def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
         "observed_series": list(evidence.observed_series),
         "expected_series": list(evidence.expected_series),
         "driving_terms": [term_fields(growth) for growth in evidence.driving_terms],
+        "stories": [story_fields(story) for story in evidence.stories],
+        "stories_from": evidence.stories_from,
         "sources": [[one_line(name), count] for name, count in evidence.sources],
         "languages": [[one_line(name), count] for name, count in evidence.languages],
         "counted_until": evidence.counted_until.isoformat() if evidence.counted_until else None,

@@ -59,8 +59,11 @@ function renderMentions(tbody, mentions) {
   }
 }
 
-function drillDown(data, overrides, title) {
+function drillDown(data, overrides, title, stories = "") {
   const section = document.getElementById("drilldown");
+  const storiesLine = document.getElementById("drilldown-stories");
+  storiesLine.textContent = stories;  // words of mentions: text only
+  storiesLine.hidden = !stories;
   const tbody = document.getElementById("drilldown-rows");
   const more = document.getElementById("drilldown-more");
   const query = apiQuery(data.filter, overrides);
@@ -186,7 +189,7 @@ function volumeChart(data) {
     if (kind === "alert") {
       const alert = data.spikes[point.pointIndex];
       drillDown(data, { since: alert.window_start, until: alert.window_end, sentiment: ["negative"] },
-        "Negative mentions of the alert window " + alert.window_start);
+        "Negative mentions of the alert window " + alert.window_start, alert.stories);
       return;
     }
     const bucket = data.series[point.pointIndex];
