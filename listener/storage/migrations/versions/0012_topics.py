@@ -2,7 +2,7 @@
 
 A new table only: existing mentions are tagged by `listener rescore`.
 
-Revision ID: 0011_topics
+Revision ID: 0012_topics
 Revises: 0011_churn_intent
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011_topics'
+revision = '0012_topics'
 down_revision = '0011_churn_intent'
 branch_labels = None
 depends_on = None
