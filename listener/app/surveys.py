@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig
 from listener.core.clock import utcnow
 from listener.core.survey_files import RejectedRow, SurveyFileError, SurveyFormat, parse_survey, response_keys
@@ -100,9 +101,12 @@ def import_survey_file(
     )
 
 
-def score_pending_comments(store: SurveyStore, classifier: Callable[[], SentimentClassifier]) -> int:
-    """Score every stored comment no model has scored yet; returns how many. `classifier` is called
-    only when there is a comment to score, so re-importing a scored file never loads the model."""
+def score_pending_comments(
+    store: SurveyStore, classifier: Callable[[], SentimentClassifier], tagger: TopicTagger | None = None
+) -> int:
+    """Score every stored comment no model has scored yet, and tag it with `tagger`'s topics, as the
+    scoring pass tags mentions; returns how many. `classifier` is called only when there is a
+    comment to score, so re-importing a scored file never loads the model."""
     scored = 0
     model: SentimentClassifier | None = None
     while pending := store.unscored_comments(COMMENT_BATCH):
@@ -112,6 +116,7 @@ def score_pending_comments(store: SurveyStore, classifier: Callable[[], Sentimen
             [(comment.response_id, sentiment) for comment, sentiment in zip(pending, sentiments)],
             model.version,
             utcnow(),
+            {comment.response_id: tagger.topics_of(comment.comment) for comment in pending} if tagger else None,
         )
         scored += len(pending)
     return scored
@@ -133,6 +138,6 @@ def import_configured_surveys(
         log.info("surveys: %s (%s, %s): %s", survey.file, survey.brand, report.file_format, report.summary())
         for line in report.rejections():
             log.warning("surveys: %s", line)
-    scored = score_pending_comments(store, classifier)
+    scored = score_pending_comments(store, classifier, TopicTagger(config.topics))
     if scored:
         log.info("surveys: scored %d %s", scored, plural(scored, "comment"))

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from listener.app.surveys import import_survey_file, score_pending_comments
+from listener.app.topic_tagging import TopicTagger
 from listener.cli.common import config_option, load, log, open_store
-from listener.config import ModelConfig
+from listener.config import ListenerConfig
 from listener.core.survey_files import SURVEY_FORMATS, SurveyFileError
 from listener.core.surveys import SURVEY_KINDS
 from listener.storage.surveys import SurveyStore
@@ -60,16 +61,17 @@ def surveys_import(config_path: str | None, file: Path, kind: str, brand: str, f
         raise SystemExit(1)
     click.echo(report.summary())
     log.info("surveys: read %s as %s, scores from %r", file, report.file_format, report.score_column)
-    _score_comments(config.model, store)
+    _score_comments(config, store)
 
 
-def _score_comments(model: ModelConfig, store: SurveyStore) -> None:
-    """Score the comments with the configured model, as `listener classify` loads it. A model that
-    cannot load leaves them unscored, the answers stored: the next import scores them."""
+def _score_comments(config: ListenerConfig, store: SurveyStore) -> None:
+    """Score the comments with the configured model, as `listener classify` loads it, and tag them
+    with the configured topics. A model that cannot load leaves them unscored, the answers stored:
+    the next import scores them."""
     from classifiers import ModelLoadError, load_classifier
 
     try:
-        scored = score_pending_comments(store, lambda: load_classifier(model))
+        scored = score_pending_comments(store, lambda: load_classifier(config.model), TopicTagger(config.topics))
     except ModelLoadError as error:
         click.echo(f"comments not scored (the next import scores them): {error}", err=True)
         return

@@ -390,3 +390,6 @@ class SurveyResponseRow(Base):
     sentiment_confidence: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str | None] = mapped_column(String(200))
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    topics: Mapped[list[str] | None] = mapped_column(JSON)
+    """The `[[topics]]` the comment matched when it was scored (the tagger mentions get), so survey
+    numbers can be read per topic; NULL until scored."""

@@ -9,7 +9,7 @@ storing nothing, and importing the file again adds what it missed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +38,8 @@ class SurveyScore:
     responded_at: datetime
     kind: SurveyKind
     score: int
+    topics: tuple[str, ...] = ()
+    """The configured topics its comment matched (none without a comment or before scoring)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,15 @@ class SurveyStore:
             ).all()
         return [UnscoredComment(row_id, comment) for row_id, comment in rows]
 
-    def save_comment_scores(self, scores: Sequence[tuple[int, Sentiment]], model: str, scored_at: datetime) -> None:
+    def save_comment_scores(
+        self,
+        scores: Sequence[tuple[int, Sentiment]],
+        model: str,
+        scored_at: datetime,
+        topics: Mapping[int, Sequence[str]] | None = None,
+    ) -> None:
+        """Store each comment's sentiment, and the topics it matched (by answer id), in one transaction."""
+        topics = topics or {}
         with Session(self.engine) as session, session.begin():
             for row_id, sentiment in scores:
                 session.execute(
@@ -118,19 +128,20 @@ class SurveyStore:
                         sentiment_confidence=sentiment.confidence,
                         model=model,
                         scored_at=scored_at,
+                        topics=list(topics.get(row_id, ())),
                     )
                 )
 
     def scores(self, brand: str | None, since: datetime, until: datetime) -> list[SurveyScore]:
         """Every answer of `brand` (None: every brand) answered in [since, until), oldest first."""
-        query = select(SurveyResponseRow.responded_at, SurveyResponseRow.kind, SurveyResponseRow.score).where(
-            SurveyResponseRow.responded_at >= since, SurveyResponseRow.responded_at < until
-        )
+        query = select(
+            SurveyResponseRow.responded_at, SurveyResponseRow.kind, SurveyResponseRow.score, SurveyResponseRow.topics
+        ).where(SurveyResponseRow.responded_at >= since, SurveyResponseRow.responded_at < until)
         if brand is not None:
             query = query.where(SurveyResponseRow.brand == brand)
         with Session(self.engine) as session:
             rows = session.execute(query.order_by(SurveyResponseRow.responded_at)).all()
-        return [SurveyScore(responded_at, kind, score) for responded_at, kind, score in rows]
+        return [SurveyScore(at, kind, score, tuple(topics or ())) for at, kind, score, topics in rows]
 
     def span(self, brand: str | None) -> tuple[datetime, datetime] | None:
         """When the first and the last answer of `brand` (None: every brand) were given; None without any."""

@@ -62,6 +62,11 @@ class SurveyTotalsOut(BaseModel):
     ces_responses: int
 
 
+class SurveyTopicOut(SurveyTotalsOut):
+    topic: str
+    """A configured `[[topics]]` name: the numbers of the answers whose comment matched it."""
+
+
 class SurveysOut(BaseModel):
     brand: str | None
     bucket: Bucket
@@ -69,6 +74,8 @@ class SurveysOut(BaseModel):
     until: datetime | None
     """The whole buckets covered; both None when there are no survey answers to show."""
     totals: SurveyTotalsOut
+    by_topic: list[SurveyTopicOut]
+    """Per configured topic with answers in the period, in config order (survey NPS by touchpoint)."""
     buckets: list[SurveyBucketOut]
     correlation: CorrelationOut
 
@@ -134,6 +141,7 @@ def surveys(
         "since": start,
         "until": end,
         "totals": _numbers(answers),
+        "by_topic": _by_topic(request.app.state.config, answers),
         "buckets": rows,
         "correlation": {
             "survey": kind,
@@ -164,6 +172,15 @@ def _numbers(answers: list[SurveyScore]) -> dict[str, Any]:
     return numbers
 
 
+def _by_topic(config: ListenerConfig, answers: list[SurveyScore]) -> list[dict[str, Any]]:
+    by_topic = []
+    for topic in config.topics:
+        tagged = [answer for answer in answers if topic.name in answer.topics]
+        if tagged:
+            by_topic.append({"topic": topic.name, **_numbers(tagged)})
+    return by_topic
+
+
 def _empty(brand: str | None, bucket: Bucket, kind: SurveyKind, reason: str) -> dict[str, Any]:
     return {
         "brand": brand,
@@ -171,6 +188,7 @@ def _empty(brand: str | None, bucket: Bucket, kind: SurveyKind, reason: str) -> 
         "since": None,
         "until": None,
         "totals": _numbers([]),
+        "by_topic": [],
         "buckets": [],
         "correlation": {"survey": kind, "value": None, "paired_buckets": 0, "reason": reason},
     }

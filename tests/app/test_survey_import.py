@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from listener.app.surveys import import_configured_surveys, import_survey_file, score_pending_comments
+from listener.app.topic_tagging import TopicTagger
+from listener.config import TopicConfig
 from listener.core.records import Sentiment
 from listener.core.survey_files import SurveyFileError
 from listener.storage.repository import Store
@@ -101,3 +103,21 @@ def test_configured_surveys_are_imported_relative_to_the_config_and_bad_ones_ski
     assert "missing.csv: no such file" in caplog.text
     assert "5 rows: 5 new, 0 already imported; CES 4.4" in caplog.text
     assert len(classifier.seen) == 3
+
+
+def test_comments_are_tagged_with_the_configured_topics_when_scored(store: Store) -> None:
+    """Issue 14: survey comments are topic-tagged like mentions, by the same tagger and queries."""
+    surveys = SurveyStore(store.engine)
+    import_survey_file(surveys, FIXTURES / "surveymonkey_nps.csv", "nps", "Acme", imported_at=NOW)
+    topics = [
+        TopicConfig(name="outage", query='down OR outage OR "was dead"'),
+        TopicConfig(name="pricing", query="pricing OR price"),
+    ]
+    score_pending_comments(surveys, NegativeClassifier, TopicTagger(topics))
+
+    tagged = {answer.score: answer.topics for answer in surveys.scores("Acme", utc(2026, 11, 1), utc(2026, 11, 5))}
+    assert tagged[3] == ("outage",)  # "The dashboard was down twice this week ..."
+    assert tagged[0] == ("outage",)  # "Outage this morning, our checkout was dead ..."
+    assert tagged[7] == ("pricing",)  # "the pricing page is confusing"
+    assert tagged[10] == ()  # a comment about neither
+    assert tagged[8] == ()  # no comment at all

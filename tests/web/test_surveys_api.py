@@ -9,6 +9,7 @@ import numpy
 import pytest
 from fastapi.testclient import TestClient
 
+from listener.core.records import Sentiment
 from listener.core.survey_files import SurveyAnswer, response_keys
 from listener.core.surveys import SurveyKind
 from listener.storage.repository import Store
@@ -106,3 +107,35 @@ def test_the_overview_carries_the_survey_panel(client: TestClient) -> None:
         login(browser)
         page = browser.get("/", params={"brand": "Acme"}).text
     assert 'id="surveys-panel"' in page and "/static/surveys.js" in page
+
+
+def test_survey_numbers_per_topic_of_the_answers_comments(
+    store: Store, make_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Survey NPS by topic: the answers whose comment matched each configured topic when it was scored."""
+    monkeypatch.setenv("LISTENER_TEST_API_TOKEN", API_TOKEN)
+    surveys = SurveyStore(store.engine)
+    comments = ["Checkout was down again", "Love it", "Down for an hour, invoice wrong too", "Invoice arrived twice"]
+    rows = [
+        SurveyAnswer(line, utc(2026, 11, 2, 9, line), score, comment, None, None)
+        for line, (score, comment) in enumerate(zip([2, 10, 0, 9], comments), 2)
+    ]
+    surveys.add_answers("Acme", "nps", "plain", rows, response_keys("Acme", "nps", "plain", rows), utc(2026, 11, 30))
+    ids = [comment.response_id for comment in surveys.unscored_comments(10)]
+    topics = {ids[0]: ["outage"], ids[1]: [], ids[2]: ["outage", "billing"], ids[3]: ["billing"]}
+    neutral = Sentiment("neutral", 0.0, 0.5)
+    surveys.save_comment_scores([(answer_id, neutral) for answer_id in ids], "test", utc(2026, 11, 30), topics)
+    topics_config = [
+        {"name": "billing", "query": "invoice"},
+        {"name": "outage", "query": "down"},
+        {"name": "app", "query": "app"},
+    ]
+    app = create_app(make_config(web=web_settings(), topics=topics_config), store)
+    with TestClient(app, headers=AUTH) as client:
+        body = client.get("/api/v1/surveys", params={"brand": "Acme"}).json()
+
+    by_topic = {row["topic"]: row for row in body["by_topic"]}
+    assert list(by_topic) == ["billing", "outage"]  # config order; "app" has no answers
+    assert by_topic["billing"]["nps"] == 0.0 and by_topic["billing"]["nps_responses"] == 2  # 1 promoter, 1 detractor
+    assert by_topic["outage"]["nps"] == -100.0 and by_topic["outage"]["nps_responses"] == 2
+    assert body["totals"]["nps_responses"] == 4
