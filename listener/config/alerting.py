@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from listener.config.base import StrictModel
-from listener.config.types import Duration, Name, Rate
+from listener.config.types import Duration, Name, Rate, TimeZoneName
 
 REPLACED_SETTINGS = {
     "threshold": "the tail probability a window had to beat",
@@ -134,7 +134,7 @@ class RuleConfig(StrictModel):
         default_factory=list, description="Judge each source and/or language on its own."
     )
     quiet_hours: str | None = Field(None, description="Local HH:MM-HH:MM with no new notifications.")
-    timezone: str = Field("UTC", description="IANA time zone of quiet_hours.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of quiet_hours.")
     min_reach: int | None = Field(None, ge=0, description="unanswered_negative: authors with at least this reach (default 1000).")
     answer_within: Duration | None = Field(None, description="unanswered_negative: how long a mention may wait for an answer (default 4h).")
 
@@ -155,17 +155,6 @@ class RuleConfig(StrictModel):
     def _quiet_hours(cls, value: str | None) -> str | None:
         if value is not None:
             parse_quiet_hours(value)
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
         return value
 
     @field_validator("split_by")

@@ -12,7 +12,7 @@ from pydantic import (
 )
 
 from listener.config.base import StrictModel
-from listener.config.types import Name
+from listener.config.types import Name, TimeZoneName
 
 _LOCAL_TIME = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 ClockTime = time
@@ -34,7 +34,7 @@ class DigestConfig(StrictModel):
     weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
         "monday", description="Weekly digests: the day they go out."
     )
-    timezone: str = Field("UTC", description="IANA time zone of time, weekday and the period's days.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of time, weekday and the period's days.")
     notifier: str = Field(min_length=1, description="An email notifier whose SMTP server and sender are used.")
     recipients: list[str] = Field(default_factory=list, description="Default: the notifier's recipients.")
     top_mentions: int = Field(5, ge=0, le=20, description="Notable mentions listed per kind.")
@@ -46,17 +46,6 @@ class DigestConfig(StrictModel):
         if _LOCAL_TIME.match(value) is None:
             raise ValueError(f"invalid time {value!r}: use local HH:MM, e.g. 08:00")
         return value.strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
-        return value
 
     @field_validator("recipients")
     @classmethod

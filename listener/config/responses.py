@@ -13,6 +13,7 @@ from datetime import time
 from pydantic import Field, field_validator, model_validator
 
 from listener.config.base import StrictModel
+from listener.config.types import TimeZoneName
 from listener.core.response_time import WorkingHours, normalise_author
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,7 +85,7 @@ class BusinessHours(StrictModel):
     days: str = Field("mon-fri", description='Working days: a range "mon-fri", a list "mon,tue,thu", or both.')
     start: str = Field("09:00", description="Start of the working day, HH:MM.")
     end: str = Field("18:00", description="End of the working day, HH:MM (after start).")
-    timezone: str = Field("UTC", description="IANA time zone of days, start and end.")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone of days, start and end.")
 
     @field_validator("days")
     @classmethod
@@ -96,17 +97,6 @@ class BusinessHours(StrictModel):
     @classmethod
     def _time_of_day(cls, value: str) -> str:
         _clock_time(value, "time")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
         return value
 
     @model_validator(mode="after")

@@ -85,6 +85,20 @@ class RelativeToConfig:
 
 
 ConfigPath = Annotated[str, RelativeToConfig()]
+
+
+def _known_time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as UTC or Europe/Berlin") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
+"""An IANA time zone name, checked at load so a typo is a config error, not a crash at 9:00."""
 """A file path (or glob) in config, made absolute against the config file's folder at load."""
 
 

@@ -241,15 +241,7 @@ class Analytics:
                     return []
                 start = start or first
                 end = end or last + timedelta(microseconds=1)
-            start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
-            longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
-            if end - start > longest and mention_filter.since is None:
-                start = bucket_ceil(end - longest, bucket)
-            if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
-                raise QueryError(
-                    f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
-                    "choose a wider bucket or a shorter range"
-                )
+            start, end = bucket_span(start, end, bucket, since_given=mention_filter.since is not None)
             if rollups and mention_filter.brand is not None and not mention_filter.search and not mention_filter.topics:
                 return _rollup_series(session.connection(), mention_filter, start, end, bucket)
             ranged = replace(mention_filter, since=start, until=end)
@@ -589,6 +581,21 @@ def _record(row: MentionRow, brands: tuple[str, ...]) -> MentionRecord:
         brands=brands,
         rating=row.rating,
     )
+
+
+def bucket_span(start: datetime, end: datetime, bucket: Bucket, since_given: bool) -> tuple[datetime, datetime]:
+    """[start, end) widened to whole buckets, at most MAX_BUCKETS of them: the latest ones when the
+    caller gave no `since` (a range read from the data), refused when it did (the user asked for it)."""
+    start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
+    longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
+    if end - start > longest and not since_given:
+        start = bucket_ceil(end - longest, bucket)
+    if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
+        raise QueryError(
+            f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
+            "choose a wider bucket or a shorter range"
+        )
+    return start, end
 
 
 def _iso(moment: datetime) -> str:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from listener.core.buckets import BUCKET_WIDTH, BUCKETS, Bucket, bucket_ceil, bucket_floor, bucket_starts
+from listener.core.buckets import BUCKETS, Bucket, bucket_starts
 from listener.core.clock import utcnow
 from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, RATINGS
-from listener.storage.queries import MAX_BUCKETS, MentionFilter, QueryError, _bucket_key, _filtered, _parse_bucket
+from listener.storage.queries import MentionFilter, QueryError, _bucket_key, _filtered, _parse_bucket, bucket_span
 from listener.storage.repository import Store
 from listener.storage.schema import MentionRow
 
@@ -95,15 +95,7 @@ class RatingReads:
                     return RatingSummary(0, None, dict.fromkeys(RATINGS, 0), [])
                 start = start or first
                 end = end or last + timedelta(microseconds=1)
-            start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
-            longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
-            if end - start > longest and mention_filter.since is None:
-                start = bucket_ceil(end - longest, bucket)
-            if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
-                raise QueryError(
-                    f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
-                    "choose a wider bucket or a shorter range"
-                )
+            start, end = bucket_span(start, end, bucket, since_given=mention_filter.since is not None)
             ranged = MentionFilter(
                 brand=mention_filter.brand,
                 since=start,
