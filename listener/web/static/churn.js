@@ -6,40 +6,29 @@
 (function () {
   const CHURN_COLOR = "#8c564b";
 
-  function textCell(row, text, className) {
-    const td = document.createElement("td");
-    td.textContent = text === null || text === undefined ? "" : String(text);
-    if (className) td.className = className;
-    row.appendChild(td);
-    return td;
-  }
-
-  function httpLink(url) {
-    if (typeof url !== "string") return null;
-    const lower = url.trim().toLowerCase();
-    return lower.startsWith("https://") || lower.startsWith("http://") ? url.trim() : null;
-  }
+  // cell() and safeLink() come from dashboard.js, which the page loads first: one way to put
+  // attacker-controlled text and links on the page.
 
   function renderTop(tbody, mentions) {
     tbody.replaceChildren();
     if (mentions.length === 0) {
       const row = document.createElement("tr");
-      textCell(row, "No churn-intent mentions in this period.", "muted").colSpan = 8;
+      cell(row, "No churn-intent mentions in this period.", "muted").colSpan = 8;
       tbody.appendChild(row);
       return;
     }
     for (const mention of mentions) {
       const row = document.createElement("tr");
       row.className = "mention churn";
-      textCell(row, mention.created_at.replace("T", " ").replace("Z", "").slice(0, 16));
-      textCell(row, mention.author ? "@" + mention.author : "", "author");
-      textCell(row, mention.author_reach === null ? "" : mention.author_reach.toLocaleString("en"));
-      textCell(row, mention.source);
-      textCell(row, mention.language);
-      textCell(row, mention.pattern, "pattern");
-      textCell(row, mention.text, "text");
-      const linkCell = textCell(row, "");
-      const href = httpLink(mention.url);
+      cell(row, mention.created_at.replace("T", " ").replace("Z", "").slice(0, 16));
+      cell(row, mention.author ? "@" + mention.author : "", "author");
+      cell(row, mention.author_reach === null ? "" : mention.author_reach.toLocaleString("en"));
+      cell(row, mention.source);
+      cell(row, mention.language);
+      cell(row, mention.pattern, "pattern");
+      cell(row, mention.text, "text");
+      const linkCell = cell(row, "");
+      const href = safeLink(mention.url);
       if (href) {
         const link = document.createElement("a");
         link.href = href;
