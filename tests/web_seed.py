@@ -8,18 +8,21 @@ tests expect can be read off MENTIONS below.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from listener.core.records import Alert, Mention, Sentiment
+from listener.config import ListenerConfig
+from listener.core.records import Alert, DetectorState, Mention, Sentiment
 from listener.storage.database import create_db_engine, upgrade
 from listener.storage.repository import Store
-from listener.core.records import DetectorState
 from listener.web.auth import hash_password
+from listener.web.server import BackgroundServer
 from tests.conftest import record_alert, utc
 
 PASSWORD = "correct horse battery staple"
@@ -112,12 +115,39 @@ def csrf_from(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
-@pytest.fixture
-def sqlite_store(tmp_path) -> Iterator[Store]:
-    """A fresh SQLite store holding the seed history, for the web tests that need no PostgreSQL."""
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'web.db'}")
+@contextmanager
+def seeded_sqlite_store(path: Path) -> Iterator[Store]:
+    """A fresh SQLite store at `path` holding the seed history, disposed of afterwards."""
+    engine = create_db_engine(f"sqlite:///{path}")
     upgrade(engine)
     store = Store(engine)
     seed(store)
-    yield store
-    engine.dispose()
+    try:
+        yield store
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    """A fresh SQLite store holding the seed history, for the web tests that need no PostgreSQL."""
+    with seeded_sqlite_store(tmp_path / "web.db") as store:
+        yield store
+
+
+@contextmanager
+def running_dashboard(config: ListenerConfig, store: Store) -> Iterator[str]:
+    """The dashboard served on a free loopback port, as the daemon serves it; yields its URL."""
+    server = BackgroundServer(config, store, port=0).start()
+    assert server.wait_started(), "the dashboard did not start"
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def log_in(page: Any, username: str = "marketing", password: str = PASSWORD) -> None:
+    """Fill and send the login form a browser `page` is on."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")

@@ -16,11 +16,17 @@ from typing import Any, Iterator
 import pytest
 
 from listener.core.records import Mention
-from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import Store
-from listener.web.server import BackgroundServer
 from tests.conftest import utc
-from tests.web_seed import PASSWORD, XSS_AUTHOR, XSS_TEXT, Seed, add_mentions, seed, web_settings
+from tests.web_seed import (
+    XSS_AUTHOR,
+    XSS_TEXT,
+    Seed,
+    add_mentions,
+    log_in,
+    running_dashboard,
+    seeded_sqlite_store,
+    web_settings,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 CHROMIUM = os.environ.get("LISTENER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,7 +38,18 @@ GLOBEX_REVIEWS = [
     for n, stars in enumerate([5, 4, 4, 2])
 ]
 """Review stars for Globex only: Acme's overview has no ratings panel, Globex's has one."""
-HOSTILE = Seed("xss", utc(2026, 11, 2, 9, 50), "demo", XSS_AUTHOR, 99_999, "en", XSS_TEXT, "negative", ("Acme",), "javascript:alert(1)")
+HOSTILE = Seed(
+    "xss",
+    utc(2026, 11, 2, 9, 50),
+    "demo",
+    XSS_AUTHOR,
+    99_999,
+    "en",
+    XSS_TEXT,
+    "negative",
+    ("Acme",),
+    "javascript:alert(1)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +61,24 @@ def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    add_mentions(store, [HOSTILE])
-    store.store_batch("appstore", "Globex", GLOBEX_REVIEWS, {})
-    server = BackgroundServer(make_config(web=web_settings()), store, port=0).start()
-    assert server.wait_started(), "the dashboard did not start"
-    yield server.url
-    server.stop()
-    engine.dispose()
+    with seeded_sqlite_store(tmp_path / "browser.db") as store:
+        add_mentions(store, [HOSTILE])
+        store.store_batch("appstore", "Globex", GLOBEX_REVIEWS, {})
+        with running_dashboard(make_config(web=web_settings()), store) as url:
+            yield url
 
 
 @pytest.fixture
 def page(dashboard: str) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(base_url=dashboard, viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        context = browser.new_context(
+            base_url=dashboard, viewport={"width": 1400, "height": 1000}, accept_downloads=True
+        )
         context.set_default_timeout(30_000)
         page = context.new_page()
         page.problems = []  # type: ignore[attr-defined]
@@ -80,9 +95,7 @@ def chart_total(page: Any) -> int:
 def test_login_filter_drill_down_and_download(page: Any, artifacts_dir: Path, tmp_path: Path) -> None:
     page.goto("/?brand=Acme")
     assert "/login" in page.url
-    page.fill("input[name=username]", "marketing")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page)
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_selector("#volume-chart .main-svg")
     assert chart_total(page) == 8  # Acme's seven seeded mentions and the hostile one
@@ -111,7 +124,10 @@ def test_login_filter_drill_down_and_download(page: Any, artifacts_dir: Path, tm
     assert XSS_TEXT in texts  # shown as text...
     assert page.evaluate("window.pwned") is None  # ...and never run
     assert page.locator("#drilldown-rows img, #drilldown-rows script, #drilldown-rows b").count() == 0
-    assert XSS_AUTHOR in rows.locator("td.author").all_text_contents()[0] or "@" + XSS_AUTHOR in rows.locator("td.author").all_text_contents()
+    assert (
+        XSS_AUTHOR in rows.locator("td.author").all_text_contents()[0]
+        or "@" + XSS_AUTHOR in rows.locator("td.author").all_text_contents()
+    )
     assert page.locator("#drilldown-rows a[href^=javascript]").count() == 0
     assert page.locator("#drilldown-rows a[href='https://example.com/1']").count() == 1
 
@@ -124,14 +140,14 @@ def test_login_filter_drill_down_and_download(page: Any, artifacts_dir: Path, tm
     assert len(exported) == 3 and {row["sentiment"] for row in exported} == {"negative"}
     assert {row["created_at"][:13] for row in exported} == {"2026-11-02T09"}
 
-    assert not [problem for problem in page.problems if "Content Security Policy" in problem or "Error" in problem], page.problems
+    assert not [problem for problem in page.problems if "Content Security Policy" in problem or "Error" in problem], (
+        page.problems
+    )
 
 
 def test_ratings_panel_shows_a_brands_review_stars(page: Any, artifacts_dir: Path) -> None:
     page.goto("/?brand=Globex")
-    page.fill("input[name=username]", "marketing")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page)
     page.wait_for_selector("#ratings:not([hidden]) #ratings-distribution .main-svg")
     page.wait_for_selector("#ratings-trend .main-svg")
     assert page.text_content("#ratings-summary") == "3.75 ★ average from 4 reviews"

@@ -9,41 +9,39 @@ from typing import Any
 import pytest
 
 from listener.core.records import Mention
-from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import Store
-from listener.web.server import BackgroundServer
 from tests.conftest import utc
 from tests.web.test_browser import CHROMIUM, HOSTILE, sync_api
-from tests.web_seed import PASSWORD, XSS_TEXT, add_mentions, seed, web_settings
+from tests.web_seed import (
+    XSS_TEXT,
+    add_mentions,
+    log_in,
+    running_dashboard,
+    seeded_sqlite_store,
+    web_settings,
+)
 
 
 @pytest.fixture
 def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    add_mentions(store, [HOSTILE])
-    store.store_batch(
-        "demo",
-        "Acme",
-        [
-            Mention(
-                "demo", "r1", "Fixed now, thanks!", utc(2026, 11, 2, 9, 50), "acme_support", 48000, in_reply_to="1"
-            ),
-        ],
-        {},
-        collected_until=utc(2026, 11, 4),
-    )
-    brands = [
-        {"name": "Acme", "keywords": ["acme", "acmecloud"], "own_accounts": {"demo": ["acme_support"]}},
-        {"name": "Globex", "keywords": ["globex"]},
-    ]
-    server = BackgroundServer(make_config(web=web_settings(), brands=brands), store, port=0).start()
-    assert server.wait_started(), "the dashboard did not start"
-    yield server.url
-    server.stop()
-    engine.dispose()
+    with seeded_sqlite_store(tmp_path / "browser.db") as store:
+        add_mentions(store, [HOSTILE])
+        store.store_batch(
+            "demo",
+            "Acme",
+            [
+                Mention(
+                    "demo", "r1", "Fixed now, thanks!", utc(2026, 11, 2, 9, 50), "acme_support", 48000, in_reply_to="1"
+                ),
+            ],
+            {},
+            collected_until=utc(2026, 11, 4),
+        )
+        brands = [
+            {"name": "Acme", "keywords": ["acme", "acmecloud"], "own_accounts": {"demo": ["acme_support"]}},
+            {"name": "Globex", "keywords": ["globex"]},
+        ]
+        with running_dashboard(make_config(web=web_settings(), brands=brands), store) as url:
+            yield url
 
 
 def test_response_time_panel_shows_figures_and_unanswered_mentions_as_text(dashboard: str) -> None:
@@ -53,9 +51,7 @@ def test_response_time_panel_shows_figures_and_unanswered_mentions_as_text(dashb
         )
         page: Any = browser.new_context(base_url=dashboard).new_page()
         page.goto("/?brand=Acme")
-        page.fill("input[name=username]", "marketing")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page)
         page.wait_for_selector("body[data-ready=true]")
         panel = page.locator("#responses")
         assert panel.is_visible()

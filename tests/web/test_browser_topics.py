@@ -13,12 +13,9 @@ from listener.app.topic_tagging import TopicTagger
 from listener.config import TopicConfig
 from listener.core.records import Alert, AlertEvidence, DetectorState, Story
 from listener.core.themes import BY_EMBEDDINGS
-from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import Store
-from listener.web.server import BackgroundServer
 from tests.conftest import record_alert, utc
-from tests.web.test_browser import PASSWORD, artifacts_dir, chart_total, page  # noqa: F401 - fixtures
-from tests.web_seed import seed, web_settings
+from tests.web.test_browser import artifacts_dir, chart_total, page  # noqa: F401 - fixtures
+from tests.web_seed import log_in, running_dashboard, seeded_sqlite_store, web_settings
 
 TOPICS = [
     {"name": "outage", "query": "#outage OR down OR outage OR langsam", "touchpoint": "retention"},
@@ -31,28 +28,22 @@ WINDOW = (utc(2026, 11, 3, 12, 0), utc(2026, 11, 3, 12, 15))
 
 @pytest.fixture
 def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    tagger = TopicTagger([TopicConfig.model_validate(topic) for topic in TOPICS])
-    store.tag_topics(tagger.tag(store.mentions_to_tag(utc(2000, 1, 1), None, None, 0, 1000)))
-    evidence = AlertEvidence(stories=(Story("outage again", 3), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS)
-    alert = Alert("Acme", "negative_volume", *WINDOW, observed=3, expected=0.4, negative_share=1.0,
-                  severity="critical", score=0.99999, evidence=evidence)  # fmt: skip
-    record_alert(store, "Acme", "negative_volume", DetectorState(WINDOW[1], WINDOW[1]), alert, [])
-    server = BackgroundServer(make_config(web=web_settings(), topics=TOPICS), store, port=0).start()
-    assert server.wait_started(), "the dashboard did not start"
-    yield server.url
-    server.stop()
-    engine.dispose()
+    with seeded_sqlite_store(tmp_path / "browser.db") as store:
+        tagger = TopicTagger([TopicConfig.model_validate(topic) for topic in TOPICS])
+        store.tag_topics(tagger.tag(store.mentions_to_tag(utc(2000, 1, 1), None, None, 0, 1000)))
+        evidence = AlertEvidence(
+            stories=(Story("outage again", 3), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS
+        )
+        alert = Alert("Acme", "negative_volume", *WINDOW, observed=3, expected=0.4, negative_share=1.0,
+                      severity="critical", score=0.99999, evidence=evidence)  # fmt: skip
+        record_alert(store, "Acme", "negative_volume", DetectorState(WINDOW[1], WINDOW[1]), alert, [])
+        with running_dashboard(make_config(web=web_settings(), topics=TOPICS), store) as url:
+            yield url
 
 
 def test_topics_panel_filter_and_alert_stories(page: Any, artifacts_dir: Path) -> None:  # noqa: F811
     page.goto("/?brand=Acme")
-    page.fill("input[name=username]", "marketing")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page)
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_selector("#volume-chart .main-svg")
     assert chart_total(page) == 7

@@ -15,11 +15,15 @@ from typing import Any
 
 import pytest
 
-from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import Store
-from listener.web.server import BackgroundServer
 from tests.web.test_churn_api import CHURN, judge
-from tests.web_seed import PASSWORD, XSS_TEXT, add_mentions, seed, web_settings
+from tests.web_seed import (
+    XSS_TEXT,
+    add_mentions,
+    log_in,
+    running_dashboard,
+    seeded_sqlite_store,
+    web_settings,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 CHROMIUM = os.environ.get("LISTENER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,17 +33,11 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture
 def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    add_mentions(store, CHURN)
-    judge(store)
-    server = BackgroundServer(make_config(web=web_settings()), store, port=0).start()
-    assert server.wait_started(), "the dashboard did not start"
-    yield server.url
-    server.stop()
-    engine.dispose()
+    with seeded_sqlite_store(tmp_path / "browser.db") as store:
+        add_mentions(store, CHURN)
+        judge(store)
+        with running_dashboard(make_config(web=web_settings()), store) as url:
+            yield url
 
 
 def test_churn_panel_charts_and_lists_churn_mentions_as_text(dashboard: str) -> None:
@@ -55,9 +53,7 @@ def test_churn_panel_charts_and_lists_churn_mentions_as_text(dashboard: str) -> 
         page.on("console", lambda message: message.type == "error" and problems.append(message.text))
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.goto("/?brand=Acme")
-        page.fill("input[name=username]", "marketing")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page)
         page.wait_for_selector("#churn[data-loaded=true]")
         page.wait_for_selector("#churn-chart .main-svg")
         assert page.get_attribute("#churn-chart", "data-total") == "2"

@@ -9,39 +9,28 @@ from typing import Any
 
 import pytest
 
-from listener.storage.database import create_db_engine, upgrade
-from listener.storage.repository import Store
-from listener.web.server import BackgroundServer
 from tests.conftest import utc
 from tests.web.test_browser import artifacts_dir, page  # noqa: F401 (fixtures; `page` uses the `dashboard` below)
 from tests.web.test_surveys_api import add
-from tests.web_seed import PASSWORD, seed, web_settings
+from tests.web_seed import log_in, running_dashboard, seeded_sqlite_store, web_settings
 
 
 @pytest.fixture
 def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    upgrade(engine)
-    store = Store(engine)
-    seed(store)
-    add(
-        store,
-        "Acme",
-        "nps",
-        [(utc(2026, 11, 2, 9, 10), 10), (utc(2026, 11, 2, 9, 30), 9), (utc(2026, 11, 3, 12, 30), 2)],
-    )
-    server = BackgroundServer(make_config(web=web_settings()), store, port=0).start()
-    assert server.wait_started(), "the dashboard did not start"
-    yield server.url
-    server.stop()
-    engine.dispose()
+    with seeded_sqlite_store(tmp_path / "browser.db") as store:
+        add(
+            store,
+            "Acme",
+            "nps",
+            [(utc(2026, 11, 2, 9, 10), 10), (utc(2026, 11, 2, 9, 30), 9), (utc(2026, 11, 3, 12, 30), 2)],
+        )
+        with running_dashboard(make_config(web=web_settings()), store) as url:
+            yield url
 
 
 def test_survey_panel_beside_net_sentiment_and_hidden_without_answers(page: Any, artifacts_dir: Path) -> None:  # noqa: F811
     page.goto("/login")
-    page.fill("input[name=username]", "marketing")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page)
     page.goto("/?brand=Acme")
     page.wait_for_selector("#surveys-panel[data-ready=true]")
     assert page.is_visible("#surveys-panel")
