@@ -33,6 +33,21 @@ function safeLink(url) {
   return lower.startsWith("https://") || lower.startsWith("http://") ? url.trim() : null;
 }
 
+// A cell with an "open" link to `url`, or empty when it is not http(s): mention links are attacker-controlled.
+function linkCell(row, url) {
+  const td = cell(row, "");
+  const href = safeLink(url);
+  if (href) {
+    const link = document.createElement("a");
+    link.href = href;
+    link.textContent = "open";
+    link.rel = "noopener noreferrer nofollow";
+    link.target = "_blank";
+    td.appendChild(link);
+  }
+  return td;
+}
+
 function renderMentions(tbody, mentions) {
   for (const mention of mentions) {
     const row = document.createElement("tr");
@@ -45,16 +60,7 @@ function renderMentions(tbody, mentions) {
     cell(row, mention.sentiment, "sentiment");
     cell(row, mention.score === null ? "" : mention.score.toFixed(2));
     cell(row, mention.text, "text");
-    const linkCell = cell(row, "");
-    const href = safeLink(mention.url);
-    if (href) {
-      const link = document.createElement("a");
-      link.href = href;
-      link.textContent = "open";
-      link.rel = "noopener noreferrer nofollow";
-      link.target = "_blank";
-      linkCell.appendChild(link);
-    }
+    linkCell(row, mention.url);
     tbody.appendChild(row);
   }
 }
