@@ -6,11 +6,12 @@ Runs `listener backtest`'s own code path (`alerts.backtest.backtest`) over every
 the reference scorer `SHARED/tools/nab_score.py`. Nothing is tuned per series: what is measured
 here is what a user gets.
 
-    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso]
+    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso | --quick]
 
 It then runs the procedure the shipped defaults come from, leave-one-series-out: for each
 series, the candidate settings (`CANDIDATES`) that score best on the other four are scored on
-it, beside the published detectors' scores on that series. The held-out mean is the figure that
+it, beside the published detectors' scores on that series, and the candidate it picks on all
+five is named (the shipped defaults should be it). The held-out mean is the figure that
 says what a brand the detector never saw gets; the in-sample score above is not.
 """
 
@@ -22,6 +23,8 @@ import json
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -29,16 +32,33 @@ from types import ModuleType
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.backtest import CountRow, backtest, read_series, write_backtest
+from alerts.detect import detector
 from listener.config import DetectionConfig, load_config
 from listener.config.types import parse_duration
 
 DETECTOR = "social-listener"
 NAB_ROW = timedelta(minutes=5)
-CANDIDATES = [{"false_alarms": rate} for rate in ("1/year", "1/quarter", "1/month", "2/month", "1/week")]
-"""The settings leave-one-series-out chooses among: the one an on-call lead sets, four false-alarm
-rates a pager can live with. Everything else keeps its default, each with its own reason
-(`cooldown`: one incident per brand per day; `alerts.detect.detector.TAIL_SHARE`: enough tail points in
-a new brand's first days)."""
+RATES = ("1/year", "1/quarter", "1/month", "2/month", "1/week")
+LEVEL_HISTORIES = (1, 2, 4)
+CANDIDATES = [{"level_baselines": baselines, "false_alarms": rate} for baselines in LEVEL_HISTORIES for rate in RATES]
+"""The settings leave-one-series-out chooses among: the one an on-call lead sets, five false-alarm
+rates a pager can live with, and how many baselines of surprises the alarm level is fitted on
+(`alerts.detect.detector.LEVEL_BASELINES`, a constant: the shipped one must come out of this too).
+Everything else keeps its default, each with its own reason (`cooldown`: one incident per brand per
+day; `alerts.detect.detector.TAIL_SHARE`: enough tail points in a new brand's first days)."""
+QUICK_CANDIDATES = [{"level_baselines": detector.LEVEL_BASELINES, "false_alarms": rate} for rate in RATES]
+"""`--quick`: the rates alone, with the shipped level history (a third of the time)."""
+
+
+@contextmanager
+def level_history(baselines: int) -> Iterator[None]:
+    """Judge with the alarm level fitted on `baselines` baselines of surprises, for one candidate."""
+    shipped = detector.LEVEL_BASELINES
+    detector.LEVEL_BASELINES = baselines
+    try:
+        yield
+    finally:
+        detector.LEVEL_BASELINES = shipped
 
 
 def load_scorer(shared: Path) -> ModuleType:
@@ -101,22 +121,25 @@ def pooled(scorer: ModuleType, scored: dict[str, dict], names: list[str]) -> flo
 
 
 def leave_one_out(
-    scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int
-) -> list[tuple[str, dict[str, str], float]]:
+    scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int, candidates: list[dict]
+) -> tuple[list[tuple[str, dict, float]], dict]:
     """For each series: the candidate that scores best pooled over the other four, and its score
-    on the held-out one (normalised alone, as PUBLISHED.md scores each series)."""
+    on the held-out one (normalised alone, as PUBLISHED.md scores each series); and the candidate
+    the same procedure picks on all five, which the shipped defaults should be."""
     names = [data_file.basename for data_file in corpus]
     by_candidate = []
-    for candidate in CANDIDATES:
-        rule = DetectionConfig.model_validate({**base.model_dump(), **candidate})
-        alerts, _ = run_backtests(data_dir, names, rule, None, rows_per_window)
+    for candidate in candidates:
+        rule = DetectionConfig.model_validate({**base.model_dump(), "false_alarms": candidate["false_alarms"]})
+        with level_history(candidate["level_baselines"]):
+            alerts, _ = run_backtests(data_dir, names, rule, None, rows_per_window)
         by_candidate.append((candidate, series_scores(scorer, corpus, alerts)))
     folds = []
     for held_out in names:
         training = [name for name in names if name != held_out]
         candidate, scored = max(by_candidate, key=lambda entry: pooled(scorer, entry[1], training))
         folds.append((held_out, candidate, pooled(scorer, scored, [held_out])))
-    return folds
+    overall, _ = max(by_candidate, key=lambda entry: pooled(scorer, entry[1], names))
+    return folds, overall
 
 
 def run_backtests(
@@ -161,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the daemon's window (default: N rows of 5 minutes, so each summed row is one window); "
                              "e.g. --rows-per-window 1 --window 15m scores the shipped defaults on the raw series")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out table")
+    parser.add_argument("--quick", action="store_true",
+                        help="leave-one-series-out over the false-alarm rates alone, with the shipped level history")
     args = parser.parse_args(argv)
 
     data_dir = args.shared / "data" / "nab_tweets"
@@ -203,18 +228,25 @@ def main(argv: list[str] | None = None) -> int:
     for name, score in sorted(table.items(), key=lambda item: -item[1]):
         print(f"  {name:<20} {score:7.2f}")
     if not args.no_loso:
-        print_leave_one_out(scorer, corpus, data_dir, rule, args.rows_per_window, result["score"])
+        candidates = QUICK_CANDIDATES if args.quick else CANDIDATES
+        print_leave_one_out(scorer, corpus, data_dir, rule, args.rows_per_window, result["score"], candidates)
     return 0
 
 
 def print_leave_one_out(
-    scorer: ModuleType, corpus: list, data_dir: Path, rule: DetectionConfig, rows_per_window: int, in_sample: float
+    scorer: ModuleType,
+    corpus: list,
+    data_dir: Path,
+    rule: DetectionConfig,
+    rows_per_window: int,
+    in_sample: float,
+    candidates: list[dict],
 ) -> None:
-    folds = leave_one_out(scorer, corpus, data_dir, rule, rows_per_window)
+    folds, overall = leave_one_out(scorer, corpus, data_dir, rule, rows_per_window, candidates)
     published = published_per_series(data_dir)
     leaders = sorted(published, key=lambda name: -sum(published[name].values()))[:3]
-    print(f"\nleave-one-series-out: settings chosen on the other four among {len(CANDIDATES)} candidates "
-          f"({', '.join(CANDIDATES[0])}), scored on the fifth alone")
+    print(f"\nleave-one-series-out: settings chosen on the other four among {len(candidates)} candidates "
+          f"({', '.join(candidates[0])}), scored on the fifth alone")
     print(f"{'held out':<10} {'chosen':<22} {'score':>7}  " + "  ".join(f"{name:>10}" for name in leaders))
     for held_out, candidate, score in folds:
         name = held_out.removeprefix("Twitter_volume_").removesuffix(".csv")
@@ -225,6 +257,14 @@ def print_leave_one_out(
     print(f"{'mean':<10} {'':<22} {held_out_mean:7.2f}  {means}")
     print(f"in-sample (these settings, all five pooled) {in_sample:.2f}; held-out mean {held_out_mean:.2f}; "
           f"gap {in_sample - held_out_mean:+.2f}")
+    if "ARTime" in published:
+        worst = min(score - published["ARTime"].get(held_out.removeprefix("Twitter_volume_").removesuffix(".csv"), score)
+                    for held_out, _, score in folds)
+        print(f"worst fold against ARTime on its series: {worst:+.2f}")
+    shipped = {"level_baselines": detector.LEVEL_BASELINES, "false_alarms": str(rule.false_alarms)}
+    chosen = {key: str(value) for key, value in overall.items()}
+    print(f"chosen on all five: {', '.join(map(str, overall.values()))}"
+          f"{' (these settings)' if chosen == {key: str(value) for key, value in shipped.items()} else ''}")
 
 
 if __name__ == "__main__":

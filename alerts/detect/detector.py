@@ -14,13 +14,12 @@ Three questions, each answered from the brand's own history and nothing tuned pe
    chance once in e^7 ~ 1,100 windows, if the model were right.
 3. **Is it surprising for this brand?** The model is never quite right: a news-driven brand
    is surprised most days. So the alarm level comes from the brand's own surprises over the
-   baseline, the way SPOT (Siffer et al., KDD 2017) sets extreme-value thresholds: the top
-   `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is extrapolated to the
-   chance per window that `false_alarms` allows (`1/quarter` at 15-minute windows: 1 in
-   8,766). Surprises
-   already above the level (past incidents) are left out and the tail is fitted once more, so an
-   outage does not raise the bar for the next one. The level never drops below `-ln` of that
-   chance, where the count model alone would put it.
+   last `LEVEL_BASELINES` baselines, the way SPOT (Siffer et al., KDD 2017) sets extreme-value
+   thresholds: the top `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is
+   extrapolated to the chance per window that `false_alarms` allows (`1/month` at 15-minute
+   windows: 1 in 2,922). Surprises already above the level (past incidents) are left out and
+   the tail is fitted once more, so an outage does not raise the bar for the next one. The
+   level never drops below `-ln` of that chance, where the count model alone would put it.
 
 `min_count` and `min_ratio` then keep a quiet brand going from 1 to 3 mentions from paging.
 
@@ -67,8 +66,15 @@ MAX_SHAPE = 0.5
 MAD_TO_SD = 1.4826
 MAX_SURPRISE = 700.0
 """-ln of the smallest positive double: a tail that underflows to 0 reads as this."""
-CHUNK_ROWS = 2048
-"""Windows judged per matrix in `judge_series`, bounding its memory at CHUNK_ROWS x baseline."""
+CHUNK_CELLS = 1 << 22
+"""Matrix cells (windows judged x windows read) per step of `judge_series`: 32 MB of floats a matrix."""
+LEVEL_BASELINES = 4
+"""The alarm level is fitted on the surprises of the last four baselines (28 days by default).
+The level is a rare quantile: at the default `1/month` a 15-minute window alarms by chance once
+in 2,922. A week holds 672 windows, so a week's tail would be extrapolated four times past its
+own sample; four weeks hold about one return period, so the level is read near the sample's own
+extremes, and one noisy week weighs a quarter as much. bench/nab.py's leave-one-series-out
+chooses among 1, 2 and 4 with the rate; on all five series it picks 4 with 1/month."""
 DAY = timedelta(days=1)
 
 
@@ -142,9 +148,10 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
     own = recent_windows(rule, step)
     season = season_of(rule, step)
     chance = rule.false_alarms.per_window(step)
-    expected, seasonal = _expected(values, rule, step, season, own, needed_from=max(0, first - 2 * own))
+    tail_own = own * LEVEL_BASELINES
+    expected, seasonal = _expected(values, rule, step, season, own, needed_from=max(0, first - own - tail_own))
     surprises = np.full(len(values), np.nan)
-    surprise_from = max(0, first - own)
+    surprise_from = max(0, first - tail_own)
     dispersions = _dispersions(values, expected, own, surprise_from)
     means = np.maximum(expected[surprise_from:], MIN_EXPECTED)
     surprises[surprise_from:] = _surprises(values[surprise_from:], means, dispersions)
@@ -153,9 +160,10 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
     known = np.concatenate(([0], np.cumsum(~np.isnan(values))))
     reach = history_windows(rule, step)
     verdicts = []
-    for start in range(first, len(values), CHUNK_ROWS):
-        rows = np.arange(start, min(start + CHUNK_ROWS, len(values)))
-        levels = alarm_levels(_before(fitted, rows, own), chance, need)
+    chunk_rows = _chunk_rows(tail_own)
+    for start in range(first, len(values), chunk_rows):
+        rows = np.arange(start, min(start + chunk_rows, len(values)))
+        levels = alarm_levels(_before(fitted, rows, tail_own), chance, need)
         for row, level in zip(rows, levels):
             ready = int(known[row] - known[max(0, row - reach)]) >= rule.min_baseline_windows
             verdicts.append(
@@ -274,8 +282,9 @@ def _expected(
         seasonal = ~np.isnan(expected)
     missing = np.flatnonzero(~seasonal)
     missing = missing[missing >= needed_from]
-    for start in range(0, len(missing), CHUNK_ROWS):
-        rows = missing[start : start + CHUNK_ROWS]
+    chunk_rows = _chunk_rows(own)
+    for start in range(0, len(missing), chunk_rows):
+        rows = missing[start : start + chunk_rows]
         expected[rows] = _row_medians(_before(values, rows, own))
     return expected, seasonal
 
@@ -285,8 +294,9 @@ def _dispersions(values: np.ndarray, expected: np.ndarray, own: int, start: int)
     windows before it, less Poisson's share, never under `MIN_DISPERSION`."""
     ratios = np.log((values + PSEUDO_COUNT) / (expected + PSEUDO_COUNT))
     result = np.full(len(values) - start, MIN_DISPERSION)
-    for chunk in range(start, len(values), CHUNK_ROWS):
-        rows = np.arange(chunk, min(chunk + CHUNK_ROWS, len(values)))
+    chunk_rows = _chunk_rows(own)
+    for chunk in range(start, len(values), chunk_rows):
+        rows = np.arange(chunk, min(chunk + chunk_rows, len(values)))
         before = _before(ratios, rows, own)
         centre = _row_medians(before)
         spread = MAD_TO_SD * _row_medians(np.abs(before - centre[:, None]))
@@ -320,6 +330,11 @@ def upper_tails(observed: np.ndarray, mean: np.ndarray, variance: np.ndarray) ->
     size = mean[negative_binomial] ** 2 / (variance[negative_binomial] - mean[negative_binomial])
     tails[negative_binomial] = betainc(counts[negative_binomial], size, mean[negative_binomial] / (size + mean[negative_binomial]))
     return tails
+
+
+def _chunk_rows(width: int) -> int:
+    """How many windows one matrix of `width` windows read per row may judge at once."""
+    return max(1, CHUNK_CELLS // max(width, 1))
 
 
 def _before(series: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
@@ -392,11 +407,11 @@ def baseline_windows(rule: DetectionConfig) -> int:
 def history_windows(rule: DetectionConfig, step: timedelta) -> int:
     """How many previous windows of length `step` a verdict reads.
 
-    The baseline's surprises set the alarm level; the first of them needs its own baseline's
-    worth of log-ratios for its burstiness, and each of those its expected count: a seasonal
+    The last `LEVEL_BASELINES` baselines' surprises set the alarm level; the first of them needs a
+    baseline's worth of log-ratios for its burstiness, and each of those its expected count: a seasonal
     one reads `days` days and the slack back, a plain one the baseline again.
     """
     own = recent_windows(rule, step)
     season = season_of(rule, step)
     expected_reach = own if season is None else max(own, season.days * season.period + season.slack)
-    return 2 * own + expected_reach
+    return (1 + LEVEL_BASELINES) * own + expected_reach

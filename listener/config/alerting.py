@@ -34,8 +34,8 @@ def refuse_replaced_settings(data: Any) -> Any:
         if replaced:
             raise ValueError(
                 f"{' and '.join(replaced)} {'were' if len(replaced) > 1 else 'was'} replaced by false_alarms, the alerts "
-                "per brand and rule that chance alone may raise (default \"1/quarter\"); delete "
-                f"{' and '.join(replaced)}, and if alerts came too often or too rarely set e.g. false_alarms = \"1/month\" "
+                "per brand and rule that chance alone may raise (default \"1/month\"); delete "
+                f"{' and '.join(replaced)}, and if alerts came too often or too rarely set e.g. false_alarms = \"2/month\" "
                 "(more alerts) or \"1/year\" (fewer)"
             )
     return data
@@ -52,7 +52,7 @@ class DetectionConfig(StrictModel):
     min_count: int = Field(5, ge=1, description="Never alert on fewer negative mentions than this in one window.")
     min_ratio: float = Field(2.0, ge=1.0, description="Observed must be at least this multiple of expected.")
     false_alarms: Rate = Field(
-        default="1/quarter",
+        default="1/month",
         validate_default=True,
         description="Alerts per brand and rule that may come from chance alone, e.g. 1/month, 2/week, 1/day.",
     )

@@ -156,7 +156,7 @@ def test_missing_windows_are_placed_by_their_times() -> None:
 def test_seasonal_noise_pages_about_as_often_as_configured() -> None:
     """Twelve weeks of noise with daily peaks 10x the night level, weekends and growth: none
     of it is a spike, but chance alone may page at the configured rate: about 1 page in twelve
-    weeks at the default 1/quarter, none likely at 1/year. Twice 1/month is the most accepted."""
+    weeks at 1/quarter, none likely at 1/year. Twice the default 1/month is the most accepted."""
     brands = [(0.3, 3, 1.0, 1.0), (2, 25, 0.5, 1.0), (5, 60, 0.4, 2.5)]
     series = [poisson_series(daily_means(28, *brand), seed=int(brand[1])) for brand in brands]
     monthly = sum(len(alerts_of(values)) for values in series)
@@ -191,11 +191,11 @@ def test_a_night_spike_is_judged_against_the_night() -> None:
 
 
 def test_history_covers_the_baseline_and_its_own_seasonal_baselines() -> None:
-    """The baseline's surprises, the baseline before the first of them (its burstiness), and that
-    window's own seasonal expectation (a week of days and the slack)."""
-    assert baseline_windows(RULE) == 2 * 7 * PER_DAY + 7 * PER_DAY + 1
-    assert history_windows(RULE, timedelta(minutes=5)) == 3 * 7 * 288 + 2
-    assert baseline_windows(FLAT) == 3 * PER_DAY
+    """Four baselines of surprises (the alarm level's), the baseline before the first of them (its
+    burstiness), and that window's own seasonal expectation (a week of days and the slack)."""
+    assert baseline_windows(RULE) == 5 * 7 * PER_DAY + 7 * PER_DAY + 1
+    assert history_windows(RULE, timedelta(minutes=5)) == 6 * 7 * 288 + 2
+    assert baseline_windows(FLAT) == 6 * PER_DAY
 
 
 # --- the alarm level ---------------------------------------------------------------------------
@@ -218,11 +218,11 @@ def test_a_series_judged_at_once_gets_the_verdicts_of_window_by_window() -> None
 
 def test_on_plain_poisson_noise_the_level_is_the_rate_itself() -> None:
     """Where the count model is right, surprises are exponential and the level is -ln(chance per
-    window): the default 1/quarter at 15-minute windows is 1 window in 8,766. Over 200 brands'
+    window): the default 1/month at 15-minute windows is 1 window in 2,922. Over 200 brands'
     weeks, the median level is within 10% of it (a fitted tail shape only adds to it)."""
     surprises = np.random.default_rng(0).exponential(size=(200, 7 * PER_DAY))
     chance = RULE.false_alarms.per_window(WINDOW)
-    assert 1 / chance == pytest.approx(8766, rel=1e-3)
+    assert 1 / chance == pytest.approx(2922, rel=1e-3)
     levels = alarm_levels(surprises, chance, need=PER_DAY)
     assert levels.min() >= -math.log(chance)
     assert np.median(levels) == pytest.approx(-math.log(chance), rel=0.1)
