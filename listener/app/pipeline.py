@@ -119,6 +119,7 @@ class Pipeline:
         }
         self.stopping = threading.Event()
         self._finished_sources: set[str] = set()
+        self._replay_sources = {source.name for source in config.sources if source.enabled and source.type == "demo"}
         self._scoring_after_replay = False
         self.alert_policy = policy_from_config(config)
         self.topic_tagger = TopicTagger(config.topics)
@@ -220,9 +221,10 @@ class Pipeline:
 
     def _announce_replay_end(self, source_name: str) -> None:
         """On a busy machine scoring lags the replay by a minute or more, and the alerts come after
-        scoring: a user who stopped at "replay finished" would never see them."""
+        scoring: a user who stopped at "replay finished" would never see them. "All scored and
+        judged" waits for every replayed source: the demo's reviews finish before its posts."""
         to_score = self.store.count_unscored()
-        self._scoring_after_replay = to_score > 0
+        self._scoring_after_replay = to_score > 0 and self._replay_sources <= self._finished_sources
         log.info(
             "%s: replay finished; %d %s still to score%s; the daemon keeps running (Ctrl-C stops it, "
             "`listener history --brand NAME` shows what was collected)",

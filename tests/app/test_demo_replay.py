@@ -79,6 +79,35 @@ def test_replay_finished_says_how_many_mentions_are_still_to_score_and_when_they
     assert not any("all 3 mentions" in r.getMessage() for r in caplog.records)
 
 
+def test_all_scored_is_said_once_every_replayed_source_has_finished(make_config, tmp_path: Path, caplog) -> None:
+    """The demo replays posts and app reviews; the reviews ran out first, and the log said "all
+    N mentions scored and judged" while the posts were still being replayed, then again later."""
+    clock = ManualClock(START)
+    sources = [
+        {"name": "short", "type": "demo", "interval": "1s", "data": str(replay_file(tmp_path / "short.jsonl", 2))},
+        {"name": "long", "type": "demo", "interval": "1s", "data": str(replay_file(tmp_path / "long.jsonl", 40))},
+    ]
+    config = make_config(
+        storage={"url": f"sqlite:///{tmp_path / 'demo.db'}"},
+        clock={"mode": "replay", "start": "2026-11-02T10:00:00Z", "speed": 1440},
+        sources=sources,
+    )
+    pipeline = Pipeline(config, clock=clock, classifier=NeutralClassifier(), notifiers={})
+    with caplog.at_level(logging.INFO):
+        clock.advance(timedelta(minutes=5))
+        pipeline.collect("short")
+        pipeline.collect("long")
+        pipeline.process()
+        assert "short: replay finished" in caplog.text
+        assert "scored and judged" not in caplog.text  # "long" is still replaying
+        clock.advance(timedelta(hours=1))
+        pipeline.collect("long")
+        pipeline.process()
+        pipeline.process()
+    done = [r.getMessage() for r in caplog.records if "scored and judged" in r.getMessage()]
+    assert done == [f"replay: all {pipeline.store.count_mentions()} mentions scored and judged"], done
+
+
 def replay_to_the_end(pipeline: Pipeline, clock: ManualClock) -> None:
     clock.advance(timedelta(hours=1))
     pipeline.collect("demo")
