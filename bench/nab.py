@@ -61,6 +61,11 @@ def level_history(baselines: int) -> Iterator[None]:
         detector.LEVEL_BASELINES = shipped
 
 
+def short_name(file_name: str) -> str:
+    """AAPL for Twitter_volume_AAPL.csv: how PUBLISHED.md's per-series table names a series."""
+    return file_name.removeprefix("Twitter_volume_").removesuffix(".csv")
+
+
 def load_scorer(shared: Path) -> ModuleType:
     """Import the reference scorer from the shared folder (it is not part of this project)."""
     path = shared / "tools" / "nab_score.py"
@@ -215,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     for data_file, per_file in zip(corpus, result["per_file"]):
         null = -cost["fn"] * len(data_file.scorable_windows)
         perfect = cost["tp"] * len(data_file.windows)
-        name = data_file.basename.removeprefix("Twitter_volume_").removesuffix(".csv")
+        name = short_name(data_file.basename)
         rate = data_file.n / args.rows_per_window / seconds[data_file.basename]
         print(f"{name:<12} {per_file['windows_detected']:>5}/{per_file['windows']:<5} {per_file['fp']:>14} "
               f"{per_file['score']:>8.3f} {scorer.normalise(per_file['score'], null, perfect):>7.2f} {rate:>9.0f}")
@@ -249,7 +254,7 @@ def print_leave_one_out(
           f"({', '.join(candidates[0])}), scored on the fifth alone")
     print(f"{'held out':<10} {'chosen':<22} {'score':>7}  " + "  ".join(f"{name:>10}" for name in leaders))
     for held_out, candidate, score in folds:
-        name = held_out.removeprefix("Twitter_volume_").removesuffix(".csv")
+        name = short_name(held_out)
         chosen = ", ".join(map(str, candidate.values()))
         print(f"{name:<10} {chosen:<22} {score:7.2f}  " + "  ".join(f"{published[leader].get(name, float('nan')):>10.2f}" for leader in leaders))
     held_out_mean = sum(score for _, _, score in folds) / len(folds)
@@ -258,13 +263,10 @@ def print_leave_one_out(
     print(f"in-sample (these settings, all five pooled) {in_sample:.2f}; held-out mean {held_out_mean:.2f}; "
           f"gap {in_sample - held_out_mean:+.2f}")
     if "ARTime" in published:
-        worst = min(score - published["ARTime"].get(held_out.removeprefix("Twitter_volume_").removesuffix(".csv"), score)
-                    for held_out, _, score in folds)
+        worst = min(score - published["ARTime"].get(short_name(held_out), score) for held_out, _, score in folds)
         print(f"worst fold against ARTime on its series: {worst:+.2f}")
     shipped = {"level_baselines": detector.LEVEL_BASELINES, "false_alarms": str(rule.false_alarms)}
-    chosen = {key: str(value) for key, value in overall.items()}
-    print(f"chosen on all five: {', '.join(map(str, overall.values()))}"
-          f"{' (these settings)' if chosen == {key: str(value) for key, value in shipped.items()} else ''}")
+    print(f"chosen on all five: {', '.join(map(str, overall.values()))}{' (these settings)' if overall == shipped else ''}")
 
 
 if __name__ == "__main__":

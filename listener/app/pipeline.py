@@ -119,7 +119,6 @@ class Pipeline:
         }
         self.stopping = threading.Event()
         self._finished_sources: set[str] = set()
-        self._replay_sources = {source.name for source in config.sources if source.enabled and source.type == "demo"}
         self._scoring_after_replay = False
         self.alert_policy = policy_from_config(config)
         self.topic_tagger = TopicTagger(config.topics)
@@ -143,6 +142,11 @@ class Pipeline:
     def language_detector(self) -> LanguageDetector | None:
         """Built on first use, like the model: commands that never score do not load it."""
         return build_detector(self.config.model.detect_languages)
+
+    @cached_property
+    def replay_source_names(self) -> frozenset[str]:
+        """The configured sources that replay bundled mentions (the demo source type), enabled or not."""
+        return frozenset(source.name for source in self.config.sources if source.type == "demo")
 
     @cached_property
     def churn_detector(self) -> ChurnDetector:
@@ -224,7 +228,8 @@ class Pipeline:
         scoring: a user who stopped at "replay finished" would never see them. "All scored and
         judged" waits for every replayed source: the demo's reviews finish before its posts."""
         to_score = self.store.count_unscored()
-        self._scoring_after_replay = to_score > 0 and self._replay_sources <= self._finished_sources
+        replaying = self.replay_source_names & set(self.collectors)
+        self._scoring_after_replay = to_score > 0 and replaying <= self._finished_sources
         log.info(
             "%s: replay finished; %d %s still to score%s; the daemon keeps running (Ctrl-C stops it, "
             "`listener history --brand NAME` shows what was collected)",

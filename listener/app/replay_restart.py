@@ -28,8 +28,7 @@ def restart_finished_replay(pipeline: Pipeline) -> None:
     if replayed_until is None or replayed_until <= now:
         return  # a new store, or a replay this clock simply continues
     where = store.engine.url.render_as_string(hide_password=True)
-    demo_sources = {source.name for source in config.sources if source.type == "demo"}
-    others = sorted(store.mention_sources() - demo_sources)
+    others = sorted(store.mention_sources() - pipeline.replay_source_names)
     until = f"{replayed_until:%Y-%m-%d %H:%M} UTC"
     if others:
         log.warning(

@@ -7,14 +7,13 @@ cleanly when either is missing.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.web.test_browser import CHROMIUM, sync_api
 from tests.web.test_churn_api import CHURN, judge
 from tests.web_seed import (
     XSS_TEXT,
@@ -24,11 +23,6 @@ from tests.web_seed import (
     seeded_sqlite_store,
     web_settings,
 )
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-CHROMIUM = os.environ.get("LISTENER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 
 @pytest.fixture

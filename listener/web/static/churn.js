@@ -6,8 +6,8 @@
 (function () {
   const CHURN_COLOR = "#8c564b";
 
-  // cell() and linkCell() come from dashboard.js, which the page loads first: one way to put
-  // attacker-controlled text and links on the page.
+  // cell(), mentionCells() and linkCell() come from dashboard.js, which the page loads first: one
+  // way to put attacker-controlled text and links on the page.
 
   function renderTop(tbody, mentions) {
     tbody.replaceChildren();
@@ -20,11 +20,7 @@
     for (const mention of mentions) {
       const row = document.createElement("tr");
       row.className = "mention churn";
-      cell(row, mention.created_at.replace("T", " ").replace("Z", "").slice(0, 16));
-      cell(row, mention.author ? "@" + mention.author : "", "author");
-      cell(row, mention.author_reach === null ? "" : mention.author_reach.toLocaleString("en"));
-      cell(row, mention.source);
-      cell(row, mention.language);
+      mentionCells(row, mention);
       cell(row, mention.pattern, "pattern");
       cell(row, mention.text, "text");
       linkCell(row, mention.url);

@@ -48,15 +48,20 @@ function linkCell(row, url) {
   return td;
 }
 
+// The cells every table of mentions starts with: when, who, their reach, where, in which language.
+function mentionCells(row, mention) {
+  cell(row, mention.created_at.replace("T", " ").replace("Z", "").slice(0, 16));
+  cell(row, mention.author ? "@" + mention.author : "", "author");
+  cell(row, mention.author_reach === null ? "" : mention.author_reach.toLocaleString("en"));
+  cell(row, mention.source);
+  cell(row, mention.language);
+}
+
 function renderMentions(tbody, mentions) {
   for (const mention of mentions) {
     const row = document.createElement("tr");
     row.className = "mention " + (mention.sentiment || "unscored");
-    cell(row, mention.created_at.replace("T", " ").replace("Z", "").slice(0, 16));
-    cell(row, mention.author ? "@" + mention.author : "", "author");
-    cell(row, mention.author_reach === null ? "" : mention.author_reach.toLocaleString("en"));
-    cell(row, mention.source);
-    cell(row, mention.language);
+    mentionCells(row, mention);
     cell(row, mention.sentiment, "sentiment");
     cell(row, mention.score === null ? "" : mention.score.toFixed(2));
     cell(row, mention.text, "text");
