@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from alerts.detect.detector import Detection, evaluate
+from alerts.detect.detector import Detection, baseline_windows, evaluate, judge_series
 from listener.config import (
     DEFAULT_RULE,
     DetectionConfig,
@@ -93,6 +93,27 @@ def rules_from_config(config: ListenerConfig) -> list[Rule]:
     if not config.rules:
         return [default_rule(config.detection)]
     return [rule_from_config(entry, config.detection) for entry in config.rules if entry.enabled]
+
+
+def judge_from(rule: Rule, counts: Sequence[WindowCount], first: int) -> list[Detection]:
+    """Judge every window of `counts` (consecutive windows of `rule.window`) from `first` on, each
+    against the windows before it: what `judge` gives window by window.
+
+    A count metric's windows are judged in one `judge_series` call, which costs about what one
+    window costs (the history matrices are shared): a daemon catching up after a restart, or a
+    replay, judges hundreds of windows in a pass. A share metric's baseline depends on the judged
+    window's own volume, so its windows are judged one at a time.
+    """
+    metric = METRICS.get(rule.metric)
+    if metric.counted is None:
+        history = baseline_windows(rule.detection)
+        return [judge(rule, counts[max(0, index - history) : index], counts[index]) for index in range(first, len(counts))]
+    if first >= len(counts):
+        return []
+    if first == 0:  # no history at all: what `evaluate` says of an empty one
+        return [judge(rule, [], counts[0]), *judge_from(rule, counts, 1)]
+    values = [float(metric.counted(count)) for count in counts]
+    return judge_series(values, rule.detection, rule.window, first=first)
 
 
 def judge(rule: Rule, history: Sequence[WindowCount], window: WindowCount) -> Detection:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.detect.detector import baseline_windows
 from alerts.detect.incidents import Firing
-from alerts.detect.rules import Rule, judge
+from alerts.detect.rules import Rule, judge_from
 from listener.storage.repository import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,7 +37,6 @@ def judge_windows(
     firings = []
     for split_values, counts in series.items():
         split = tuple(zip(rule.split_by, split_values))
-        for index in range(first_judged, len(counts)):
-            detection = judge(rule, counts[max(0, index - history_length) : index], counts[index])
-            firings.append(Firing(rule, counts[index], detection, split))
+        detections = judge_from(rule, counts, first_judged)
+        firings.extend(Firing(rule, count, detection, split) for count, detection in zip(counts[first_judged:], detections))
     return firings

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
-from alerts.detect.rules import default_rule, rules_from_config
+from alerts.detect.detector import baseline_windows
+from alerts.detect.rules import Rule, default_rule, judge, judge_from, rules_from_config
 from listener.config import ConfigError, DetectionConfig
+from listener.core.records import WindowCount
 from listener.storage.repository import Store
 from tests.conftest import utc
 from tests.alerts.test_engine import BASELINE, WINDOW, add_counts, policy, run
@@ -157,3 +160,24 @@ def test_a_rule_added_later_does_not_page_about_old_spikes(store: Store) -> None
     both = policy(rules=[{"name": "negative_spike"}, {"name": "new-volume", "metric": "volume"}])
     assert run(store, both, SPIKE + 20 * WINDOW).alerts == []
     assert store.detector_state("Acme", "new-volume").evaluated_until == SPIKE + 20 * WINDOW
+
+
+@pytest.mark.parametrize("metric", ["negative_volume", "volume", "churn_intent", "negative_share"])
+def test_judging_windows_together_gives_each_window_s_own_verdict(metric: str) -> None:
+    """`judge_from` judges a count metric's windows in one call; every verdict must be the one
+    `judge` gives that window against the windows before it, spike, first windows and all."""
+    rng = np.random.default_rng(7)
+    detection = DetectionConfig(window=timedelta(hours=1), baseline=timedelta(days=2), min_baseline_windows=12)
+    rule = Rule("r", metric, detection)
+    hours = 24 * 14
+    negative = rng.poisson(3, hours)
+    negative[200:203] += 40  # an outage's three hours
+    counts = [
+        WindowCount(START + index * timedelta(hours=1), int(neg + pos + 5), int(neg), 5, int(pos), int(neg // 4))
+        for index, (neg, pos) in enumerate(zip(negative, rng.poisson(6, hours)))
+    ]
+    history = baseline_windows(detection)
+    one_by_one = [judge(rule, counts[max(0, index - history) : index], counts[index]) for index in range(len(counts))]
+    for first in (0, 1, 150):
+        assert judge_from(rule, counts, first) == one_by_one[first:]
+    assert any(verdict.anomalous for verdict in one_by_one[200:203])
