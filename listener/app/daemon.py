@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from listener.app.own_posts import flag_own_posts
 from listener.app.pipeline import CollectFailed, Pipeline, ProcessReport
 from listener.app.replay_restart import restart_finished_replay
 from listener.app.scheduler import Scheduler
@@ -40,6 +41,7 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
         signal.signal(signal.SIGTERM, _request_stop)
 
     restart_finished_replay(pipeline)
+    flag_own_posts(config, pipeline.store)
     # The model loads before the first poll, so its cost shows here rather than inside a poll.
     model_version = pipeline.classifier.version
     log.info(

@@ -203,7 +203,8 @@ class Pipeline:
             ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
-                source_name, brand.name, matching, result.cursor, collected_until=polled_at
+                source_name, brand.name, matching, result.cursor, collected_until=polled_at,
+                own_accounts=brand.own_accounts.for_source_type(source.type),
             )
             metrics.MENTIONS_COLLECTED.labels(source_name).inc(new_by_brand[brand.name])
             if matching or dropped:

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from listener.config.base import StrictModel
 from listener.config.types import TimeZoneName
-from listener.core.response_time import WorkingHours, normalise_author
+from listener.core.response_time import WorkingHours, is_own_post, normalise_author
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -61,7 +61,7 @@ class OwnAccounts(StrictModel):
         return frozenset(normalise_account(name) for name in names)
 
     def owns(self, source_type: str, author: str | None) -> bool:
-        return author is not None and normalise_account(author) in self.for_source_type(source_type)
+        return is_own_post(author, self.for_source_type(source_type))
 
     @property
     def configured(self) -> bool:

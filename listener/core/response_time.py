@@ -95,9 +95,14 @@ def normalise_author(author: str) -> str:
     return author.strip().lstrip("@").casefold()
 
 
+def is_own_post(author: str | None, own_names: frozenset[str]) -> bool:
+    """Did one of the brand's accounts (`own_names`, normalised) write a post by `author`?"""
+    return author is not None and normalise_author(author) in own_names
+
+
 def is_own(post: ThreadPost, own_authors: Mapping[str, frozenset[str]]) -> bool:
     """Did one of the brand's accounts write `post`? `own_authors` maps a source to normalised names."""
-    return post.author is not None and normalise_author(post.author) in own_authors.get(post.source, frozenset())
+    return is_own_post(post.author, own_authors.get(post.source, frozenset()))
 
 
 def first_responses(

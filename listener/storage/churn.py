@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from listener.core.buckets import Bucket, bucket_floor, bucket_next
 from listener.core.records import StoredMention
-from listener.storage.rows import StoreBase, stored_mention
+from listener.storage.rows import StoreBase, counted_links, counted_mentions, stored_mention
 from listener.storage.schema import MentionBrandRow, MentionRow
 
 ChurnJudgements = Mapping[int, Mapping[str, tuple[bool, str | None]]]
@@ -88,7 +88,7 @@ class ChurnStore(StoreBase):
             moment = bucket_next(moment, bucket)
         if brand is None:
             query = select(MentionRow.created_at).where(
-                MentionRow.churn_intent.is_(True), MentionRow.undated.is_(False)
+                MentionRow.churn_intent.is_(True), MentionRow.undated.is_(False), counted_mentions()
             )
             created = MentionRow.created_at
         else:
@@ -96,6 +96,7 @@ class ChurnStore(StoreBase):
                 MentionBrandRow.brand == brand,
                 MentionBrandRow.churn_intent.is_(True),
                 MentionBrandRow.undated.is_(False),
+                counted_links(),
             )
             created = MentionBrandRow.created_at
         counts = dict.fromkeys(starts, 0)
@@ -115,7 +116,7 @@ class ChurnStore(StoreBase):
         )
         if brand is None:
             query = select(MentionRow, pattern).where(
-                MentionRow.churn_intent.is_(True), MentionRow.created_at >= start, MentionRow.created_at < end
+                MentionRow.churn_intent.is_(True), MentionRow.created_at >= start, MentionRow.created_at < end, counted_mentions()
             )
         else:
             query = (
@@ -126,6 +127,7 @@ class ChurnStore(StoreBase):
                     MentionBrandRow.churn_intent.is_(True),
                     MentionBrandRow.created_at >= start,
                     MentionBrandRow.created_at < end,
+                    counted_links(),
                 )
             )
         ordered = query.order_by(

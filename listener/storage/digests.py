@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from listener.core.records import StoredMention
-from listener.storage.rows import stored_mention
+from listener.storage.rows import counted_links, stored_mention
 from listener.storage.schema import AlertRow, DigestSentRow, MentionBrandRow, MentionRow
 
 
@@ -46,7 +46,9 @@ class DigestStore:
         query = (
             select(MentionRow)
             .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-            .where(MentionBrandRow.brand == brand, MentionBrandRow.created_at >= start, MentionBrandRow.created_at < end)
+            .where(
+                MentionBrandRow.brand == brand, MentionBrandRow.created_at >= start, MentionBrandRow.created_at < end, counted_links()
+            )
         )
         if by == "negative":
             query = query.where(MentionBrandRow.sentiment_label == "negative").order_by(

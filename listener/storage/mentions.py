@@ -4,13 +4,14 @@ the judging-stall guard's bookkeeping."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from listener.core.records import JudgingStall, Mention, MentionToScore, Sentiment
+from listener.core.response_time import is_own_post
 from listener.storage.churn import ChurnJudgements, write_churn
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.rows import (
@@ -38,8 +39,12 @@ class MentionStore(StoreBase):
         mentions: Sequence[Mention],
         cursor: dict[str, Any],
         collected_until: datetime | None = None,
+        own_accounts: frozenset[str] = frozenset(),
     ) -> int:
         """Store one poll's mentions of `brand` and its next cursor atomically; return how many were new.
+
+        `own_accounts` (the brand's accounts on this source, normalised as `normalise_author`
+        does) marks their posts as the brand's own (`MentionBrandRow.own`): stored, not counted.
 
         `collected_until` (the daemon-clock time the poll started) tells detection that this
         source has delivered everything older, so windows before it can be judged.
@@ -59,7 +64,7 @@ class MentionStore(StoreBase):
             for mention in batch:
                 row, is_new = self._upsert_mention(session, mention, now)
                 new_count += is_new
-                self._link_brand(session, row, brand)
+                self._link_brand(session, row, brand, is_own_post(mention.author, own_accounts))
                 stored_ids.append(row.id)
             rollup.add(session, stored_ids)
             rollup.apply(session)
@@ -109,22 +114,65 @@ class MentionStore(StoreBase):
             )
         return existing, False
 
-    def _link_brand(self, session: Session, mention: MentionRow, brand: str) -> None:
+    def _link_brand(self, session: Session, mention: MentionRow, brand: str, own: bool) -> None:
         """Link a mention to a brand, carrying its label over: a mention already scored for
-        another brand must not look unscored to this one."""
+        another brand must not look unscored to this one. An existing link only takes `own` (the
+        brand's accounts may have been configured since)."""
         values = {
             "mention_id": mention.id,
             "brand": brand,
             "created_at": mention.created_at,
             "sentiment_label": mention.sentiment_label,
             "undated": mention.undated,
+            "own": own,
         }
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MentionBrandRow)
-            session.execute(insert.values(**values).on_conflict_do_nothing())
-        elif session.get(MentionBrandRow, (mention.id, brand)) is None:
-            session.add(MentionBrandRow(**values))
+            session.execute(
+                insert.values(**values).on_conflict_do_update(index_elements=["mention_id", "brand"], set_={"own": own})
+            )
+        else:
+            existing = session.get(MentionBrandRow, (mention.id, brand))
+            if existing is None:
+                session.add(MentionBrandRow(**values))
+            else:
+                existing.own = own
+
+    def sync_own_posts(self, brand: str, own_accounts: Mapping[str, frozenset[str]]) -> int:
+        """Flag `brand`'s links to posts by its own accounts (`own_accounts`: per stored source
+        name, the normalised account names), and unflag the others; return how many changed.
+
+        The daemon calls this when it starts: links stored before the flag existed, or before an
+        account was configured (or after one was removed), then count as they should. The rollups
+        move in the same transaction. Names are compared as `normalise_author` writes them, in
+        Python, so that SQLite and PostgreSQL agree on case beyond ASCII."""
+        with self._sessions.begin() as session:
+            links = session.execute(
+                select(MentionBrandRow.mention_id, MentionBrandRow.own, MentionRow.source, MentionRow.author)
+                .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+                .where(MentionBrandRow.brand == brand, MentionBrandRow.own | MentionRow.source.in_(list(own_accounts)))
+            ).all()  # one read of the brand's links on those sources: once per start, in seconds for a million
+            flips = {
+                mention_id: should
+                for mention_id, own, source, author in links
+                if (should := is_own_post(author, own_accounts.get(source, frozenset()))) != own
+            }
+            if not flips:
+                return 0
+            rollup = RollupDelta()
+            rollup.subtract(session, flips)
+            for should in (True, False):
+                ids = [mention_id for mention_id, value in flips.items() if value is should]
+                for offset in range(0, len(ids), 500):
+                    session.execute(
+                        update(MentionBrandRow)
+                        .where(MentionBrandRow.brand == brand, MentionBrandRow.mention_id.in_(ids[offset : offset + 500]))
+                        .values(own=should)
+                    )
+            rollup.add(session, flips)
+            rollup.apply(session)
+        return len(flips)
 
     def get_cursor(self, source: str, brand: str) -> dict[str, Any] | None:
         with self._sessions() as session:

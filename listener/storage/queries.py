@@ -33,7 +33,7 @@ from listener.core.records import SENTIMENT_LABELS
 from listener.core.sentiment import net_sentiment
 from listener.storage.repository import Store
 from listener.storage.rollups import rollup_series
-from listener.storage.rows import labelled_count
+from listener.storage.rows import counted_links, counted_mentions, labelled_count
 from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow, MentionTopicRow
 
 MAX_PAGE = 1000
@@ -514,15 +514,17 @@ def _filtered(query: Select, mention_filter: MentionFilter, join_always: bool = 
     """Apply the filter. A brand-only filter is answered from the per-brand index alone; anything
     else reads the mentions table (joined to the brand index when a brand is given)."""
     if not mention_filter.needs_mention_columns and not join_always:
-        query = query.select_from(MentionBrandRow).where(MentionBrandRow.brand == mention_filter.brand)
+        query = query.select_from(MentionBrandRow).where(MentionBrandRow.brand == mention_filter.brand, counted_links())
         created, label = MentionBrandRow.created_at, MentionBrandRow.sentiment_label
     else:
         query = query.select_from(MentionRow)
         if mention_filter.brand is not None:
             query = query.join(
                 MentionBrandRow,
-                and_(MentionBrandRow.mention_id == MentionRow.id, MentionBrandRow.brand == mention_filter.brand),
+                and_(MentionBrandRow.mention_id == MentionRow.id, MentionBrandRow.brand == mention_filter.brand, counted_links()),
             )
+        else:
+            query = query.where(counted_mentions())
         created, label = MentionRow.created_at, MentionRow.sentiment_label
         if mention_filter.sources:
             query = query.where(MentionRow.source.in_(mention_filter.sources))

@@ -22,6 +22,7 @@ sums ready-made, kept in the same transaction as the hours, because a year of ho
 rows to sum per page view; series by day, week or month read them, series by hour read the hours.
 A brand's plain series (no source or language filter) reads `sentiment_totals_hourly` or
 `sentiment_totals_daily`, the same counts without the source and language split: four rows a bucket.
+A brand's own posts (`MentionBrandRow.own`) contribute nothing, like every count (`counted_links`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from listener.core.buckets import BUCKETS, Bucket, bucket_floor, bucket_next, hour_of
 from listener.core.sentiment import net_sentiment
+from listener.storage.rows import counted_links
 from listener.storage.schema import (
     DailySentimentRollupRow,
     DailySentimentTotalRow,
@@ -120,7 +122,7 @@ class RollupDelta:
                     MentionRow.sentiment_score,
                 )
                 .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
-                .where(MentionBrandRow.mention_id.in_(ids[offset : offset + _CHUNK]))
+                .where(MentionBrandRow.mention_id.in_(ids[offset : offset + _CHUNK]), counted_links())
                 .order_by(MentionBrandRow.mention_id)
             )
             for brand, created_at, source, language, label, reach, score in session.execute(query):
@@ -247,6 +249,7 @@ def rebuild(connection: Connection) -> int:
                 func.coalesce(scored, 0.0),
             )
             .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            .where(counted_links())
             .group_by(MentionBrandRow.brand, bucket, *dimensions, label)
         )
         connection.execute(delete(table))

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, func
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, func, select
 from sqlalchemy.orm import (
     Session,
     SessionTransaction,
@@ -123,6 +123,20 @@ def stored_mention(row: MentionRow, brands: tuple[str, ...] = ()) -> StoredMenti
     )
 
 
+def counted_links() -> ColumnElement[bool]:
+    """The brand links that count as mentions of their brand: not the brand's own posts (`own`).
+
+    An answer from the brand's support account is stored for response times, but it is the brand
+    speaking: its "sorry for the outage" is no negative mention, and its volume is not the
+    brand's. Every count, series, list and alert window reads links through this."""
+    return MentionBrandRow.own.is_(False)
+
+
+def counted_mentions() -> ColumnElement[bool]:
+    """On `MentionRow`, for questions over every brand: mentions no brand's own account wrote."""
+    return MentionRow.id.not_in(select(MentionBrandRow.mention_id).where(MentionBrandRow.own.is_(True)))
+
+
 def negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
     """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow).
 
@@ -134,6 +148,7 @@ def negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[Col
         MentionBrandRow.created_at < end,
         MentionBrandRow.sentiment_label == "negative",
         MentionBrandRow.undated.is_(False),
+        counted_links(),
     ]
 
 

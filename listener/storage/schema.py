@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -92,7 +93,11 @@ class MentionBrandRow(Base):
     brand are answered from one index, without touching the (large) text rows."""
 
     __tablename__ = "mention_brands"
-    __table_args__ = (Index("ix_mention_brands_brand_created", "brand", "created_at"),)
+    __table_args__ = (
+        Index("ix_mention_brands_brand_created", "brand", "created_at"),
+        # Partial: the few own posts, so "written by no brand's account" reads a handful of rows.
+        Index("ix_mention_brands_own", "mention_id", sqlite_where=text("own"), postgresql_where=text("own")),
+    )
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True)
     brand: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -101,6 +106,10 @@ class MentionBrandRow(Base):
     undated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """Copied from the mention: its time is only when it was collected, so the alert rules'
     window counts leave it out."""
+    own: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Written by one of the brand's `own_accounts` (its answer to a customer): kept so that
+    response times can be measured, but the brand speaking is not a mention of it, so every
+    count, series, list and alert leaves it out (`listener.storage.rows.counted_links`)."""
     churn_intent: Mapped[bool | None] = mapped_column(Boolean)
     """Whether the author says they are leaving *this* brand: "switched from Globex to Acme" is
     churn for Globex only. None until judged (with scoring, or by `listener rescore`)."""

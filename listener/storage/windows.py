@@ -11,6 +11,7 @@ from listener.core.records import SENTIMENT_LABELS, StoredMention, WindowCount
 from listener.storage.rows import (
     StoreBase,
     bucket_index,
+    counted_links,
     labelled_count,
     negative_mentions_of,
     stored_mention,
@@ -23,14 +24,14 @@ class WindowStore(StoreBase):
 
     def window_counts(self, brand: str, start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
         """Counts per sentiment (and of churn intent) in consecutive windows [start, end), zero-filled, aligned on `start`;
-        undated mentions (timed only by when they were collected) are not counted."""
+        undated mentions (timed only by when they were collected) and the brand's own posts are not counted."""
         windows = int((end - start).total_seconds() // window.total_seconds())
         empty = [WindowCount(start + index * window, 0, 0, 0, 0, 0) for index in range(windows)]
         return self.window_counts_split(brand, start, end, window, ()).get((), empty)
 
     def first_mention_time(self, brand: str) -> datetime | None:
         with self._sessions() as session:
-            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand))
+            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand, counted_links()))
 
     def top_negative_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[StoredMention]:
         """The negative mentions most people saw: by author reach, then engagement."""
@@ -101,6 +102,7 @@ class WindowStore(StoreBase):
                     MentionBrandRow.created_at >= start,
                     MentionBrandRow.created_at < end,
                     MentionBrandRow.undated.is_(False),
+                    counted_links(),
                 )
                 .group_by(bucket, *splits)
             )

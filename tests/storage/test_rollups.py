@@ -66,7 +66,9 @@ def raw_aggregate(engine: Engine, unit: str = "hour") -> Aggregate:
             select(
                 MentionBrandRow.brand, MentionBrandRow.created_at, MentionRow.source, MentionRow.language,
                 MentionBrandRow.sentiment_label, MentionRow.author_reach, MentionRow.sentiment_score,
-            ).join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            )
+            .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
+            .where(MentionBrandRow.own.is_(False))  # the brand's own posts are never counted
         ).all()
     for brand, created_at, source, language, label, reach, score in rows:
         bucket = created_at.replace(minute=0, second=0, microsecond=0)

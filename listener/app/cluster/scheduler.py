@@ -17,11 +17,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from listener.app.cluster.celery_app import Dispatcher, build_celery, cluster_of
 from listener.app.cluster.leader import Leadership
 from listener.app.cluster.observe import serve_observability
+from listener.app.own_posts import flag_own_posts
 from listener.app.retention import RETENTION_EVERY
 from listener.config import ListenerConfig
 from listener.core.clock import utcnow
 from listener.storage.cluster import migrate_once
 from listener.storage.database import create_db_engine
+from listener.storage.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 def run_scheduler(config: ListenerConfig, stop: threading.Event) -> None:
     engine = create_db_engine(config.storage.url)
     migrate_once(engine)
+    flag_own_posts(config, Store(engine))
     dispatcher = Dispatcher(build_celery(config), config)
     leadership = Leadership(engine, stop)
     port = cluster_of(config).metrics_port
