@@ -8,12 +8,18 @@ negative mentions stamped a few seconds apart in the near future. The demo sourc
 mention when the clock passes its time, so its timestamp is the moment it becomes available.
 Slack points at a loopback HTTP server that notes when each request arrives.
 
+With `--cluster`, the same replay runs through a cluster instead: `listener scheduler` and
+`listener worker` as subprocesses on PostgreSQL and RabbitMQ (the database is emptied before each
+run, the queues are named per run and deleted after it).
+
 Which spike mention made the count anomalous is worked out after the run, on what the daemon
 stored: the alert window's negatives (as the model labelled them) in time order, and the first
 count that the rule's own `judge` calls anomalous against the window's history. Prints each run,
 the median and max, and the target: one collection interval plus 5 s.
 
     python bench/latency.py [--runs 5] [--interval 5]
+    python bench/latency.py --cluster --postgres postgresql://postgres@127.0.0.1/bench \
+        --broker amqp://guest:guest@127.0.0.1:5672/ [--runs 5] [--interval 5]
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import tomllib
+import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,11 +48,14 @@ from alerts.detect.detector import baseline_windows  # noqa: E402
 from alerts.detect.rules import default_rule, judge  # noqa: E402
 from alerts.detect.windows import align  # noqa: E402
 from classifiers import SentimentClassifier, load_classifier  # noqa: E402
-from listener.config import ModelConfig, parse_config  # noqa: E402
 from listener.app.daemon import run_daemon  # noqa: E402
 from listener.app.pipeline import Pipeline  # noqa: E402
+from listener.config import ModelConfig, parse_config  # noqa: E402
+from listener.core.records import WindowCount  # noqa: E402
+from listener.storage.database import open_database  # noqa: E402
 from listener.storage.repository import Store  # noqa: E402
-from listener.core.records import WindowCount
+
+REPO = Path(__file__).resolve().parent.parent
 
 WINDOW = timedelta(minutes=1)
 """Short windows keep a run short; latency does not depend on the window's length."""
@@ -109,6 +122,37 @@ def write_replay(path: Path, now: datetime) -> datetime:
     return spike
 
 
+CLUSTER_CONFIG = """\
+process_interval = "1s"
+[storage]
+url = "{database_url}"
+[[brands]]
+name = "Acme"
+keywords = ["acme"]
+[[sources]]
+name = "replay"
+type = "demo"
+interval = "{interval}s"
+data = "{replay}"
+[detection]
+window = "1m"
+baseline = "1h"
+[[notifiers]]
+name = "team-slack"
+type = "slack"
+webhook_url = "${{SLACK_WEBHOOK_URL}}"
+[web]
+enabled = false
+[cluster]
+broker_url = "${{LATENCY_BROKER_URL}}"
+[cluster.queues]
+collect = "{prefix}.collect"
+classify = "{prefix}.classify"
+detect = "{prefix}.detect"
+notify = "{prefix}.notify"
+"""
+
+
 def config_for(scratch: Path, replay: Path, interval: float) -> Any:
     return parse_config(
         {
@@ -139,6 +183,64 @@ def crossing_time(store: Store, config: Any) -> tuple[datetime, int, int]:
     raise RuntimeError("the alert window's stored negatives are not anomalous: was it judged on another history?")
 
 
+def cluster_run(database_url: str, broker_url: str, interval: float) -> tuple[float, int, int]:
+    """One run through a scheduler and a worker (subprocesses), as `one_run` through the daemon."""
+    from kombu import Connection
+
+    slack = SlackServer()
+    prefix = f"latency-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        replay = scratch / "replay.jsonl"
+        engine = open_database(database_url)
+        empty_database(engine)
+        write_replay(replay, datetime.now(UTC))
+        config_path = scratch / "cluster.toml"
+        config_path.write_text(
+            CLUSTER_CONFIG.format(database_url=database_url, interval=interval, replay=replay, prefix=prefix), encoding="utf-8"
+        )
+        environment = {**os.environ, "PYTHONPATH": str(REPO), "SLACK_WEBHOOK_URL": slack.url, "LATENCY_BROKER_URL": broker_url}
+        nodes = []
+        for role in ("scheduler", "worker"):
+            with (scratch / f"{role}.log").open("wb") as log:
+                nodes.append(subprocess.Popen(
+                    [sys.executable, "-m", "listener", role, "--config", str(config_path)],
+                    cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                ))  # fmt: skip
+        try:
+            if not slack.received.wait(LEAD.total_seconds() + SLACK_WAIT):
+                tails = "\n".join((scratch / f"{role}.log").read_text(errors="replace")[-3000:] for role in ("scheduler", "worker"))
+                raise RuntimeError(f"no Slack request arrived: the spike was not alerted on\n{tails}")
+        finally:
+            for node in nodes:
+                node.send_signal(signal.SIGTERM)
+            for node in nodes:
+                try:
+                    node.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    node.kill()
+            slack.close()
+            with Connection(broker_url, connect_timeout=5) as connection:
+                channel = connection.channel()
+                for kind in ("collect", "classify", "detect", "notify"):
+                    channel.queue_delete(f"{prefix}.{kind}")
+        config = parse_config(tomllib.loads(config_path.read_text(encoding="utf-8")), str(config_path))
+        available, place, observed = crossing_time(Store(engine), config)
+        engine.dispose()
+    return slack.arrivals[0] - available.timestamp(), place, observed
+
+
+def empty_database(engine: Any) -> None:
+    """Every table emptied (the schema is kept, already migrated by `open_database`)."""
+    from sqlalchemy import text
+
+    from listener.storage.schema import Base
+
+    with engine.begin() as connection:
+        names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
 def one_run(classifier: SentimentClassifier, interval: float) -> tuple[float, int, int]:
     slack = SlackServer()
     os.environ["SLACK_WEBHOOK_URL"] = slack.url
@@ -167,13 +269,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--interval", type=float, default=5.0, help="the source's collection interval in seconds")
+    parser.add_argument("--cluster", action="store_true", help="run a scheduler and a worker instead of the daemon")
+    parser.add_argument("--postgres", help="the cluster's database (emptied before each run)")
+    parser.add_argument("--broker", help="the cluster's RabbitMQ URL")
     args = parser.parse_args()
+    if args.cluster and not (args.postgres and args.broker):
+        parser.error("--cluster needs --postgres and --broker")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)-8s %(name)s: %(message)s")
-    classifier = load_classifier(ModelConfig())
+    classifier = None if args.cluster else load_classifier(ModelConfig())
     target = args.interval + 5.0
     latencies = []
     for run in range(1, args.runs + 1):
-        latency, place, observed = one_run(classifier, args.interval)
+        if args.cluster:
+            latency, place, observed = cluster_run(args.postgres, args.broker, args.interval)
+        else:
+            assert classifier is not None
+            latency, place, observed = one_run(classifier, args.interval)
         latencies.append(latency)
         print(f"run {run}: {latency:5.2f} s (negative #{place} made the window anomalous; alert sent with {observed})", flush=True)
     median, worst = statistics.median(latencies), max(latencies)

@@ -19,6 +19,7 @@ SOURCE_BACKOFF = Gauge(
     "listener_source_backoff_seconds",
     "Seconds a failing source waits before its next poll (0 when healthy).",
     ["source"],
+    multiprocess_mode="livemax",  # a prefork worker: the longest wait of its live children
 )
 MENTIONS_SCORED = Counter("listener_mentions_scored_total", "Mentions given a sentiment verdict.")
 SCORING_SECONDS = Histogram(
@@ -32,7 +33,8 @@ DELIVERY_FAILURES = Counter(
     "listener_delivery_failures_total", "Delivery attempts that failed, by what happens next.", ["outcome"]
 )
 QUEUE_DEPTH = Gauge(
-    "listener_queue_depth", "Messages waiting in a cluster queue, as the scheduler last saw.", ["queue"]
+    "listener_queue_depth", "Messages waiting in a cluster queue, as the scheduler last saw.", ["queue"],
+    multiprocess_mode="mostrecent",
 )
 
 

@@ -54,6 +54,10 @@ def _parse_roles(_ctx: click.Context, _param: click.Parameter, value: str) -> li
 )  # fmt: skip
 def worker(config_path: str | None, roles: list[str], concurrency: int) -> None:
     """Run a Celery worker for the cluster's work until SIGINT/SIGTERM (finishing the task in hand)."""
+    if concurrency > 1:  # the children do the work: /metrics must sum them (before prometheus is imported)
+        from listener.app.cluster.shared_metrics import share_metrics_across_processes
+
+        share_metrics_across_processes()
     from listener.app.cluster.worker import run_worker
 
     config = load(config_path)

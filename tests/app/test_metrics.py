@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from listener.app.cluster.observe import serve_observability
 from listener.app.pipeline import Pipeline
@@ -19,6 +24,8 @@ from listener.core.clock import ManualClock
 from listener.web import create_app
 from tests.app.test_scheduler import CountingCollector, FailingCollector
 from tests.conftest import utc
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def sample(name: str, **labels: str) -> float:
@@ -79,3 +86,45 @@ def test_json_log_lines_carry_the_record_redacted() -> None:
     assert line["level"] == "ERROR" and line["logger"] == "listener.app"
     assert "hunter2-cluster-token" not in line["message"] and line["message"].startswith("broker said ")
     assert line["time"].endswith("+00:00")
+
+
+FORKED_WORKER = """
+import multiprocessing, sys
+from listener.app.cluster.shared_metrics import share_metrics_across_processes
+
+share_metrics_across_processes()  # what `listener worker --concurrency 2` does first
+from listener.app import metrics
+from listener.app.cluster.observe import serve_observability
+
+def child(scored: int) -> None:  # a prefork child scoring a batch
+    metrics.MENTIONS_SCORED.inc(scored)
+    metrics.SOURCE_BACKOFF.labels("reddit").set(scored * 10)
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("fork")  # as Celery's prefork pool does
+    for scored in (3, 4):
+        process = context.Process(target=child, args=(scored,))
+        process.start()
+        process.join()
+    server = serve_observability(0, lambda: {"ready": True}, host="127.0.0.1")
+    import httpx
+    print(httpx.get(f"http://127.0.0.1:{server.server_address[1]}/metrics").text)
+"""
+
+
+def test_a_prefork_workers_metrics_sum_what_its_children_counted(tmp_path) -> None:
+    """The children of `listener worker --concurrency N` do the work and the parent serves
+    /metrics: it must report their counts, not its own zeros."""
+    script = tmp_path / "forked_worker.py"
+    script.write_text(FORKED_WORKER, encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=environment, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    scraped = {
+        family.name: family for family in text_string_to_metric_families(done.stdout)
+    }
+    assert scraped["listener_mentions_scored"].samples[0].value == 7
+    (backoff,) = scraped["listener_source_backoff_seconds"].samples
+    assert backoff.labels == {"source": "reddit"} and backoff.value == 40  # the longest wait

@@ -13,7 +13,9 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
+
+from listener.app.cluster.shared_metrics import metrics_are_shared
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +23,20 @@ Readiness = Callable[[], dict[str, object]]
 """The node's state for /healthz; `ready` False answers 503."""
 
 
+def _registry() -> CollectorRegistry:
+    """This process's metrics, or, in a prefork worker, every process's summed (`shared_metrics`)."""
+    if not metrics_are_shared():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 def serve_observability(port: int, readiness: Readiness, host: str = "0.0.0.0") -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             if self.path == "/metrics":
-                self._reply(200, CONTENT_TYPE_LATEST, generate_latest(REGISTRY))
+                self._reply(200, CONTENT_TYPE_LATEST, generate_latest(_registry()))
             elif self.path == "/healthz":
                 state = readiness()
                 self._reply(200 if state.get("ready") else 503, "application/json", json.dumps(state).encode())

@@ -15,6 +15,7 @@ from celery import signals
 
 from listener.app.cluster.celery_app import build_celery, cluster_of
 from listener.app.cluster.observe import serve_observability
+from listener.app.cluster.shared_metrics import forget_dead_process, metrics_are_shared
 from listener.app.cluster.tasks import WorkerRuntime, register_tasks
 from listener.config import ListenerConfig
 from listener.storage.cluster import migrate_once
@@ -34,6 +35,8 @@ def run_worker(config: ListenerConfig, roles: list[str], concurrency: int) -> No
     register_tasks(app, runtime)
     if concurrency > 1:
         signals.worker_process_init.connect(runtime.forget_after_fork, weak=False)
+        if metrics_are_shared():
+            signals.worker_process_shutdown.connect(lambda pid, **_: forget_dead_process(pid), weak=False)
     if concurrency == 1 and "classify" in roles:
         # The model loads before the first task, so its cost shows at start and not inside a batch.
         log.info("sentiment model %s ready", runtime.pipeline.classifier.version)
