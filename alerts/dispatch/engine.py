@@ -44,6 +44,7 @@ from listener.core.records import (
     QueuedMessage,
     WindowCount,
 )
+from listener.plugins import METRICS
 from listener.storage.repository import Store
 from listener.storage.responses import ResponseStore
 
@@ -339,9 +340,9 @@ class _Dispatcher:
             by_id = {mention.id: mention for mention in self.store.mentions_by_id(ids)}
             top = [by_id[mention_id] for mention_id in ids if mention_id in by_id]
         else:
-            top = self.store.top_negative_mentions_in(
+            top = self.store.top_mentions_in(
                 self.brand, firing.start, firing.end, self.policy.detection.top_mentions,
-                source=split.get("source"), language=split.get("language"),
+                source=split.get("source"), language=split.get("language"), which=METRICS.get(firing.rule.metric).shown,
             )
         return Alert(
             brand=self.brand,

@@ -16,3 +16,15 @@ def metric_noun(name: str) -> str:
         return METRICS.get(name).noun
     except KeyError:
         return name.replace("_", " ")
+
+
+TOP_MENTIONS_HEADINGS = {"negative": "Top negative mentions", "churn_intent": "Top churn-intent mentions", "all": "Top mentions"}
+
+
+def top_mentions_heading(name: str) -> str:
+    """The heading over an alert's top mentions, which `Metric.shown` chose (negative ones for a
+    metric no longer installed, as every alert stored before `shown` existed)."""
+    try:
+        return TOP_MENTIONS_HEADINGS[METRICS.get(name).shown]
+    except KeyError:
+        return TOP_MENTIONS_HEADINGS["negative"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
 
-from listener.core.records import WindowCount
+from listener.core.records import ShownMentions, WindowCount
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class Metric:
     """One line for the README and `--help`."""
     counted: Callable[[WindowCount], int] | None = None
     share: Callable[[WindowCount], float] | None = None
+    shown: ShownMentions = "negative"
+    """Which of the window's mentions an alert shows as its top mentions: what the metric counts
+    (a churn alert shows the customers leaving, a volume alert whatever drew the attention)."""
 
     @property
     def judged_while_filling(self) -> bool:

@@ -14,4 +14,5 @@ PLUGIN = Metric(
     description="mentions whose author says they are leaving, cancelling or switching, per window",
     counted=lambda window: window.churn_intent,
     chart=lambda window: float(window.churn_intent),
+    shown="churn_intent",
 )

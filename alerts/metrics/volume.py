@@ -8,4 +8,5 @@ PLUGIN = Metric(
     description="all mentions per window",
     counted=lambda window: window.total,
     chart=lambda window: float(window.total),
+    shown="all",
 )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts.metrics import metric_noun
+from alerts.metrics import metric_noun, top_mentions_heading
 from alerts.notify.chart import sparkline
 from listener.core.records import Alert, AlertEvidence, StoredMention, Story
 from listener.core.themes import describe
@@ -231,7 +231,7 @@ def alert_text(alert: Alert, threaded: bool = True) -> str:
     lines = [alert_title(alert), ""]
     lines += [f"{label + ':':<19}{value}" for label, value in _evidence_lines(alert) + _context_lines(alert)]
     if _shows_mentions(alert):
-        lines += ["", "Top negative mentions:"]
+        lines += ["", f"{top_mentions_heading(alert.metric)}:"]
         for number, mention in enumerate(alert.top_mentions, start=1):
             byline = " · ".join(one_line(part) for part in _mention_byline(mention))
             lines.append(f"{number}. {byline}")
@@ -266,7 +266,7 @@ def alert_html(alert: Alert, chart_cid: str | None = None, threaded: bool = True
             f"<li><p><strong>{byline}</strong>{link}</p>"
             f"<blockquote>{esc(truncate(one_line(mention.text)))}</blockquote></li>"
         )
-    mentions = f"<h3>Top negative mentions</h3><ol>{''.join(items)}</ol>" if items else ""
+    mentions = f"<h3>{esc(top_mentions_heading(alert.metric))}</h3><ol>{''.join(items)}</ol>" if items else ""
     note = incident_note(alert, threaded)
     footer = f"<p><small>{esc(note)}</small></p>" if note else ""
     title = esc(alert_title(alert))
@@ -307,7 +307,7 @@ def slack_payload(alert: Alert, threaded: bool = True) -> dict[str, Any]:
     shown = alert.top_mentions[:SLACK_MENTION_LIMIT] if _shows_mentions(alert) else ()
     if shown:
         blocks.append({"type": "divider"})
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top negative mentions*"}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{top_mentions_heading(alert.metric)}*"}})
         blocks.extend(_slack_mention_block(mention) for mention in shown)
     hidden = len(alert.top_mentions) - len(shown) if shown else 0
     notes = [f"{hidden} more mentions not shown"] if hidden > 0 else []

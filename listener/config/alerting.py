@@ -69,7 +69,9 @@ class DetectionConfig(StrictModel):
     source_wait: Duration = Field(
         default=timedelta(minutes=30), description="Stop waiting for a source that has not polled, or a mention not scored, for this long."
     )
-    top_mentions: int = Field(5, ge=0, le=50)
+    top_mentions: int = Field(
+        5, ge=0, le=50, description="Mentions an alert lists: the widest-reaching of what its metric counts."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -79,6 +79,8 @@ class StoredMention:
 
 
 AlertKind = Literal["firing", "escalation", "repeat", "resolved"]
+ShownMentions = Literal["negative", "churn_intent", "all"]
+"""Which of a window's mentions an alert shows as its top mentions (`Metric.shown`)."""
 
 
 @dataclass(frozen=True)

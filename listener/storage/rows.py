@@ -24,6 +24,7 @@ from listener.core.records import (
     JudgingStall,
     Mention,
     Sentiment,
+    ShownMentions,
     Silence,
     StoredMention,
     Story,
@@ -138,18 +139,28 @@ def counted_mentions() -> ColumnElement[bool]:
 
 
 def negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow).
+    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow)."""
+    return mentions_of(brand, start, end, "negative")
+
+
+def mentions_of(brand: str, start: datetime, end: datetime, which: ShownMentions) -> list[ColumnElement[bool]]:
+    """The conditions selecting `brand`'s counted mentions in [start, end) (on MentionBrandRow):
+    its negative ones, its churn-intent ones, or all of them.
 
     Undated mentions are left out: their time is when they were collected, so a feed added with a
     backlog of undated entries would put them all in one window, a spike that never happened."""
-    return [
+    conditions = [
         MentionBrandRow.brand == brand,
         MentionBrandRow.created_at >= start,
         MentionBrandRow.created_at < end,
-        MentionBrandRow.sentiment_label == "negative",
         MentionBrandRow.undated.is_(False),
         counted_links(),
     ]
+    if which == "negative":
+        conditions.append(MentionBrandRow.sentiment_label == "negative")
+    elif which == "churn_intent":
+        conditions.append(MentionBrandRow.churn_intent.is_(True))
+    return conditions
 
 
 def save_detector_state(session: Session, brand: str, rule: str, state: DetectorState) -> None:

@@ -7,12 +7,13 @@ from typing import Any, Literal, Sequence
 
 from sqlalchemy import case, func, select
 
-from listener.core.records import SENTIMENT_LABELS, StoredMention, WindowCount
+from listener.core.records import SENTIMENT_LABELS, ShownMentions, StoredMention, WindowCount
 from listener.storage.rows import (
     StoreBase,
     bucket_index,
     counted_links,
     labelled_count,
+    mentions_of,
     negative_mentions_of,
     stored_mention,
 )
@@ -35,7 +36,7 @@ class WindowStore(StoreBase):
 
     def top_negative_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[StoredMention]:
         """The negative mentions most people saw: by author reach, then engagement."""
-        return self.top_negative_mentions_in(brand, start, end, limit)
+        return self.top_mentions_in(brand, start, end, limit)
 
     def mentions_by_id(self, ids: Sequence[int]) -> list[StoredMention]:
         if not ids:
@@ -124,7 +125,7 @@ class WindowStore(StoreBase):
             for split, buckets in sorted(by_split.items())
         }
 
-    def top_negative_mentions_in(
+    def top_mentions_in(
         self,
         brand: str,
         start: datetime,
@@ -132,9 +133,11 @@ class WindowStore(StoreBase):
         limit: int,
         source: str | None = None,
         language: str | None = None,
+        which: ShownMentions = "negative",
     ) -> list[StoredMention]:
-        """`top_negative_mentions` restricted to one source and/or language (a split rule's evidence)."""
-        conditions = negative_mentions_of(brand, start, end)
+        """The mentions of `which` kind most people saw (by author reach, then engagement),
+        restricted to one source and/or language for a split rule's evidence."""
+        conditions = mentions_of(brand, start, end, which)
         if source is not None:
             conditions.append(MentionRow.source == source)
         if language is not None:

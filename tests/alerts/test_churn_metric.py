@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from alerts.metrics.churn_intent import PLUGIN
+from alerts.notify.render import alert_text
 from listener.core.records import WindowCount
 from listener.plugins import METRICS
 from listener.storage.repository import Store
@@ -41,3 +42,7 @@ def test_a_churn_surge_pages_the_churn_rule_and_not_the_negative_one(store: Stor
     (alert,) = run(store, rules, SPIKE + WINDOW).alerts
     assert (alert.rule, alert.metric, alert.window_start, alert.observed) == ("churn", "churn_intent", SPIKE, 14)
     assert alert.expected < 1
+    # It shows the customers leaving, not the window's one negative mention, under a heading that says so.
+    assert alert.top_mentions and all(m.external_id.startswith("price-change-") for m in alert.top_mentions)
+    assert all(m.sentiment is None or m.sentiment.label != "negative" for m in alert.top_mentions)
+    assert "Top churn-intent mentions:" in alert_text(alert) and "Top negative" not in alert_text(alert)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
+from alerts.metrics import top_mentions_heading
 from alerts.notify.chart import sparkline
 from alerts.notify.render import (
     MENTION_TEXT_LIMIT,
@@ -282,3 +283,10 @@ def test_html_shows_the_inline_chart_by_content_id() -> None:
     markup = alert_html(make_alert(evidence=make_evidence()), chart_cid="chart.1@listener.example")
     (image,) = [attrs for tag, attrs in parsed_tags(markup) if tag == "img"]
     assert image["src"] == "cid:chart.1@listener.example"
+
+
+def test_the_top_mentions_heading_says_what_the_metric_shows() -> None:
+    assert top_mentions_heading("negative_volume") == "Top negative mentions"
+    assert top_mentions_heading("churn_intent") == "Top churn-intent mentions"
+    assert top_mentions_heading("volume") == "Top mentions"
+    assert top_mentions_heading("uninstalled_metric") == "Top negative mentions"  # alerts stored before
