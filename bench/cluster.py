@@ -112,6 +112,18 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process and its waited-for children used (utime, stime, cutime, cstime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine spent busy since boot (all but idle and iowait)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 class Run:
     def __init__(self, directory: Path, database_url: str, broker_url: str | None, threads: int = 0):
         self.directory = directory
@@ -156,6 +168,9 @@ class Run:
             engine.dispose()
         raise SystemExit(f"gave up: not all {count} mentions were scored within {DEADLINE:.0f}s; see {self.directory}")
 
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(process.pid) for name, process in self.processes.items() if process.poll() is None}
+
     def stop(self) -> dict[str, float]:
         rss = {name: peak_rss_mb(process.pid) for name, process in self.processes.items() if process.poll() is None}
         for process in self.processes.values():
@@ -186,12 +201,18 @@ def measure(
         run.start("scheduler", "scheduler")
         for number in range(workers):
             run.start(f"worker-{number + 1}", "worker")
+    busy_before = machine_busy_seconds()
     try:
         rate = run.wait_scored(count)
+        cpu, busy = run.cpu(), machine_busy_seconds() - busy_before
     finally:
         rss = run.stop()
     memory = ", ".join(f"{name} {megabytes:.0f} MB" for name, megabytes in rss.items())
     print(f"{label:<34} {rate:8.1f} mentions/s   peak RSS: {memory}", flush=True)
+    # Where the cores went while this mode ran (start-up included): the nodes, and the rest of
+    # the machine (PostgreSQL, RabbitMQ, anything else running).
+    spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cpu.items())
+    print(f"{'':<34} CPU: {spent}; the rest of the machine {max(busy - sum(cpu.values()), 0):.0f} s", flush=True)
 
 
 def failover(workdir: Path, database_url: str, broker: str) -> None:
