@@ -198,9 +198,14 @@ def measure(
     if broker is None:
         run.start("run", "run")
     else:
+        # Workers first, each with its model loaded, then the scheduler that sends the first poll:
+        # otherwise one worker scores alone while the other still loads, and start-up is measured.
+        names = [f"worker-{number + 1}" for number in range(workers)]
+        for name in names:
+            run.start(name, "worker")
+        for name in names:
+            _wait(lambda name=name: "worker: consuming" in run.log(name), f"{name} to load its model and consume")
         run.start("scheduler", "scheduler")
-        for number in range(workers):
-            run.start(f"worker-{number + 1}", "worker")
     busy_before = machine_busy_seconds()
     try:
         rate = run.wait_scored(count)
