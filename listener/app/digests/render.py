@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from alerts.notify.render import kind_label
 from listener.app.digests.report import DigestReport
 from listener.app.digests.responses import response_html, response_lines
+from listener.app.digests.topics import topic_html, topic_lines
 from listener.core.records import StoredMention
 from listener.storage.digests import PeriodAlert
 
@@ -163,6 +164,7 @@ def render_text(report: DigestReport) -> str:
             lines.append(f"   {_clip(mention.text)}")
             if link := _safe_link(mention.url):
                 lines.append(f"   {link}")
+    lines += topic_lines(report)
     lines += response_lines(report.responses, report.business_hours) if report.responses else []
     lines += ["", "Alerts:"]
     lines += [f"  {_alert_line(alert, report)}" for alert in report.alerts] or ["  none"]
@@ -205,6 +207,7 @@ def render_html(report: DigestReport, volume_cid: str | None, share_cid: str | N
                 meta = f"<a href=\"{e(link, quote=True)}\">{meta}</a>"
             parts.append(f"<li style=\"margin-bottom:8px\"><small>{meta}</small><br>{e(_clip(mention.text))}</li>")
         parts.append("</ol>")
+    parts += [topic_html(report)]
     parts += [response_html(report.responses, report.business_hours)] if report.responses else []
     parts.append("<h3>Alerts</h3>")
     if report.alerts:

@@ -19,8 +19,10 @@ from listener.core.records import StoredMention
 from listener.core.response_time import ResponseReport
 from listener.core.sentiment import net_sentiment
 from listener.storage.digests import DigestStore, PeriodAlert
+from listener.storage.queries import MentionFilter
 from listener.storage.responses import ResponseStore
 from listener.storage.rollups import SeriesPoint, rollup_series
+from listener.storage.topics import TopicOverview, topic_overview
 
 UNANSWERED_SHOWN = 5
 """Unanswered negative mentions a digest lists (widest reach first); the count covers them all."""
@@ -111,6 +113,10 @@ class DigestReport:
     responses: ResponseReport | None = None
     """Response time, for a brand with `own_accounts`; None for one without."""
     business_hours: bool = False
+    topics: TopicOverview | None = None
+    """Sentiment per `[[topics]]` entry and touchpoint in the period; None without topics."""
+    previous_topics: TopicOverview | None = None
+    """The same for the period before, for the change in each topic's net sentiment."""
 
 
 def _totals(points: Sequence[SeriesPoint]) -> Totals:
@@ -160,7 +166,16 @@ def build_report(
         alerts=reads.alerts_between(brand, period.start, period.end),
         responses=_responses(config, engine, brand, period, answered_by or period.end),
         business_hours=config.brand(brand).business_hours is not None,
+        topics=_topics(config, engine, brand, period),
+        previous_topics=_topics(config, engine, brand, before),
     )
+
+
+def _topics(config: ListenerConfig, engine: Engine, brand: str, period: Period) -> TopicOverview | None:
+    """The dashboard's topic panel for the period (`topic_overview`), so both say the same."""
+    if not config.topics:
+        return None
+    return topic_overview(engine, MentionFilter(brand=brand, since=period.start, until=period.end), config.topics)
 
 
 def _responses(config: ListenerConfig, engine: Engine, brand: str, period: Period, now: datetime) -> ResponseReport | None:
