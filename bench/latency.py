@@ -176,7 +176,7 @@ def crossing_time(store: Store, config: Any) -> tuple[datetime, int, int]:
     assert first is not None
     history_start = max(align(first, WINDOW), alert.window_start - baseline_windows(rule.detection) * WINDOW)
     history = store.window_counts("Acme", history_start, alert.window_start, WINDOW)
-    negatives = sorted(created for created, _ in store.negative_texts("Acme", alert.window_start, alert.window_end, 1000))
+    negatives = sorted(created for created, _ in store.mention_texts("Acme", alert.window_start, alert.window_end, 1000))
     for count, created in enumerate(negatives, start=1):
         if judge(rule, history, WindowCount(alert.window_start, count, count, 0, 0)).anomalous:
             return created.replace(tzinfo=created.tzinfo or UTC), count, alert.observed

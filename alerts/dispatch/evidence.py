@@ -10,6 +10,10 @@ The stories group the window's negative mentions by the sentiment model's own em
 this layer may not compute (alerts never import classifiers): the app passes an `Embed` function
 in. Where it has none (a runtime without embeddings), the mentions are grouped by TF-IDF of their
 terms instead, and the evidence says so.
+
+"The window's mentions" are those the rule's metric shows (`Metric.shown`): negative ones for most
+rules, the churn-intent ones for a churn alert (what the customers leaving say, and where), all of
+them for a volume alert.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from listener.core.records import AlertEvidence, Story, TermGrowth, WindowCount
+from listener.core.records import AlertEvidence, ShownMentions, Story, TermGrowth, WindowCount
 from listener.core.terms import brand_words, terms
 from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, stories, tfidf_vectors
 from listener.plugins import METRICS
@@ -102,7 +106,7 @@ def build_evidence(
     baseline); `embed` gives the vectors the stories are grouped by (TF-IDF without it).
     """
     try:
-        chart = METRICS.get(metric).chart
+        chart, which = METRICS.get(metric).chart, METRICS.get(metric).shown
     except KeyError as unknown:
         raise ValueError(f"unknown metric {metric!r}: known metrics are {', '.join(METRICS.names())}") from unknown
     window = window_end - window_start
@@ -111,17 +115,17 @@ def build_evidence(
     first_mention = store.first_mention_time(brand)
     starts, observed, expected = _series(store, brand, window_start, window, chart, baseline, chart_windows, first_mention)
     excluded = brand_words(brand, brand_terms)
-    spike = [text for _, text in store.negative_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT)]
+    spike = [text for _, text in store.mention_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT, which)]
     found, grouped_by = spike_stories(spike[:STORY_TEXT_LIMIT], excluded, embed)
     return AlertEvidence(
         window_starts=starts,
         observed_series=observed,
         expected_series=expected,
-        driving_terms=_driving_terms(store, brand, spike, window_start, window_end, baseline, first_mention, excluded),
+        driving_terms=_driving_terms(store, brand, which, spike, window_start, window_end, baseline, first_mention, excluded),
         stories=found,
         stories_from=grouped_by,
-        sources=tuple(store.negative_counts_by(brand, window_start, window_end, "source")),
-        languages=tuple(store.negative_counts_by(brand, window_start, window_end, "language")),
+        sources=tuple(store.mention_counts_by(brand, window_start, window_end, "source", which)),
+        languages=tuple(store.mention_counts_by(brand, window_start, window_end, "language", which)),
     )
 
 
@@ -183,6 +187,7 @@ def spike_stories(
 def _driving_terms(
     store: Store,
     brand: str,
+    which: ShownMentions,
     spike: Sequence[str],
     window_start: datetime,
     window_end: datetime,
@@ -195,7 +200,7 @@ def _driving_terms(
     baseline_start = window_start - baseline
     if first_mention is not None:
         baseline_start = max(baseline_start, first_mention)
-    rows = store.negative_texts(brand, baseline_start, window_start, BASELINE_TEXT_LIMIT)
+    rows = store.mention_texts(brand, baseline_start, window_start, BASELINE_TEXT_LIMIT, which)
     if len(rows) == BASELINE_TEXT_LIMIT:  # capped: the rate is over the (newest) part actually read
         baseline_start = rows[-1][0]
     covered = max((window_start - baseline_start).total_seconds(), 0.0)

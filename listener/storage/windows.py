@@ -14,7 +14,6 @@ from listener.storage.rows import (
     counted_links,
     labelled_count,
     mentions_of,
-    negative_mentions_of,
     stored_mention,
 )
 from listener.storage.schema import MentionBrandRow, MentionRow
@@ -32,7 +31,9 @@ class WindowStore(StoreBase):
 
     def first_mention_time(self, brand: str) -> datetime | None:
         with self._sessions() as session:
-            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand, counted_links()))
+            return session.scalar(
+                select(func.min(MentionBrandRow.created_at)).where(MentionBrandRow.brand == brand, counted_links())
+            )
 
     def top_negative_mentions(self, brand: str, start: datetime, end: datetime, limit: int) -> list[StoredMention]:
         """The negative mentions most people saw: by author reach, then engagement."""
@@ -47,28 +48,35 @@ class WindowStore(StoreBase):
 
     # -- alert evidence ---------------------------------------------------------------------
 
-    def negative_texts(self, brand: str, start: datetime, end: datetime, limit: int) -> list[tuple[datetime, str]]:
-        """(time, text) of `brand`'s negative mentions in [start, end), newest first, at most `limit`."""
+    def mention_texts(
+        self, brand: str, start: datetime, end: datetime, limit: int, which: ShownMentions = "negative"
+    ) -> list[tuple[datetime, str]]:
+        """(time, text) of `brand`'s mentions of `which` kind in [start, end), newest first, at most `limit`."""
         with self._sessions() as session:
             rows = session.execute(
                 select(MentionBrandRow.created_at, MentionRow.text)
                 .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-                .where(*negative_mentions_of(brand, start, end))
+                .where(*mentions_of(brand, start, end, which))
                 .order_by(MentionBrandRow.created_at.desc(), MentionRow.id.desc())
                 .limit(limit)
             ).all()
         return [(row.created_at, row.text) for row in rows]
 
-    def negative_counts_by(
-        self, brand: str, start: datetime, end: datetime, column: Literal["source", "language"]
+    def mention_counts_by(
+        self,
+        brand: str,
+        start: datetime,
+        end: datetime,
+        column: Literal["source", "language"],
+        which: ShownMentions = "negative",
     ) -> list[tuple[str, int]]:
-        """Negative mentions of `brand` in [start, end) per source or language, largest first."""
+        """Mentions of `which` kind of `brand` in [start, end) per source or language, largest first."""
         group = MentionRow.source if column == "source" else func.coalesce(MentionRow.language, "unknown")
         with self._sessions() as session:
             rows = session.execute(
                 select(group.label("value"), func.count().label("count"))
                 .join(MentionBrandRow, MentionBrandRow.mention_id == MentionRow.id)
-                .where(*negative_mentions_of(brand, start, end))
+                .where(*mentions_of(brand, start, end, which))
                 .group_by(group)
             ).all()
         return sorted(((str(row.value), int(row.count)) for row in rows), key=lambda item: (-item[1], item[0]))

@@ -46,3 +46,5 @@ def test_a_churn_surge_pages_the_churn_rule_and_not_the_negative_one(store: Stor
     assert alert.top_mentions and all(m.external_id.startswith("price-change-") for m in alert.top_mentions)
     assert all(m.sentiment is None or m.sentiment.label != "negative" for m in alert.top_mentions)
     assert "Top churn-intent mentions:" in alert_text(alert) and "Top negative" not in alert_text(alert)
+    # The evidence reads the same mentions: the 14 churn posts, not the window's one negative.
+    assert alert.evidence is not None and alert.evidence.sources == (("demo", 14),)

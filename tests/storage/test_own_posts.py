@@ -66,7 +66,7 @@ def counted_everywhere(store: Store) -> dict[str, object]:
     return {
         "window negatives": window.negative,
         "window volume": window.total,
-        "evidence": sorted(text for _, text in store.negative_texts("Acme", T0, T0 + WINDOW, 10)),
+        "evidence": sorted(text for _, text in store.mention_texts("Acme", T0, T0 + WINDOW, 10)),
         "top negatives": sorted(m.external_id for m in store.top_negative_mentions("Acme", T0, T0 + WINDOW, 10)),
         "rollup hour": (hour.mentions, hour.negative),
         "raw hour": (raw_hour.mentions, raw_hour.negative),

@@ -167,5 +167,5 @@ def test_undated_mentions_are_stored_but_left_out_of_the_alert_windows(store: St
     assert [(c.total, c.negative) for c in window] == [(1, 1)]
     split = store.window_counts_split("Acme", T0, T0 + timedelta(minutes=15), timedelta(minutes=15), ("source",))
     assert [(c.total, c.negative) for c in split[("demo",)]] == [(1, 1)]
-    assert store.negative_counts_by("Acme", T0, T0 + timedelta(minutes=15), "source") == [("demo", 1)]
+    assert store.mention_counts_by("Acme", T0, T0 + timedelta(minutes=15), "source") == [("demo", 1)]
     assert [m.external_id for m in store.top_negative_mentions("Acme", T0, T0 + timedelta(minutes=15), 10)] == ["dated"]
