@@ -152,8 +152,28 @@ def history(
         stars = ratings_line(store, brand, utc(since), utc(until), bucket)
         if stars:
             output_console().print(stars)
+        if line := topics_line(store, config, brand, utc(since), utc(until), bucket):
+            output_console().print(line, markup=False, highlight=False)
         if line := response_line(store, config, brand, utc(since), utc(until)):
             output_console().print(line, markup=False, highlight=False)
+
+
+def topics_line(
+    store: Store, config: ListenerConfig, brand: str, since: datetime | None, until: datetime | None, bucket: Bucket
+) -> str | None:
+    """`Topics: billing 3 (net -33.3), app 1 (net +100.0)` over the table's range, busiest first,
+    as the dashboard's topic panel counts them; None without `[[topics]]` or tagged mentions."""
+    from listener.storage.topics import topic_overview
+
+    if not config.topics:
+        return None
+    end = bucket_next(bucket_floor(until, bucket), bucket) if until else None
+    overview = topic_overview(store.engine, MentionFilter(brand=brand, since=since, until=end), config.topics)
+    busy = sorted((counts for counts in overview.topics if counts.mentions), key=lambda counts: -counts.mentions)
+    if not busy:
+        return None
+    net = lambda value: "n/a" if value is None else f"{value:+.1f}"  # noqa: E731
+    return "Topics: " + ", ".join(f"{counts.name} {counts.mentions:,} (net {net(counts.net_sentiment)})" for counts in busy)
 
 
 def ratings_line(store: Store, brand: str, since: datetime | None, until: datetime | None, bucket: Bucket) -> str | None:
