@@ -61,3 +61,23 @@ def test_a_digest_without_topics_configured_has_no_topic_section(store: Store, m
     digest = config.digests[0]
     report = build_report(config, store.engine, digest, "Acme", latest_period(digest, utc(2026, 11, 3, 9)))
     assert report.topics is None and "Topics" not in render_text(report) and "Topics" not in render_html(report, None, None)
+
+
+def test_a_topic_named_like_its_touchpoint_keeps_its_own_change(store: Store, make_config: Any) -> None:
+    config = make_config(
+        topics=[
+            {"name": "purchase", "query": "invoice", "touchpoint": "purchase"},
+            {"name": "checkout", "query": "cart", "touchpoint": "purchase"},
+        ],
+        digests=[{"name": "daily", "notifier": "mail", "schedule": "daily", "time": "08:00", "timezone": "UTC"}],
+        notifiers=[EMAIL],
+    )
+    stored(store, "p1", "acme invoice fine", DAY - timedelta(hours=5), "positive", ["purchase"])
+    stored(store, "p2", "acme cart broken", DAY - timedelta(hours=4), "negative", ["checkout"])
+    stored(store, "m1", "acme invoice wrong", DAY + timedelta(hours=9), "negative", ["purchase"])
+    digest = config.digests[0]
+    report = build_report(config, store.engine, digest, "Acme", latest_period(digest, utc(2026, 11, 3, 9)))
+    text = render_text(report)
+    # The topic was +100 the day before; the touchpoint (both topics) was 0.
+    assert "  purchase: 1 · -100 · -200 pts" in text
+    assert "  purchase (touchpoint): 1 · -100 · -100 pts" in text

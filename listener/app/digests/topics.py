@@ -11,24 +11,27 @@ from __future__ import annotations
 import html
 
 from listener.app.digests.report import DigestReport
-from listener.storage.topics import SentimentCounts
+from listener.storage.topics import SentimentCounts, TopicOverview
 
 
 def topic_rows(report: DigestReport) -> list[tuple[str, str, str, str]]:
     """(topic or touchpoint, mentions, net sentiment, change since the period before), busiest first."""
     if report.topics is None:
         return []
-    before = {}
-    if report.previous_topics is not None:
-        before = {(c.name, c.touchpoint): c for c in [*report.previous_topics.topics, *report.previous_topics.touchpoints]}
-    touchpoints = [(f"{counts.name} (touchpoint)", counts) for counts in report.topics.touchpoints]
-    named = [(counts.name, counts) for counts in report.topics.topics]
-    rows = []
-    for label, counts in sorted([*named, *touchpoints], key=lambda item: -item[1].mentions):
-        if counts.mentions:
-            previous = before.get((counts.name, counts.touchpoint))
-            rows.append((label, f"{counts.mentions:,}", _net(counts), _change(counts, previous)))
-    return rows
+    before = dict(_labelled(report.previous_topics)) if report.previous_topics is not None else {}
+    return [
+        (label, f"{counts.mentions:,}", _net(counts), _change(counts, before.get(label)))
+        for label, counts in sorted(_labelled(report.topics), key=lambda item: -item[1].mentions)
+        if counts.mentions
+    ]
+
+
+def _labelled(overview: TopicOverview) -> list[tuple[str, SentimentCounts]]:
+    """Each topic under its name and each touchpoint marked as one, so that a topic named like a
+    touchpoint is never compared with the touchpoint's previous figures."""
+    return [(counts.name, counts) for counts in overview.topics] + [
+        (f"{counts.name} (touchpoint)", counts) for counts in overview.touchpoints
+    ]
 
 
 def _net(counts: SentimentCounts) -> str:
