@@ -106,9 +106,10 @@ def build_evidence(
     baseline); `embed` gives the vectors the stories are grouped by (TF-IDF without it).
     """
     try:
-        chart, which = METRICS.get(metric).chart, METRICS.get(metric).shown
+        watched = METRICS.get(metric)
     except KeyError as unknown:
         raise ValueError(f"unknown metric {metric!r}: known metrics are {', '.join(METRICS.names())}") from unknown
+    chart, which = watched.chart, watched.shown
     window = window_end - window_start
     if window <= timedelta(0):
         raise ValueError(f"empty alert window {window_start.isoformat()} - {window_end.isoformat()}")

@@ -44,6 +44,7 @@ from listener.core.language import (
 from listener.core.limits import implausible_time
 from listener.core.outage import OutageLog
 from listener.core.records import Alert, Mention, MentionToScore
+from listener.core.response_time import is_own_post
 from listener.core.text import clean_optional, clean_text, plural
 from listener.sources import Collector, build_collector
 from listener.sources.matching import mentions_brand
@@ -195,16 +196,17 @@ class Pipeline:
             plausible = self._plausible(cleaned, polled_at)
             # A review of the brand's own app and the brand's own answers rarely name it: the
             # collector vouches for the first, the author for the second (response-time metrics).
+            own_names = brand.own_accounts.for_source_type(source.type)
             matching = [
                 mention for mention in plausible
                 if mention.about_brand
-                or brand.own_accounts.owns(source.type, mention.author)
+                or is_own_post(mention.author, own_names)
                 or mentions_brand(brand, mention.text, mention.language)
             ]
             dropped = len(plausible) - len(matching)
             new_by_brand[brand.name] = self.store.store_batch(
                 source_name, brand.name, matching, result.cursor, collected_until=polled_at,
-                own_accounts=brand.own_accounts.for_source_type(source.type),
+                own_accounts=own_names,
             )
             metrics.MENTIONS_COLLECTED.labels(source_name).inc(new_by_brand[brand.name])
             if matching or dropped:

@@ -138,11 +138,6 @@ def counted_mentions() -> ColumnElement[bool]:
     return MentionRow.id.not_in(select(MentionBrandRow.mention_id).where(MentionBrandRow.own.is_(True)))
 
 
-def negative_mentions_of(brand: str, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    """The conditions selecting `brand`'s negative mentions in [start, end) (on MentionBrandRow)."""
-    return mentions_of(brand, start, end, "negative")
-
-
 def mentions_of(brand: str, start: datetime, end: datetime, which: ShownMentions) -> list[ColumnElement[bool]]:
     """The conditions selecting `brand`'s counted mentions in [start, end) (on MentionBrandRow):
     its negative ones, its churn-intent ones, or all of them.
