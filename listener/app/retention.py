@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from listener.core.text import plural
 from listener.storage.repository import Store
-from listener.storage.retention import delete_mentions_before
+from listener.storage.retention import delete_mentions_before, drop_months_before
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ RETENTION_EVERY = timedelta(hours=1)
 
 def apply_retention(store: Store, keep: timedelta, now: datetime) -> int:
     horizon = now - keep
-    deleted = delete_mentions_before(store, horizon)
+    deleted = drop_months_before(store, horizon) + delete_mentions_before(store, horizon)
     if deleted:
         log.info(
             "retention: deleted %d %s created before %s UTC (rollups, alert evidence and outbox kept)",

@@ -9,7 +9,6 @@ expire and no row to clean up.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,14 +16,9 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from listener.core.records import MentionToScore
 from listener.storage.database import upgrade
+from listener.storage.lock_keys import lock_key
 from listener.storage.repository import Store
 from listener.storage.schema import MentionRow
-
-
-def lock_key(*names: str) -> int:
-    """A stable signed 64-bit advisory lock key for a name such as ("judge", "Acme")."""
-    digest = hashlib.blake2b("\x1f".join(("social-listener", *names)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 @contextmanager

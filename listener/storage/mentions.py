@@ -6,17 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from listener.core.records import JudgingStall, Mention, MentionToScore, Sentiment
 from listener.core.response_time import is_own_post
 from listener.storage.churn import ChurnJudgements, write_churn
+from listener.storage.partitions import ensure_month_partitions, lock_mention_keys
 from listener.storage.rollups import RollupDelta, existing_mention_ids
 from listener.storage.rows import (
     StoreBase,
     dedupe_mentions,
+    delete_mention_rows,
     judging_stall,
     storable_mentions,
 )
@@ -56,8 +58,11 @@ class MentionStore(StoreBase):
         """
         now = self._clock.now()
         new_count = 0
+        batch = storable_mentions(dedupe_mentions(mentions))
+        ensure_month_partitions(self.engine, (mention.created_at for mention in batch))
         with self._sessions.begin() as session:
-            batch = storable_mentions(dedupe_mentions(mentions))
+            if session.get_bind().dialect.name == "postgresql":
+                lock_mention_keys(session.connection(), ((m.source, m.external_id) for m in batch))
             rollup = RollupDelta()
             rollup.subtract(session, existing_mention_ids(session, [(m.source, m.external_id) for m in batch]))
             stored_ids = []
@@ -129,9 +134,9 @@ class MentionStore(StoreBase):
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MentionBrandRow)
-            session.execute(
-                insert.values(**values).on_conflict_do_update(index_elements=["mention_id", "brand"], set_={"own": own})
-            )
+            # On PostgreSQL the key holds the partition key too (listener.storage.partitions).
+            key = ["mention_id", "brand"] if dialect == "sqlite" else ["mention_id", "brand", "created_at"]
+            session.execute(insert.values(**values).on_conflict_do_update(index_elements=key, set_={"own": own}))
         else:
             existing = session.get(MentionBrandRow, (mention.id, brand))
             if existing is None:
@@ -241,12 +246,7 @@ class MentionStore(StoreBase):
             rollup = RollupDelta()
             rollup.subtract(session, mention_ids)
             rollup.apply(session)
-            deleted = 0
-            for offset in range(0, len(mention_ids), 500):
-                chunk = list(mention_ids[offset : offset + 500])
-                session.execute(delete(MentionBrandRow).where(MentionBrandRow.mention_id.in_(chunk)))
-                deleted += session.execute(delete(MentionRow).where(MentionRow.id.in_(chunk))).rowcount
-            return deleted
+            return delete_mention_rows(session, mention_ids)
 
     # -- scoring ----------------------------------------------------------------------------
 

@@ -5,18 +5,32 @@ baselines are counted there, so they are left as they are), alerts with their ev
 mentions an alert quotes are kept however old), incidents and the outbox. Each batch is its own
 short transaction, so a purge of a year of mentions never holds a lock the daemon waits on for
 long, and an interrupted purge simply resumes on its next run.
+
+On PostgreSQL a month that ended before the horizon is dropped whole (`drop_months_before`,
+`listener.storage.partitions`) unless an alert quotes one of its mentions; the batches then
+delete what is left: the month the horizon falls in, and the rest of the months alerts quote.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, select, text
+from sqlalchemy.exc import OperationalError
 
+from listener.storage.partitions import existing_months, month_start, next_month, partition_name
 from listener.storage.repository import Store
-from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow
+from listener.storage.rows import delete_mention_rows
+from listener.storage.schema import AlertRow, MentionRow
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
+LOCK_TIMEOUT = "10s"
+"""How long dropping a month waits for the tables' lock before leaving it to the next run: the
+drop needs the parents to itself for a moment, and must not queue the daemon's writes behind a
+long dashboard query."""
 
 
 def evidence_mention_ids(store: Store) -> set[int]:
@@ -39,9 +53,42 @@ def delete_mentions_before(store: Store, horizon: datetime, batch: int = BATCH) 
                 .limit(batch)
             ).all()
             doomed = [mention_id for mention_id in candidates if mention_id not in keep]
-            if doomed:
-                session.execute(delete(MentionBrandRow).where(MentionBrandRow.mention_id.in_(doomed)))
-                deleted += session.execute(delete(MentionRow).where(MentionRow.id.in_(doomed))).rowcount
+            deleted += delete_mention_rows(session, doomed)
         if len(candidates) < batch:
             return deleted
         after_id = candidates[-1]
+
+
+def drop_months_before(store: Store, horizon: datetime) -> int:
+    """On PostgreSQL, drop each month that ended before `horizon` and holds no alert evidence, its
+    brand links and topic tags with it; return how many mentions went. A no-op on SQLite."""
+    if store.engine.dialect.name != "postgresql":
+        return 0
+    keep = sorted(evidence_mention_ids(store))
+    with store.engine.connect() as connection:
+        months = [month for month in existing_months(connection) if next_month(month) <= month_start(horizon)]
+    dropped = 0
+    for month in months:
+        try:
+            with store.engine.begin() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                dropped += _drop_month(connection, month, keep)
+        except OperationalError as error:
+            log.warning("retention: %s stays until the next run: %s", partition_name("mentions", month), error.orig)
+            break
+    return dropped
+
+
+def _drop_month(connection: Connection, month: datetime, keep: list[int]) -> int:
+    mentions = partition_name("mentions", month)
+    quoted = connection.scalar(
+        text(f"SELECT EXISTS (SELECT 1 FROM {mentions} WHERE id = ANY(CAST(:keep AS integer[])))"), {"keep": keep}
+    )
+    if quoted:
+        return 0  # the batches delete the rest of it
+    count = connection.scalar(text(f"SELECT count(*) FROM {mentions}")) or 0
+    connection.execute(text(f"DELETE FROM mention_topics WHERE mention_id IN (SELECT id FROM {mentions})"))
+    connection.execute(text(f"DROP TABLE {partition_name('mention_brands', month)}"))
+    connection.execute(text(f"ALTER TABLE mentions DETACH PARTITION {mentions}"))
+    connection.execute(text(f"DROP TABLE {mentions}"))
+    return count

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, case, cast, delete, func, select
 from sqlalchemy.orm import (
     Session,
     SessionTransaction,
@@ -37,6 +37,7 @@ from listener.storage.schema import (
     JudgingStallRow,
     MentionBrandRow,
     MentionRow,
+    MentionTopicRow,
     OutboxRow,
     SilenceRow,
 )
@@ -84,6 +85,20 @@ def storable_mentions(mentions: Sequence[Mention]) -> list[Mention]:
         else:
             kept.append(bounded)
     return kept
+
+
+def delete_mention_rows(session: Session, mention_ids: Sequence[int]) -> int:
+    """Delete mentions with their brand links and topic tags; return how many mentions went.
+
+    Spelled out rather than left to ON DELETE CASCADE: on PostgreSQL the topic tags have no
+    foreign key to the partitioned mentions (`listener.storage.partitions`)."""
+    deleted = 0
+    for offset in range(0, len(mention_ids), 500):
+        chunk = list(mention_ids[offset : offset + 500])
+        session.execute(delete(MentionTopicRow).where(MentionTopicRow.mention_id.in_(chunk)))
+        session.execute(delete(MentionBrandRow).where(MentionBrandRow.mention_id.in_(chunk)))
+        deleted += session.execute(delete(MentionRow).where(MentionRow.id.in_(chunk))).rowcount
+    return deleted
 
 
 def bucket_index(session: Session, column: Any, origin: datetime, seconds: float) -> Any:

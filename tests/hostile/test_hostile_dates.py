@@ -17,6 +17,7 @@ from listener.config import BrandConfig
 from listener.core.records import Mention
 from listener.app.pipeline import Pipeline
 from listener.sources import FetchResult
+from listener.storage.partitions import ensure_month_partitions
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow
 from listener.web import create_app
@@ -65,7 +66,9 @@ def test_mentions_dated_past_max_future_or_before_1990_are_skipped(
 
 
 def store_by_hand(store: Store, external_id: str, created_at: datetime) -> None:
-    """A mention written before ingestion refused such dates (or into the database by hand)."""
+    """A mention written before ingestion refused such dates (or into the database by hand; on
+    PostgreSQL its month's partition exists, as migration 0015 creates one for every stored month)."""
+    ensure_month_partitions(store.engine, [created_at])
     with store.engine.begin() as connection:
         mention_id = connection.execute(
             insert(MentionRow).values(
