@@ -72,20 +72,24 @@ def drop_months_before(store: Store, horizon: datetime) -> int:
         try:
             with store.engine.begin() as connection:
                 connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-                dropped += _drop_month(connection, month, keep)
+                count = _drop_month(connection, month, keep)
         except OperationalError as error:
             log.warning("retention: %s stays until the next run: %s", partition_name("mentions", month), error.orig)
             break
+        if count is not None:
+            log.info("retention: dropped %s (%d mentions)", partition_name("mentions", month), count)
+            dropped += count
     return dropped
 
 
-def _drop_month(connection: Connection, month: datetime, keep: list[int]) -> int:
+def _drop_month(connection: Connection, month: datetime, keep: list[int]) -> int | None:
+    """Drop `month`'s partitions and return how many mentions they held; None if an alert quotes one."""
     mentions = partition_name("mentions", month)
     quoted = connection.scalar(
         text(f"SELECT EXISTS (SELECT 1 FROM {mentions} WHERE id = ANY(CAST(:keep AS integer[])))"), {"keep": keep}
     )
     if quoted:
-        return 0  # the batches delete the rest of it
+        return None  # the batches delete the rest of it
     count = connection.scalar(text(f"SELECT count(*) FROM {mentions}")) or 0
     connection.execute(text(f"DELETE FROM mention_topics WHERE mention_id IN (SELECT id FROM {mentions})"))
     connection.execute(text(f"DROP TABLE {partition_name('mention_brands', month)}"))

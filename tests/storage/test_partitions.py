@@ -165,3 +165,26 @@ def test_a_mention_whose_copies_fall_in_two_months_is_stored_once(engine: Engine
     assert results == [0]
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(MentionRow).where(MentionRow.external_id == "x")) == 1
+
+
+def test_a_month_whose_tables_are_busy_is_left_to_the_next_run(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Dropping needs the tables to itself; behind a long reader it gives up after the lock timeout
+    instead of queueing the daemon's writes, and the next run drops the month."""
+    from listener.storage import retention
+
+    upgrade(engine)
+    store = Store(engine)
+    stored(store, utc(2025, 1, 10), 3, "jan")
+    monkeypatch.setattr(retention, "LOCK_TIMEOUT", "100ms")
+    with engine.connect() as reader:
+        reader.begin()
+        reader.execute(text("LOCK TABLE mentions IN ACCESS SHARE MODE"))  # what any long SELECT holds
+        assert retention.drop_months_before(store, NOW - timedelta(days=400)) == 0
+    assert "retention: mentions_y2025m01 stays until the next run" in caplog.text
+    with engine.connect() as connection:
+        assert month(2025, 1) in existing_months(connection)
+    assert retention.drop_months_before(store, NOW - timedelta(days=400)) == 3
+    with engine.connect() as connection:
+        assert month(2025, 1) not in existing_months(connection)
