@@ -5,7 +5,8 @@ mentions (`--per-window` per 15-minute window, a fifth negative, over three sour
 languages, a spike on the last day), then times, for one to three rules:
 
 - the first pass, which judges every window of the history (a daemon starting on old data);
-- a steady-state pass, which judges one new window (what the daemon does every 15 minutes).
+- a steady-state pass, which judges one new window (what the daemon does every 15 minutes);
+- a quiet pass a minute later, with nothing new (what most of the daemon's passes are).
 
 Prints one line per configuration with the median of `--repeat` runs.
 
@@ -101,18 +102,18 @@ def main() -> None:
                 "rules": rules,
             }
             policy = policy_from_config(parse_config(raw, "bench"))
-            first, steady = [], []
+            first, steady, quiet = [], [], []
             for _ in range(args.repeat):
                 reset(store)
-                started = time.perf_counter()
-                detect_brand(store, "Acme", policy, end - WINDOW + timedelta(minutes=5), ["console"], wall_now=end)
-                first.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                detect_brand(store, "Acme", policy, end + timedelta(minutes=5), ["console"], wall_now=end)
-                steady.append(time.perf_counter() - started)
+                for now, times in ((end - WINDOW + timedelta(minutes=5), first), (end + timedelta(minutes=5), steady),
+                                   (end + timedelta(minutes=6), quiet)):  # fmt: skip
+                    started = time.perf_counter()
+                    detect_brand(store, "Acme", policy, now, ["console"], wall_now=end)
+                    times.append(time.perf_counter() - started)
             print(
                 f"{label:32s} first pass ({windows - 1} windows): {statistics.median(first):6.2f}s   "
-                f"one new window: {statistics.median(steady) * 1000:7.1f} ms"
+                f"one new window: {statistics.median(steady) * 1000:7.1f} ms   "
+                f"nothing new: {statistics.median(quiet) * 1000:7.1f} ms"
             )
         engine.dispose()
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from alerts.detect import early
+from alerts.detect.windows import judge_windows
 from alerts.dispatch.engine import detect_brand
 from listener.config import DEFAULT_RULE as RULE
 from alerts.notify.render import alert_text
@@ -110,3 +114,30 @@ def test_ratio_metrics_are_not_judged_early(store: Store) -> None:
     closed = detect_brand(store, "Acme", share, SPIKE + WINDOW + timedelta(minutes=5), ["console"]).alerts
     assert [(alert.rule, alert.kind, alert.window_start) for alert in closed] == [("share", "firing", SPIKE)]
     assert closed[0].evidence is not None and closed[0].evidence.counted_until is None
+
+
+def test_a_pass_with_nothing_new_reuses_the_last_verdicts_instead_of_rereading_history(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quiet passes are most passes: they must not pay for reading and judging the history again,
+    and a count that moves in the open window must still be judged afresh."""
+    histories_read = []
+
+    def judge_windows_spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        histories_read.append(args[4:6])  # (start, end) of the windows judged
+        return judge_windows(*args, **kwargs)
+
+    monkeypatch.setattr(early, "judge_windows", judge_windows_spy)
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [2], tag="first")
+    for minute in (2, 3, 4):  # nothing new: one judgement, then the same verdict (none) reused
+        assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=minute), ["console"]).alerts == []
+    assert len(histories_read) == 1
+    add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [30], tag="more")
+    alerts = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=5), ["console"]).alerts
+    assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 32)]
+    assert len(histories_read) == 2
+    again = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=6), ["console"]).alerts
+    assert again == [] and len(histories_read) == 2  # the reused verdict does not fire twice
+    (incident,) = store.open_incidents("Acme")
+    assert incident.last_firing == SPIKE
