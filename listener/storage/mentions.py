@@ -61,10 +61,11 @@ class MentionStore(StoreBase):
         batch = storable_mentions(dedupe_mentions(mentions))
         ensure_month_partitions(self.engine, (mention.created_at for mention in batch))
         with self._sessions.begin() as session:
+            keys = [(mention.source, mention.external_id) for mention in batch]
             if session.get_bind().dialect.name == "postgresql":
-                lock_mention_keys(session.connection(), ((m.source, m.external_id) for m in batch))
+                lock_mention_keys(session.connection(), keys)
             rollup = RollupDelta()
-            rollup.subtract(session, existing_mention_ids(session, [(m.source, m.external_id) for m in batch]))
+            rollup.subtract(session, existing_mention_ids(session, keys))
             stored_ids = []
             for mention in batch:
                 row, is_new = self._upsert_mention(session, mention, now)

@@ -24,26 +24,20 @@ down_revision = '0014_own_answers'
 branch_labels = None
 depends_on = None
 
-KEYS = {
-    'mentions': (
-        'ALTER TABLE mentions ADD CONSTRAINT mentions_pkey PRIMARY KEY ({})',
-        'ALTER TABLE mentions ADD CONSTRAINT uq_mentions_source_external_id UNIQUE ({})',
-    ),
-    'mention_brands': (
-        'ALTER TABLE mention_brands ADD CONSTRAINT mention_brands_pkey PRIMARY KEY ({})',
-        'ALTER TABLE mention_brands ADD CONSTRAINT mention_brands_mention_id_fkey FOREIGN KEY ({}) '
-        'REFERENCES mentions ({}) ON DELETE CASCADE',
-    ),
-}
 KEY_NAMES = {'mentions_pkey', 'uq_mentions_source_external_id', 'mention_brands_pkey'}
-PARTITIONED_KEYS = {
-    'mentions': (('id, created_at',), ('source, external_id, created_at',)),
-    'mention_brands': (('mention_id, brand, created_at',), ('mention_id, created_at', 'id, created_at')),
-}
-PLAIN_KEYS = {
-    'mentions': (('id',), ('source, external_id',)),
-    'mention_brands': (('mention_id, brand',), ('mention_id', 'id')),
-}
+"""The keys, recreated by `_add_keys`; every other index is recreated as it was."""
+
+
+def _add_keys(partitioned: bool) -> None:
+    """The keys, with `created_at` in each when the tables are partitioned."""
+    time = ', created_at' if partitioned else ''
+    op.execute(f'ALTER TABLE mentions ADD CONSTRAINT mentions_pkey PRIMARY KEY (id{time})')
+    op.execute(f'ALTER TABLE mentions ADD CONSTRAINT uq_mentions_source_external_id UNIQUE (source, external_id{time})')
+    op.execute(f'ALTER TABLE mention_brands ADD CONSTRAINT mention_brands_pkey PRIMARY KEY (mention_id, brand{time})')
+    op.execute(
+        f'ALTER TABLE mention_brands ADD CONSTRAINT mention_brands_mention_id_fkey FOREIGN KEY (mention_id{time}) '
+        f'REFERENCES mentions (id{time}) ON DELETE CASCADE'
+    )
 
 
 def _secondary_indexes(connection: sa.Connection) -> list[str]:
@@ -76,10 +70,7 @@ def _rebuild(partitioned: bool) -> None:
     op.execute('DROP TABLE mention_brands_old')
     op.execute('DROP TABLE mentions_old CASCADE')  # with it, mention_topics' foreign key
     op.execute('ALTER SEQUENCE mentions_id_seq OWNED BY mentions.id')
-    keys = PARTITIONED_KEYS if partitioned else PLAIN_KEYS
-    for table in PARTITIONED_TABLES:
-        for statement, columns in zip(KEYS[table], keys[table]):
-            op.execute(statement.format(*columns))
+    _add_keys(partitioned)
     for definition in indexes:
         op.execute(definition)
 
