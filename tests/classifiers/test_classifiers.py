@@ -81,18 +81,24 @@ def torch_classifier() -> SentimentClassifier:
     return load_classifier(ModelConfig(batch_size=4, cache_size=0, runtime="torch"))
 
 
-def test_default_model_is_the_shipped_fine_tune(default_classifier: SentimentClassifier) -> None:
+def test_default_model_is_the_shipped_multilingual_fine_tune(default_classifier: SentimentClassifier) -> None:
     assert isinstance(default_classifier, OnnxHeadClassifier)
-    assert default_classifier.version == "minilm-l6-lora-v1"
-    assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
+    assert default_classifier.version == "e5-small-lora-v1"
+    assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
 
 
-def test_default_model_is_loadable_by_its_version_too() -> None:
+def test_the_english_model_stays_loadable_by_its_version() -> None:
+    """minilm-l6-lora-v1 was the default until e5-small-lora-v1; stores and configs naming it keep working."""
     by_name = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0))
     assert isinstance(by_name, OnnxHeadClassifier) and by_name.version == "minilm-l6-lora-v1"
-    assert [verdict.label for verdict in by_name.classify(POSITIVE_TEXTS[:1] + NEGATIVE_TEXTS[:1])] == [
-        "positive", "negative"
-    ]
+    assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS
+    assert [verdict.label for verdict in by_name.classify(texts)] == ["positive"] * 3 + ["negative"] * 3
+    on_torch = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0, runtime="torch"))
+    assert isinstance(on_torch, MiniLMClassifier) and on_torch.version == "minilm-l6-lora-v1"
+    for fast, reference in zip(by_name.classify(texts + MIXED_TEXTS), on_torch.classify(texts + MIXED_TEXTS)):
+        assert fast.label == reference.label
+        assert fast.score == pytest.approx(reference.score, abs=1e-3)
 
 
 def test_default_runtime_never_imports_torch(default_classifier: SentimentClassifier) -> None:
@@ -118,8 +124,8 @@ def test_onnx_runtime_agrees_with_torch(
 
 
 def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
-    assert isinstance(torch_classifier, MiniLMClassifier)
-    assert torch_classifier.version == "minilm-l6-lora-v1"
+    assert isinstance(torch_classifier, E5Classifier)
+    assert torch_classifier.version == "e5-small-lora-v1"
 
 
 def test_unwritable_model_cache_says_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,0 +1,42 @@
+"""Say when the model about to score is not the one that scored the stored history.
+
+An upgrade can change the shipped default (minilm-l6-lora-v1 to e5-small-lora-v1), and a config
+edit can name another model. Either way the detector goes on comparing the new model's negative
+counts with a history the old one labelled: a model that calls more mentions negative reads as a
+spike, one that calls fewer can hide one. The dashboard marks the date of the change; this tells
+the operator at start-up, with the one command that moves what the detector reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from alerts.detect.detector import baseline_windows
+from alerts.detect.rules import rules_from_config
+from listener.config import ListenerConfig
+from listener.storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def detector_reach(config: ListenerConfig) -> timedelta | None:
+    """How far back the detector reads: the longest of its rules' histories."""
+    return max((baseline_windows(rule.detection) * rule.detection.window for rule in rules_from_config(config)), default=None)
+
+
+def warn_of_model_change(store: Store, config: ListenerConfig, version: str, now: datetime) -> str | None:
+    """Log (and return) a warning when the newest scored mention was scored by another model."""
+    latest = store.latest_scoring_model()
+    if latest is None or latest[0] == version:
+        return None
+    previous, until = latest
+    reach = detector_reach(config)
+    since = (now - reach).date().isoformat() if reach is not None else until.date().isoformat()
+    message = (
+        f"sentiment model changed: stored mentions up to {until:%Y-%m-%d %H:%M} UTC were scored by {previous}, "
+        f"new ones by {version}; alerts compare the two until the history is rescored: "
+        f"`listener rescore --since {since}` rescores what the detector reads"
+    )
+    log.warning(message)
+    return message
