@@ -98,7 +98,7 @@ def history(
     output_format: str,
 ) -> None:
     """Sentiment history of one brand: mentions and sentiment per time bucket."""
-    from listener.storage.queries import QueryError
+    from listener.storage.filters import QueryError
 
     config = load(config_path)
     try:

@@ -11,18 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Literal
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from listener.core.buckets import (
-    BUCKET_WIDTH,
     BUCKETS,
     Bucket,
-    bucket_ceil,
     bucket_floor,
     bucket_next,
     bucket_starts,
@@ -31,51 +30,29 @@ from listener.core.clock import utcnow
 from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, in_time_range
 from listener.core.records import SENTIMENT_LABELS
 from listener.core.sentiment import net_sentiment
+from listener.storage.filters import (
+    MentionFilter,
+    QueryError,
+    bucket_key,
+    bucket_span,
+    created_at_column,
+    filtered,
+    iso,
+    label_column,
+    parse_bucket,
+)
 from listener.storage.repository import Store
 from listener.storage.rollups import rollup_series
-from listener.storage.rows import counted_links, counted_mentions, labelled_count
-from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow, MentionTopicRow
+from listener.storage.rows import labelled_count
+from listener.storage.schema import (
+    AlertRow,
+    MentionBrandRow,
+    MentionRow,
+)
 
 MAX_PAGE = 1000
 MAX_ROW_ID = 2**63 - 1
 """The largest id a cursor may name (BIGINT); SQLite and PostgreSQL refuse to compare with more."""
-MAX_BUCKETS = 20_000
-"""A series longer than this is refused: 2 years by hour, 50 by day; nobody reads more bars."""
-
-
-class QueryError(ValueError):
-    """A filter or cursor that cannot be answered, worded for the user who sent it."""
-
-
-@dataclass(frozen=True)
-class MentionFilter:
-    """Which mentions a query covers. Empty tuples mean "any"; `since` is inclusive, `until` not."""
-
-    brand: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    sources: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
-    sentiments: tuple[str, ...] = ()
-    search: str | None = None
-    topics: tuple[str, ...] = ()
-    """Mentions tagged with any of these topics (`[[topics]]`)."""
-
-    def __post_init__(self) -> None:
-        for name in ("since", "until"):
-            moment = getattr(self, name)
-            if moment is not None and moment.tzinfo is None:
-                object.__setattr__(self, name, moment.replace(tzinfo=UTC))
-        if self.since and self.until and self.since >= self.until:
-            raise QueryError(f"since ({_iso(self.since)}) must be before until ({_iso(self.until)})")
-        unknown = [label for label in self.sentiments if label not in SENTIMENT_LABELS]
-        if unknown:
-            raise QueryError(f"unknown sentiment {unknown[0]!r} (use {', '.join(SENTIMENT_LABELS)})")
-
-    @property
-    def needs_mention_columns(self) -> bool:
-        """Whether the query must read the mentions table, not only the per-brand index."""
-        return bool(self.sources or self.languages or self.search or self.topics) or self.brand is None
 
 
 @dataclass(frozen=True)
@@ -90,7 +67,7 @@ class SeriesRow:
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
-        row["bucket_start"] = _iso(self.bucket_start)
+        row["bucket_start"] = iso(self.bucket_start)
         return row
 
 
@@ -112,7 +89,7 @@ class MentionRecord:
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
-        row["created_at"] = _iso(self.created_at)
+        row["created_at"] = iso(self.created_at)
         row["brands"] = list(self.brands)
         return row
 
@@ -140,7 +117,7 @@ class ModelChange:
     model: str
 
     def as_json(self) -> dict[str, object]:
-        return {"since": _iso(self.since), "model": self.model}
+        return {"since": iso(self.since), "model": self.model}
 
 
 @dataclass(frozen=True)
@@ -196,7 +173,7 @@ class AlertRecord:
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
-        row["window_start"], row["window_end"] = _iso(self.window_start), _iso(self.window_end)
+        row["window_start"], row["window_end"] = iso(self.window_start), iso(self.window_end)
         row["top_mention_ids"] = list(self.top_mention_ids)
         return row
 
@@ -217,8 +194,8 @@ class Analytics:
 
     def _bounds(self, mention_filter: MentionFilter) -> Select:
         """The first and last filtered mention among those whose time can be true."""
-        created = _created_at(mention_filter)
-        query = _filtered(select(func.min(created), func.max(created)), mention_filter)
+        created = created_at_column(mention_filter)
+        query = filtered(select(func.min(created), func.max(created)), mention_filter)
         return query.where(created >= EARLIEST, created <= self._now() + self._max_future)
 
     # -- time series --------------------------------------------------------------------------
@@ -245,9 +222,9 @@ class Analytics:
             if rollups and mention_filter.brand is not None and not mention_filter.search and not mention_filter.topics:
                 return _rollup_series(session.connection(), mention_filter, start, end, bucket)
             ranged = replace(mention_filter, since=start, until=end)
-            key = _bucket_key(session, _created_at(ranged), bucket).label("bucket")
-            label = _label(ranged)
-            query = _filtered(
+            key = bucket_key(session, created_at_column(ranged), bucket).label("bucket")
+            label = label_column(ranged)
+            query = filtered(
                 select(
                     key,
                     func.count(),
@@ -255,7 +232,7 @@ class Analytics:
                 ),
                 ranged,
             ).group_by(key)
-            counts = {_parse_bucket(row[0]): row for row in session.execute(query)}
+            counts = {parse_bucket(row[0]): row for row in session.execute(query)}
         rows = []
         for bucket_start in bucket_starts(start, end, bucket):
             found = counts.get(bucket_start)
@@ -282,7 +259,7 @@ class Analytics:
         with Session(self.engine) as session:
             for brand in brands:
                 scoped = replace(mention_filter, brand=brand, sentiments=())
-                counts[brand] = session.scalar(_filtered(select(func.count()), scoped)) or 0
+                counts[brand] = session.scalar(filtered(select(func.count()), scoped)) or 0
         return counts
 
     def compare_periods(self, mention_filter: MentionFilter, length: timedelta = timedelta(weeks=1)) -> PeriodComparison:
@@ -302,9 +279,9 @@ class Analytics:
             periods = []
             for end in (anchor, anchor - length):
                 scoped = replace(mention_filter, since=end - length, until=end)
-                label = _label(scoped)
+                label = label_column(scoped)
                 total, *labelled = session.execute(
-                    _filtered(
+                    filtered(
                         select(func.count(), *(labelled_count(label, name) for name in SENTIMENT_LABELS)),
                         scoped,
                     )
@@ -325,7 +302,7 @@ class Analytics:
         daemon inserts newer mentions."""
         if not 1 <= limit <= MAX_PAGE:
             raise QueryError(f"limit must be between 1 and {MAX_PAGE}")
-        query = _filtered(select(MentionRow), mention_filter, join_always=True)
+        query = filtered(select(MentionRow), mention_filter, join_always=True)
         if cursor is not None:
             after_time, after_id = decode_cursor(cursor)
             query = query.where(
@@ -371,8 +348,8 @@ class Analytics:
         from its earliest mention on. A store moved to a new model for recent mentions only
         (`listener rescore --since`), or one that kept scoring with a new default after an upgrade,
         shows a step at that date that is the model's, not the brand's."""
-        created = _created_at(mention_filter)
-        query = _filtered(
+        created = created_at_column(mention_filter)
+        query = filtered(
             select(MentionRow.model, func.min(created)), mention_filter, join_always=True
         ).where(MentionRow.model.is_not(None)).group_by(MentionRow.model)
         with Session(self.engine) as session:
@@ -386,7 +363,7 @@ class Analytics:
         label = MentionRow.sentiment_label
         reach = func.max(func.coalesce(MentionRow.author_reach, 0))
         negative = labelled_count(label, "negative")
-        query = _filtered(
+        query = filtered(
             select(MentionRow.author, reach, func.count(), negative), mention_filter, join_always=True
         ).where(MentionRow.author.is_not(None)).group_by(MentionRow.author)
         if by == "negative":
@@ -413,7 +390,7 @@ class Analytics:
             for sentiment in mention_filter.sentiments or SENTIMENT_LABELS:
                 scoped = replace(mention_filter, sentiments=(sentiment,))
                 texts = session.scalars(
-                    _filtered(select(MentionRow.text), scoped, join_always=True)
+                    filtered(select(MentionRow.text), scoped, join_always=True)
                     .order_by(MentionRow.created_at.desc())
                     .limit(sample)
                 )
@@ -499,75 +476,6 @@ def _most_common(counts: Counter[str], limit: int) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-# -- query building -------------------------------------------------------------------------------
-
-
-def _created_at(mention_filter: MentionFilter) -> Any:
-    return MentionRow.created_at if mention_filter.needs_mention_columns else MentionBrandRow.created_at
-
-
-def _label(mention_filter: MentionFilter) -> Any:
-    return MentionRow.sentiment_label if mention_filter.needs_mention_columns else MentionBrandRow.sentiment_label
-
-
-def _filtered(query: Select, mention_filter: MentionFilter, join_always: bool = False) -> Select:
-    """Apply the filter. A brand-only filter is answered from the per-brand index alone; anything
-    else reads the mentions table (joined to the brand index when a brand is given)."""
-    if not mention_filter.needs_mention_columns and not join_always:
-        query = query.select_from(MentionBrandRow).where(MentionBrandRow.brand == mention_filter.brand, counted_links())
-        created, label = MentionBrandRow.created_at, MentionBrandRow.sentiment_label
-    else:
-        query = query.select_from(MentionRow)
-        if mention_filter.brand is not None:
-            query = query.join(
-                MentionBrandRow,
-                and_(MentionBrandRow.mention_id == MentionRow.id, MentionBrandRow.brand == mention_filter.brand, counted_links()),
-            )
-        else:
-            query = query.where(counted_mentions())
-        created, label = MentionRow.created_at, MentionRow.sentiment_label
-        if mention_filter.sources:
-            query = query.where(MentionRow.source.in_(mention_filter.sources))
-        if mention_filter.languages:
-            query = query.where(MentionRow.language.in_(mention_filter.languages))
-        if mention_filter.search:
-            query = query.where(MentionRow.text.ilike(f"%{_escape_like(mention_filter.search)}%", escape="\\"))
-        if mention_filter.topics:
-            tagged = select(MentionTopicRow.mention_id).where(MentionTopicRow.topic.in_(mention_filter.topics))
-            query = query.where(MentionRow.id.in_(tagged))
-    if mention_filter.since is not None:
-        query = query.where(created >= mention_filter.since)
-    if mention_filter.until is not None:
-        query = query.where(created < mention_filter.until)
-    if mention_filter.sentiments:
-        query = query.where(label.in_(mention_filter.sentiments))
-    return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _bucket_key(session: Session, column: Any, bucket: Bucket) -> Any:
-    """The start of a timestamp's bucket, computed in SQL so only one row per bucket comes back."""
-    # Literals, not bound parameters: PostgreSQL only sees that the SELECT and the GROUP BY hold
-    # the same expression when their text is identical. `bucket` is one of BUCKETS, never user text.
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return func.date_trunc(literal_column(f"'{bucket}'"), column)
-    if dialect == "sqlite":
-        formats = {"hour": "%Y-%m-%d %H:00:00", "day": "%Y-%m-%d 00:00:00", "month": "%Y-%m-01 00:00:00"}
-        if bucket == "week":  # the Monday on or before the day
-            return func.date(column, literal_column("'-6 days'"), literal_column("'weekday 1'"))
-        return func.strftime(literal_column(f"'{formats[bucket]}'"), column)
-    raise NotImplementedError(f"time series are not implemented for the {dialect} dialect")
-
-
-def _parse_bucket(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _record(row: MentionRow, brands: tuple[str, ...]) -> MentionRecord:
     return MentionRecord(
         id=row.id,
@@ -585,20 +493,3 @@ def _record(row: MentionRow, brands: tuple[str, ...]) -> MentionRecord:
     )
 
 
-def bucket_span(start: datetime, end: datetime, bucket: Bucket, since_given: bool) -> tuple[datetime, datetime]:
-    """[start, end) widened to whole buckets, at most MAX_BUCKETS of them: the latest ones when the
-    caller gave no `since` (a range read from the data), refused when it did (the user asked for it)."""
-    start, end = bucket_floor(start, bucket), bucket_ceil(end, bucket)
-    longest = MAX_BUCKETS * BUCKET_WIDTH[bucket]
-    if end - start > longest and not since_given:
-        start = bucket_ceil(end - longest, bucket)
-    if (end - start) / BUCKET_WIDTH[bucket] > MAX_BUCKETS:
-        raise QueryError(
-            f"{_iso(start)} to {_iso(end)} is more than {MAX_BUCKETS:,} {bucket}s: "
-            "choose a wider bucket or a shorter range"
-        )
-    return start, end
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -4,7 +4,7 @@ Sentiment says how people sound; a review's stars are what they scored, in their
 two disagree often enough to be worth showing side by side ("great app, 1 star: it logs me out").
 Only reviews carry stars, so every number here covers the rated mentions among the filtered ones,
 with the dashboard's filters (brand, range, sources, languages, sentiment, text) applied the same
-way as every other panel's, through `queries._filtered`.
+way as every other panel's, through `filters.filtered`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from listener.core.buckets import BUCKETS, Bucket, bucket_starts
 from listener.core.clock import utcnow
 from listener.core.limits import DEFAULT_MAX_FUTURE, EARLIEST, RATINGS
-from listener.storage.queries import MentionFilter, QueryError, _bucket_key, _filtered, _parse_bucket, bucket_span
+from listener.storage.filters import (
+    MentionFilter,
+    QueryError,
+    bucket_key,
+    bucket_span,
+    filtered,
+    iso,
+    parse_bucket,
+)
 from listener.storage.repository import Store
 from listener.storage.schema import MentionRow
 
@@ -50,7 +58,7 @@ class RatingSummary:
             "average": self.average,
             "distribution": {str(stars): count for stars, count in self.distribution.items()},
             "trend": [
-                {"bucket_start": _iso(point.bucket_start), "reviews": point.reviews, "average": point.average}
+                {"bucket_start": iso(point.bucket_start), "reviews": point.reviews, "average": point.average}
                 for point in self.trend
             ],
         }
@@ -66,7 +74,7 @@ class RatingReads:
 
     def has_ratings(self, brand: str | None = None) -> bool:
         """Whether any rated mention (of `brand`) is stored: the dashboard shows the panel only then."""
-        query = _filtered(select(MentionRow.id), MentionFilter(brand=brand), join_always=True)
+        query = filtered(select(MentionRow.id), MentionFilter(brand=brand), join_always=True)
         with Session(self.engine) as session:
             return session.execute(query.where(MentionRow.rating.is_not(None)).limit(1)).first() is not None
 
@@ -83,7 +91,7 @@ class RatingReads:
         with Session(self.engine) as session:
             start, end = mention_filter.since, mention_filter.until
             if start is None or end is None:
-                bounds = _filtered(
+                bounds = filtered(
                     select(func.min(MentionRow.created_at), func.max(MentionRow.created_at)),
                     mention_filter,
                     join_always=True,
@@ -105,10 +113,10 @@ class RatingReads:
                 sentiments=mention_filter.sentiments,
                 search=mention_filter.search,
             )
-            key = _bucket_key(session, MentionRow.created_at, bucket).label("bucket")
-            query = _filtered(select(key, MentionRow.rating, func.count()), ranged, join_always=True)
+            key = bucket_key(session, MentionRow.created_at, bucket).label("bucket")
+            query = filtered(select(key, MentionRow.rating, func.count()), ranged, join_always=True)
             rows = session.execute(query.where(rated).group_by(key, MentionRow.rating)).all()
-        return _summarise([(_parse_bucket(row[0]), int(row[1]), int(row[2])) for row in rows], start, end, bucket)
+        return _summarise([(parse_bucket(row[0]), int(row[1]), int(row[2])) for row in rows], start, end, bucket)
 
 
 def _summarise(
@@ -140,7 +148,3 @@ def _summarise(
 
 def _mean(stars: int, reviews: int) -> float | None:
     return round(stars / reviews, 2) if reviews else None
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,11 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from listener.config import TOUCHPOINTS, TopicConfig
 from listener.core.records import SENTIMENT_LABELS, AlertEvidence, MentionToScore
 from listener.core.sentiment import net_sentiment
+from listener.storage.filters import MentionFilter, filtered
 from listener.storage.rows import evidence_from_json
-from listener.storage.schema import AlertRow, MentionBrandRow, MentionRow, MentionTopicRow
-
-if TYPE_CHECKING:
-    from listener.storage.queries import MentionFilter
+from listener.storage.schema import (
+    AlertRow,
+    MentionBrandRow,
+    MentionRow,
+    MentionTopicRow,
+)
 
 
 class TopicStore:
@@ -109,14 +111,12 @@ def topic_overview(engine: Engine, mention_filter: MentionFilter, topics: Sequen
     touchpoint counts the distinct mentions of any of its topics (a mention tagged with two
     billing topics counts once for purchase); touchpoints without topics are left out.
     """
-    from listener.storage.queries import _filtered  # queries imports the Store this module is part of
-
     if not topics:
         return TopicOverview([], [])
     scoped = replace(mention_filter, sentiments=(), topics=())
     names = [topic.name for topic in topics]
     query = (
-        _filtered(select(MentionTopicRow.topic, MentionRow.sentiment_label, func.count()), scoped, join_always=True)
+        filtered(select(MentionTopicRow.topic, MentionRow.sentiment_label, func.count()), scoped, join_always=True)
         .join(MentionTopicRow, MentionTopicRow.mention_id == MentionRow.id)
         .where(MentionTopicRow.topic.in_(names))
         .group_by(MentionTopicRow.topic, MentionRow.sentiment_label)
@@ -132,7 +132,7 @@ def topic_overview(engine: Engine, mention_filter: MentionFilter, topics: Sequen
                 continue
             tagged = select(MentionTopicRow.mention_id).where(MentionTopicRow.topic.in_(of_touchpoint))
             counted = (
-                _filtered(select(MentionRow.sentiment_label, func.count()), scoped, join_always=True)
+                filtered(select(MentionRow.sentiment_label, func.count()), scoped, join_always=True)
                 .where(MentionRow.id.in_(tagged))
                 .group_by(MentionRow.sentiment_label)
             )

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from listener.config import ListenerConfig
 from listener.core.buckets import Bucket, bucket_next
-from listener.storage.queries import MentionFilter, QueryError
+from listener.storage.filters import MentionFilter, QueryError
 from listener.storage.repository import Store
 from listener.web.api import Queries
 from listener.web.auth import require_api_user

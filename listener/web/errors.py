@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from listener.storage.queries import QueryError
+from listener.storage.filters import QueryError
 
 
 class ErrorOut(BaseModel):

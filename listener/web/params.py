@@ -24,7 +24,7 @@ from listener.core.buckets import Bucket
 from listener.core.limits import TIME_RANGE
 from listener.core.records import SENTIMENT_LABELS
 from listener.core.text import BROKEN_CHARACTERS
-from listener.storage.queries import MAX_BUCKETS, MentionFilter, QueryError
+from listener.storage.filters import MAX_BUCKETS, MentionFilter, QueryError
 
 _YEAR = r"(?:19[7-9][0-9]|2[01][0-9]{2})"
 _LEAP_YEAR = r"(?:19(?:7[26]|8[048]|9[26])|20(?:[02468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))"

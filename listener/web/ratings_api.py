@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from listener.core.buckets import Bucket
-from listener.storage.queries import MentionFilter
+from listener.storage.filters import MentionFilter
 from listener.storage.ratings import RatingReads
 from listener.web.auth import require_api_user
 from listener.web.errors import ERROR_RESPONSES

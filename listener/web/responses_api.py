@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from listener.config import BrandConfig, ListenerConfig
 from listener.core.limits import TIME_RANGE
 from listener.core.response_time import ResponseReport, ResponseStats, format_duration
-from listener.storage.queries import MentionFilter
+from listener.storage.filters import MentionFilter
 from listener.storage.repository import Store
 from listener.storage.responses import ResponseStore
 from listener.web.auth import require_api_user

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from listener.config import ListenerConfig
 from listener.config.topics import Touchpoint
-from listener.storage.queries import MentionFilter
+from listener.storage.filters import MentionFilter
 from listener.storage.topics import TopicOverview, topic_overview
 from listener.web.auth import require_api_user
 from listener.web.errors import ERROR_RESPONSES

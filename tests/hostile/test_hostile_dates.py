@@ -11,13 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from listener.storage.queries import MAX_BUCKETS, Analytics, MentionFilter
-from listener.core.clock import ManualClock, utcnow
-from listener.config import BrandConfig
-from listener.core.records import Mention
 from listener.app.pipeline import Pipeline
+from listener.config import BrandConfig
+from listener.core.clock import ManualClock, utcnow
+from listener.core.records import Mention
 from listener.sources import FetchResult
+from listener.storage.filters import MAX_BUCKETS, MentionFilter
 from listener.storage.partitions import ensure_month_partitions
+from listener.storage.queries import Analytics
 from listener.storage.repository import Store
 from listener.storage.schema import MentionBrandRow, MentionRow
 from listener.web import create_app

@@ -11,7 +11,7 @@ from listener.config import load_config
 from listener.core.clock import ManualClock
 from listener.sources import COLLECTORS, SourceContext
 from listener.sources.matching import mentions_brand
-from listener.storage.queries import MentionFilter
+from listener.storage.filters import MentionFilter
 from listener.storage.ratings import RatingReads
 from listener.storage.repository import Store
 from tests.conftest import utc

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from listener.core.buckets import BUCKET_WIDTH
 from listener.core.limits import TIME_RANGE
-from listener.storage.queries import MAX_BUCKETS, encode_cursor
+from listener.storage.filters import MAX_BUCKETS
+from listener.storage.queries import encode_cursor
 from listener.storage.repository import Store
 from listener.web import create_app
 from listener.web.params import MOMENT_PATTERN, parse_moment

@@ -19,7 +19,7 @@ from listener.core.records import StoredMention
 from listener.core.response_time import ResponseReport
 from listener.core.sentiment import net_sentiment
 from listener.storage.digests import DigestStore, PeriodAlert
-from listener.storage.queries import MentionFilter
+from listener.storage.filters import MentionFilter
 from listener.storage.responses import ResponseStore
 from listener.storage.rollups import SeriesPoint, rollup_series
 from listener.storage.topics import TopicOverview, topic_overview
