@@ -1,6 +1,6 @@
 """Throughput and peak memory of a shipped sentiment model, each speed lever side by side.
 
-    python bench/classify.py [DATA_DIR] [--model default|e5-small-lora-v1|minilm-l6-lora-v1] [--limit 6000]
+    python bench/classify.py [DATA_DIR] [--model default|e5-small-lora-v2|minilm-l6-lora-v1] [--limit 6000]
 
 DATA_DIR defaults to ../shared/data/umsab: real tweets in eight languages (train + val splits,
 interleaved so every slice is mixed). Each measurement runs in its own child process pinned to two

@@ -17,7 +17,7 @@ __all__ = ["ModelLoadError", "SentimentClassifier", "load_classifier"]
 
 
 def load_classifier(config: ModelConfig) -> SentimentClassifier:
-    """'default' gives the shipped default model, a shipped model's version (e.g. 'e5-small-lora-v1',
+    """'default' gives the shipped default model, a shipped model's version (e.g. 'e5-small-lora-v2',
     'minilm-l6-lora-v1') that model; any other name is a Hugging Face model to load from disk.
 
     The default runs on ONNX Runtime unless `runtime = "torch"`; every model is wrapped in an LRU
@@ -38,7 +38,7 @@ def load_classifier(config: ModelConfig) -> SentimentClassifier:
         if shipped is not None and shipped.encoder == "e5":
             from classifiers.e5 import E5Classifier
 
-            classifier = E5Classifier(config)
+            classifier = E5Classifier(config, shipped)
         elif shipped is not None:
             from classifiers.minilm import MiniLMClassifier
 

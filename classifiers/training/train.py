@@ -316,7 +316,7 @@ def model_card(metrics: dict) -> str:
     overlap = ", ".join(f"{count:,} from {name}" for name, count in metrics["dropped_as_evaluation_overlap"].items())
     return f"""# Model card: {metrics["version"]}
 
-The English sentiment model of social-listener (the default until e5-small-lora-v1; load it with
+The English sentiment model of social-listener (the default until e5-small-lora-v2; load it with
 `model.name = "{metrics["version"]}"`):
 [all-MiniLM-L6-v2](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2) fine-tuned for
 tweet sentiment with LoRA adapters (rank {hp["rank"]} on every linear layer of the six blocks), mean

@@ -1,6 +1,6 @@
 """Say when the model about to score is not the one that scored the stored history.
 
-An upgrade can change the shipped default (minilm-l6-lora-v1 to e5-small-lora-v1), and a config
+An upgrade can change the shipped default (minilm-l6-lora-v1 to e5-small-lora-v2), and a config
 edit can name another model. Either way the detector goes on comparing the new model's negative
 counts with a history the old one labelled: a model that calls more mentions negative reads as a
 spike, one that calls fewer can hide one. The dashboard marks the date of the change; this tells

@@ -75,7 +75,7 @@ def _read_texts(stream: TextIO, column: str | None) -> Iterable[str]:
 @click.option("--since", required=True, type=click.DateTime(DATE_FORMATS), help="Mentions created from this time (UTC).")
 @click.option("--until", type=click.DateTime(DATE_FORMATS), help="Up to (not including) this time (UTC); default: now.")
 @click.option("--brand", help="Only this brand's mentions (default: all).")
-@click.option("--model", "model_name", help="Score with this model instead of the configured one: 'default', a shipped version such as e5-small-lora-v1, a Hugging Face name or a local path.")
+@click.option("--model", "model_name", help="Score with this model instead of the configured one: 'default', a shipped version such as e5-small-lora-v2, a Hugging Face name or a local path.")
 def rescore(
     config_path: str | None, since: datetime, until: datetime | None, brand: str | None, model_name: str | None
 ) -> None:

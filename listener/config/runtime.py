@@ -92,7 +92,7 @@ class ModelConfig(StrictModel):
 
     name: str = Field(
         "default",
-        description="'default' (offline, shipped), a shipped model by version ('e5-small-lora-v1', multilingual; "
+        description="'default' (offline, shipped), a shipped model by version ('e5-small-lora-v2', multilingual; "
         "'minilm-l6-lora-v1'), or a Hugging Face name or local path.",
     )
     labels: dict[str, Literal["negative", "neutral", "positive"]] = Field(

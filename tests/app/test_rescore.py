@@ -115,7 +115,7 @@ def test_rescore_command_reports_what_it_did_and_skips_on_rerun(tmp_path: Path) 
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--brand", "Acme"])
     assert result.exit_code == 0, result.output
-    assert f"rescored {len(TEXTS)} mentions with e5-small-lora-v1" in result.output
+    assert f"rescored {len(TEXTS)} mentions with e5-small-lora-v2" in result.output
     assert "0 already scored by it were skipped" in result.output
 
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--until", "2026-11-02 12:00"])
@@ -144,7 +144,7 @@ def test_rescore_command_rejects_bad_input_before_touching_anything(
 
 
 def test_store_moves_between_the_shipped_models(tmp_path: Path) -> None:
-    """A store scored by the default (e5-small-lora-v1) moves to the English model and back with one
+    """A store scored by the default (e5-small-lora-v2) moves to the English model and back with one
     rescore naming it: every stored mention then carries the named version."""
     database = f"sqlite:///{tmp_path / 'listener.db'}"
     store = Store(open_database(database))
@@ -153,7 +153,7 @@ def test_store_moves_between_the_shipped_models(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02"])
     assert result.exit_code == 0, result.output
-    assert {mention.model for mention in store.mentions_by_id(ids)} == {"e5-small-lora-v1"}
+    assert {mention.model for mention in store.mentions_by_id(ids)} == {"e5-small-lora-v2"}
 
     result = runner.invoke(main, ["rescore", "--config", str(config), "--since", "2026-11-02", "--model", "minilm-l6-lora-v1"])
     assert result.exit_code == 0, result.output
@@ -169,7 +169,7 @@ def test_start_up_names_a_model_change_and_the_rescore_that_moves_the_detectors_
     history, and the command that rescores what the detector reads; once rescored, nothing."""
     config = make_config()
     now = T0 + timedelta(days=2)
-    assert warn_of_model_change(store, config, "e5-small-lora-v1", now) is None  # nothing scored yet
+    assert warn_of_model_change(store, config, "e5-small-lora-v2", now) is None  # nothing scored yet
     seed(store, old_model="minilm-l6-lora-v1")
     pipeline = Pipeline(config, store=store, clock=ManualClock(now))
     with caplog.at_level(logging.WARNING, logger="listener.app.model_change"):

@@ -25,7 +25,7 @@ from classifiers.training.evaluation import macro_f1, macro_recall
 from classifiers.minilm import LoRALinear, MiniLMClassifier, adapter_weights, load_default_model
 from classifiers.onnx_head import OnnxHeadClassifier
 from classifiers.e5 import E5Classifier
-from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, E5_ARTIFACTS_DIR, E5_VERSION, LABELS_FILE
+from classifiers.shipped import ADAPTERS_FILE, ARTIFACTS_DIR, E5_ARTIFACTS_DIR, E5_VERSION, LABELS_FILE, SHIPPED_MODELS
 from listener.config import ModelConfig
 from listener.core.records import SENTIMENT_LABELS, Sentiment
 from tests.conftest import CountingClassifier
@@ -83,12 +83,12 @@ def torch_classifier() -> SentimentClassifier:
 
 def test_default_model_is_the_shipped_multilingual_fine_tune(default_classifier: SentimentClassifier) -> None:
     assert isinstance(default_classifier, OnnxHeadClassifier)
-    assert default_classifier.version == "e5-small-lora-v1"
+    assert default_classifier.version == "e5-small-lora-v2"
     assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
 
 
 def test_the_english_model_stays_loadable_by_its_version() -> None:
-    """minilm-l6-lora-v1 was the default until e5-small-lora-v1; stores and configs naming it keep working."""
+    """minilm-l6-lora-v1 was the default until e5-small-lora-v2; stores and configs naming it keep working."""
     by_name = load_classifier(ModelConfig(name="minilm-l6-lora-v1", cache_size=0))
     assert isinstance(by_name, OnnxHeadClassifier) and by_name.version == "minilm-l6-lora-v1"
     assert (ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 5_000_000
@@ -125,7 +125,7 @@ def test_onnx_runtime_agrees_with_torch(
 
 def test_torch_runtime_is_the_same_model_version(torch_classifier: SentimentClassifier) -> None:
     assert isinstance(torch_classifier, E5Classifier)
-    assert torch_classifier.version == "e5-small-lora-v1"
+    assert torch_classifier.version == "e5-small-lora-v2"
 
 
 def test_unwritable_model_cache_says_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -437,7 +437,7 @@ def test_label_offsets_undo_a_bias_toward_negative() -> None:
     assert mean_group_f1((skewed + bias).argmax(1), gold, groups) > mean_group_f1(skewed.argmax(1), gold, groups)
 
 
-# --- the multilingual model (e5-small-lora-v1) ----------------------------------------------------
+# --- the multilingual model (e5-small-lora-v2, and v1) ----------------------------------------------------
 
 MULTILINGUAL_VERDICTS = {
     "Me encanta este producto, es genial": "positive",
@@ -457,8 +457,42 @@ def e5_classifier() -> SentimentClassifier:
 
 def test_multilingual_model_loads_by_name_on_onnx_runtime(e5_classifier: SentimentClassifier) -> None:
     assert isinstance(e5_classifier, OnnxHeadClassifier)
-    assert e5_classifier.version == "e5-small-lora-v1"
+    assert e5_classifier.version == "e5-small-lora-v2"
     assert (E5_ARTIFACTS_DIR / ADAPTERS_FILE).stat().st_size < 10_000_000
+
+
+def test_every_shipped_model_folder_holds_the_adapters_of_its_own_version() -> None:
+    """A version names one set of weights: stores record it, so a folder holding another
+    version's adapters would mix two models' scores under one name."""
+    from safetensors import safe_open
+
+    for version, shipped in SHIPPED_MODELS.items():
+        with safe_open(shipped.artifacts_dir / ADAPTERS_FILE, "pt") as adapters:
+            assert (adapters.metadata() or {}).get("version") == version
+
+
+def test_a_built_package_carries_every_shipped_models_files() -> None:
+    """A `pip install .` (not editable) copies only the files pyproject's package-data names: the
+    multilingual models' folders were once left out, so the default could not load there."""
+    import tomllib
+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["classifiers"]
+    package = REPO / "classifiers"
+    packaged = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}  # as setuptools globs
+    for shipped in SHIPPED_MODELS.values():
+        for path in filter(Path.is_file, shipped.artifacts_dir.iterdir()):
+            assert path in packaged, f"{path.relative_to(package)} is not packaged"
+
+
+def test_the_first_multilingual_model_stays_loadable_by_its_version() -> None:
+    """e5-small-lora-v1 (the same recipe, shorter training) loads its own adapters, not the default's."""
+    first = load_classifier(ModelConfig(name="e5-small-lora-v1", batch_size=4, cache_size=0, runtime="torch"))
+    default = load_classifier(ModelConfig(name=E5_VERSION, batch_size=4, cache_size=0, runtime="torch"))
+    assert isinstance(first, E5Classifier) and first.version == "e5-small-lora-v1"
+    texts = list(MULTILINGUAL_VERDICTS)
+    first_scores = [verdict.score for verdict in first.classify(texts)]
+    default_scores = [verdict.score for verdict in default.classify(texts)]
+    assert max(abs(a - b) for a, b in zip(first_scores, default_scores)) > 0.01
 
 
 def test_multilingual_model_reads_sentiment_beyond_english(e5_classifier: SentimentClassifier) -> None:
