@@ -8,7 +8,7 @@ mentions / (last verdict stored - first mention stored), both read from the data
 start and model loading are left out; judging and rollups run alongside, as in production.
 
     python bench/cluster.py --postgres postgresql://postgres@127.0.0.1/bench \\
-        --broker amqp://guest:guest@127.0.0.1:5672/bench [--mentions 2000]
+        --broker amqp://guest:guest@127.0.0.1:5672/bench [--mentions 2000] [--threads 1] [--model minilm-l6-lora-v1]
 
 The databases are emptied (and migrated) before each mode. RabbitMQ queues are named per run.
 """
@@ -45,6 +45,7 @@ DEADLINE = 1800.0
 CONFIG = """\
 process_interval = "1s"
 [model]
+name = "{model}"
 threads = {threads}
 [storage]
 url = "{database_url}"
@@ -80,7 +81,7 @@ notify = "{prefix}.notify"
 def write_mentions(path: Path, count: int, now: datetime) -> None:
     """`count` mentions of a configured brand, the demo's texts under fresh ids, over the last hour.
     Only texts the brands' queries match are used, so that every one is stored."""
-    brands = parse_config(tomllib.loads(CONFIG.format(database_url="sqlite://", cluster="", threads=0))).brands
+    brands = parse_config(tomllib.loads(CONFIG.format(database_url="sqlite://", cluster="", threads=0, model="default"))).brands
     bundled = (resources.files("listener") / "demo_data" / "mentions.jsonl").read_text(encoding="utf-8")
     records = [json.loads(line) for line in bundled.splitlines()]
     records = [
@@ -125,13 +126,13 @@ def machine_busy_seconds() -> float:
 
 
 class Run:
-    def __init__(self, directory: Path, database_url: str, broker_url: str | None, threads: int = 0):
+    def __init__(self, directory: Path, database_url: str, broker_url: str | None, threads: int = 0, model: str = "default"):
         self.directory = directory
         self.database_url = database_url
         cluster = CLUSTER.format(prefix=f"bench-{uuid.uuid4().hex[:8]}") if broker_url else ""
         self.config = directory / "bench.toml"
         self.config.write_text(
-            CONFIG.format(database_url=database_url, cluster=cluster, threads=threads), encoding="utf-8"
+            CONFIG.format(database_url=database_url, cluster=cluster, threads=threads, model=model), encoding="utf-8"
         )
         self.env = {**os.environ, "PYTHONPATH": str(REPO), "BENCH_BROKER_URL": broker_url or ""}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -189,12 +190,13 @@ def _utc(moment: datetime) -> datetime:
 
 
 def measure(
-    label: str, workdir: Path, count: int, database_url: str, broker: str | None, workers: int, threads: int
+    label: str, workdir: Path, count: int, database_url: str, broker: str | None, workers: int, threads: int,
+    model: str = "default",
 ) -> None:
     directory = Path(tempfile.mkdtemp(prefix="mode-", dir=workdir))
     write_mentions(directory / "mentions.jsonl", count, datetime.now(UTC))
     reset(database_url)
-    run = Run(directory, database_url, broker, threads)
+    run = Run(directory, database_url, broker, threads, model)
     if broker is None:
         run.start("run", "run")
     else:
@@ -251,20 +253,21 @@ def main() -> None:
     parser.add_argument("--broker", required=True, help="RabbitMQ URL for the cluster modes")
     parser.add_argument("--mentions", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0, help="[model] threads per process (0: one per core)")
+    parser.add_argument("--model", default="default", help="[model] name: the shipped default, or a version such as minilm-l6-lora-v1")
     parser.add_argument("--only-cluster", action="store_true", help="skip the listener run modes")
     args = parser.parse_args()
     print(
-        f"{args.mentions} mentions per mode, model threads {args.threads or 'one per core'}, "
+        f"{args.mentions} mentions per mode, model {args.model}, threads {args.threads or 'one per core'}, "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as workdir:
         work = Path(workdir)
         if not args.only_cluster:
             sqlite = f"sqlite:///{work / 'bench.db'}"
-            measure("listener run, SQLite", work, args.mentions, sqlite, None, 0, args.threads)
-            measure("listener run, PostgreSQL", work, args.mentions, args.postgres, None, 0, args.threads)
-        measure("cluster, 1 worker", work, args.mentions, args.postgres, args.broker, 1, args.threads)
-        measure("cluster, 2 workers", work, args.mentions, args.postgres, args.broker, 2, args.threads)
+            measure("listener run, SQLite", work, args.mentions, sqlite, None, 0, args.threads, args.model)
+            measure("listener run, PostgreSQL", work, args.mentions, args.postgres, None, 0, args.threads, args.model)
+        measure("cluster, 1 worker", work, args.mentions, args.postgres, args.broker, 1, args.threads, args.model)
+        measure("cluster, 2 workers", work, args.mentions, args.postgres, args.broker, 2, args.threads, args.model)
         failover(work, args.postgres, args.broker)
 
 
