@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from alerts.detect.detector import baseline_windows
 from alerts.detect.rules import rules_from_config
 from listener.config import ListenerConfig
@@ -26,8 +28,15 @@ def detector_reach(config: ListenerConfig) -> timedelta | None:
 
 
 def warn_of_model_change(store: Store, config: ListenerConfig, version: str, now: datetime) -> str | None:
-    """Log (and return) a warning when the newest scored mention was scored by another model."""
-    latest = store.latest_scoring_model()
+    """Log (and return) a warning when the newest scored mention was scored by another model.
+
+    Best effort: with the database away at start-up the check is skipped (and said), since the
+    model must still load and the pass that needed it has its own outage handling."""
+    try:
+        latest = store.latest_scoring_model()
+    except SQLAlchemyError as error:
+        log.info("could not check which model scored the stored mentions: %s", error)
+        return None
     if latest is None or latest[0] == version:
         return None
     previous, until = latest

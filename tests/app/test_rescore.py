@@ -184,3 +184,16 @@ def test_start_up_names_a_model_change_and_the_rescore_that_moves_the_detectors_
     assert [record.getMessage() for record in caplog.records] == [expected]
     rescore(store, pipeline.classifier, since=T0)
     assert warn_of_model_change(store, config, version, now) is None
+
+
+def test_the_model_change_check_is_skipped_with_a_message_when_the_database_is_away(
+    tmp_path: Path, make_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(open_database(f"sqlite:///{tmp_path / 'listener.db'}"))
+    (tmp_path / "listener.db").unlink()  # SQLite opens an empty file in its place: no tables
+    store.engine.dispose()
+    with caplog.at_level(logging.INFO, logger="listener.app.model_change"):
+        assert warn_of_model_change(store, make_config(), "e5-small-lora-v2", T0) is None
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == [
+        "could not check which model scored the stored mentions"
+    ]
