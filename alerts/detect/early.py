@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from weakref import WeakKeyDictionary
 
 from alerts.detect.incidents import (
@@ -43,7 +42,7 @@ from alerts.detect.incidents import (
     group_key,
 )
 from alerts.detect.rules import Rule
-from alerts.detect.windows import align, judge_windows
+from alerts.detect.windows import SplitCounts, align, judge_windows, rule_window_counts
 from listener.config import DetectionConfig
 from listener.plugins import METRICS
 from listener.storage.repository import Store
@@ -57,10 +56,10 @@ class _EarlyVerdicts:
     data_start: datetime
     start: datetime
     end: datetime
-    counts: Any
+    counts: SplitCounts
     firings: tuple[Firing, ...]
 
-    def still_hold(self, rule: Rule, data_start: datetime, start: datetime, end: datetime, counts: Any) -> bool:
+    def still_hold(self, rule: Rule, data_start: datetime, start: datetime, end: datetime, counts: SplitCounts) -> bool:
         return (self.rule, self.data_start, self.start, self.end, self.counts) == (rule, data_start, start, end, counts)
 
 
@@ -90,10 +89,7 @@ def judge_early(
     end = align(now, rule.window) + rule.window
     if end <= start:
         return []
-    if rule.split_by:
-        counts: Any = store.window_counts_split(brand, start, end, rule.window, rule.split_by)
-    else:
-        counts = store.window_counts(brand, start, end, rule.window)
+    counts = rule_window_counts(store, brand, rule, start, end)
     last = _last_verdicts.setdefault(store, {})
     verdicts = last.get((brand, rule.name))
     if verdicts is None or not verdicts.still_hold(rule, data_start, start, end, counts):

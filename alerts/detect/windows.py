@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.detect.detector import baseline_windows
 from alerts.detect.incidents import Firing
 from alerts.detect.rules import Rule, judge_from
+from listener.core.records import WindowCount
 from listener.storage.repository import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -22,17 +23,29 @@ def align(moment: datetime, window: timedelta, origin: datetime = EPOCH) -> date
     return origin + ((moment - origin) // window) * window
 
 
+def history_reach(rule: Rule) -> timedelta:
+    """How far before a judged window its verdict reads."""
+    return baseline_windows(rule.detection) * rule.window
+
+
+SplitCounts = dict[tuple[str, ...], list[WindowCount]]
+"""Window counts per split's values; an unsplit rule has the one split ()."""
+
+
+def rule_window_counts(store: Store, brand: str, rule: Rule, start: datetime, end: datetime) -> SplitCounts:
+    """`rule`'s window counts in [start, end), per split (one series keyed () for an unsplit rule)."""
+    if rule.split_by:
+        return store.window_counts_split(brand, start, end, rule.window, rule.split_by)
+    return {(): store.window_counts(brand, start, end, rule.window)}
+
+
 def judge_windows(
     store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
 ) -> list[Firing]:
     """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
     (from `data_start`, the brand's first window, on)."""
-    history_length = baseline_windows(rule.detection)
-    history_start = max(data_start, start - history_length * rule.window)
-    if rule.split_by:
-        series = store.window_counts_split(brand, history_start, end, rule.window, rule.split_by)
-    else:
-        series = {(): store.window_counts(brand, history_start, end, rule.window)}
+    history_start = max(data_start, start - history_reach(rule))
+    series = rule_window_counts(store, brand, rule, history_start, end)
     first_judged = int((start - history_start) / rule.window)
     firings = []
     for split_values, counts in series.items():

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from alerts.detect.detector import baseline_windows
 from alerts.detect.rules import rules_from_config
+from alerts.detect.windows import history_reach
 from listener.config import ListenerConfig
 from listener.storage.repository import Store
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def detector_reach(config: ListenerConfig) -> timedelta | None:
     """How far back the detector reads: the longest of its rules' histories."""
-    return max((baseline_windows(rule.detection) * rule.detection.window for rule in rules_from_config(config)), default=None)
+    return max((history_reach(rule) for rule in rules_from_config(config)), default=None)
 
 
 def warn_of_model_change(store: Store, config: ListenerConfig, version: str, now: datetime) -> str | None:
