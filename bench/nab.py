@@ -6,13 +6,13 @@ Runs `listener backtest`'s own code path (`alerts.backtest.backtest`) over every
 the reference scorer `SHARED/tools/nab_score.py`. Nothing is tuned per series: what is measured
 here is what a user gets.
 
-    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso | --quick]
+    python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso]
 
 It then runs the procedure the shipped defaults come from, leave-one-series-out: for each
-series, the candidate settings (`CANDIDATES`) that score best on the other four are scored on
-it, beside the published detectors' scores on that series, and the candidate it picks on all
-five is named (the shipped defaults should be it). The held-out mean is the figure that
-says what a brand the detector never saw gets; the in-sample score above is not.
+series, the false-alarm rate (of `RATES`) that scores best on the other four is scored on it,
+beside the published detectors' scores on that series, and the rate it picks on all five is named
+(the shipped default should be it). The held-out mean is the figure that says what a brand the
+detector never saw gets; the in-sample score above is not.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
@@ -32,33 +30,17 @@ from types import ModuleType
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alerts.backtest import CountRow, backtest, read_series, write_backtest
-from alerts.detect import detector
 from listener.config import DetectionConfig, load_config
 from listener.config.types import parse_duration
 
 DETECTOR = "social-listener"
 NAB_ROW = timedelta(minutes=5)
 RATES = ("1/year", "1/quarter", "1/month", "2/month", "1/week")
-LEVEL_HISTORIES = (1, 2, 4)
-CANDIDATES = [{"level_baselines": baselines, "false_alarms": rate} for baselines in LEVEL_HISTORIES for rate in RATES]
-"""The settings leave-one-series-out chooses among: the one an on-call lead sets, five false-alarm
-rates a pager can live with, and how many baselines of surprises the alarm level is fitted on
-(`alerts.detect.detector.LEVEL_BASELINES`, a constant: the shipped one must come out of this too).
-Everything else keeps its default, each with its own reason (`cooldown`: one incident per brand per
-day; `alerts.detect.detector.TAIL_SHARE`: enough tail points in a new brand's first days)."""
-QUICK_CANDIDATES = [{"level_baselines": detector.LEVEL_BASELINES, "false_alarms": rate} for rate in RATES]
-"""`--quick`: the rates alone, with the shipped level history (a third of the time)."""
-
-
-@contextmanager
-def level_history(baselines: int) -> Iterator[None]:
-    """Judge with the alarm level fitted on `baselines` baselines of surprises, for one candidate."""
-    shipped = detector.LEVEL_BASELINES
-    detector.LEVEL_BASELINES = baselines
-    try:
-        yield
-    finally:
-        detector.LEVEL_BASELINES = shipped
+"""The one setting leave-one-series-out chooses, the one an on-call lead sets: five false-alarm rates
+a pager can live with. How much history the alarm level is read from follows from the rate
+(`alerts.detect.detector.level_baselines`: one return period); every other setting keeps its
+default, each with its own reason (`cooldown`: one incident per brand per day;
+`alerts.detect.detector.TAIL_SHARE`: enough tail points in a new brand's first days)."""
 
 
 def short_name(file_name: str) -> str:
@@ -126,18 +108,17 @@ def pooled(scorer: ModuleType, scored: dict[str, dict], names: list[str]) -> flo
 
 
 def leave_one_out(
-    scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int, candidates: list[dict]
-) -> tuple[list[tuple[str, dict, float]], dict]:
-    """For each series: the candidate that scores best pooled over the other four, and its score
-    on the held-out one (normalised alone, as PUBLISHED.md scores each series); and the candidate
-    the same procedure picks on all five, which the shipped defaults should be."""
+    scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int
+) -> tuple[list[tuple[str, str, float]], str]:
+    """For each series: the rate that scores best pooled over the other four, and its score on
+    the held-out one (normalised alone, as PUBLISHED.md scores each series); and the rate the same
+    procedure picks on all five, which the shipped default should be."""
     names = [data_file.basename for data_file in corpus]
     by_candidate = []
-    for candidate in candidates:
-        rule = DetectionConfig.model_validate({**base.model_dump(), "false_alarms": candidate["false_alarms"]})
-        with level_history(candidate["level_baselines"]):
-            alerts, _ = run_backtests(data_dir, names, rule, None, rows_per_window)
-        by_candidate.append((candidate, series_scores(scorer, corpus, alerts)))
+    for rate in RATES:
+        rule = DetectionConfig.model_validate({**base.model_dump(), "false_alarms": rate})
+        alerts, _ = run_backtests(data_dir, names, rule, None, rows_per_window)
+        by_candidate.append((rate, series_scores(scorer, corpus, alerts)))
     folds = []
     for held_out in names:
         training = [name for name in names if name != held_out]
@@ -189,8 +170,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="the daemon's window (default: N rows of 5 minutes, so each summed row is one window); "
                              "e.g. --rows-per-window 1 --window 15m scores the shipped defaults on the raw series")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out table")
-    parser.add_argument("--quick", action="store_true",
-                        help="leave-one-series-out over the false-alarm rates alone, with the shipped level history")
     args = parser.parse_args(argv)
 
     data_dir = args.shared / "data" / "nab_tweets"
@@ -233,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, score in sorted(table.items(), key=lambda item: -item[1]):
         print(f"  {name:<20} {score:7.2f}")
     if not args.no_loso:
-        candidates = QUICK_CANDIDATES if args.quick else CANDIDATES
-        print_leave_one_out(scorer, corpus, data_dir, rule, args.rows_per_window, result["score"], candidates)
+        print_leave_one_out(scorer, corpus, data_dir, rule, args.rows_per_window, result["score"])
     return 0
 
 
@@ -245,17 +223,15 @@ def print_leave_one_out(
     rule: DetectionConfig,
     rows_per_window: int,
     in_sample: float,
-    candidates: list[dict],
 ) -> None:
-    folds, overall = leave_one_out(scorer, corpus, data_dir, rule, rows_per_window, candidates)
+    folds, overall = leave_one_out(scorer, corpus, data_dir, rule, rows_per_window)
     published = published_per_series(data_dir)
     leaders = sorted(published, key=lambda name: -sum(published[name].values()))[:3]
-    print(f"\nleave-one-series-out: settings chosen on the other four among {len(candidates)} candidates "
-          f"({', '.join(candidates[0])}), scored on the fifth alone")
+    print(f"\nleave-one-series-out: the false-alarm rate chosen on the other four among {', '.join(RATES)}, "
+          "scored on the fifth alone (the level history follows the rate)")
     print(f"{'held out':<10} {'chosen':<22} {'score':>7}  " + "  ".join(f"{name:>10}" for name in leaders))
-    for held_out, candidate, score in folds:
+    for held_out, chosen, score in folds:
         name = short_name(held_out)
-        chosen = ", ".join(map(str, candidate.values()))
         print(f"{name:<10} {chosen:<22} {score:7.2f}  " + "  ".join(f"{published[leader].get(name, float('nan')):>10.2f}" for leader in leaders))
     held_out_mean = sum(score for _, _, score in folds) / len(folds)
     means = "  ".join(f"{sum(published[leader].values()) / len(published[leader]):>10.2f}" for leader in leaders)
@@ -265,8 +241,7 @@ def print_leave_one_out(
     if "ARTime" in published:
         worst = min(score - published["ARTime"].get(short_name(held_out), score) for held_out, _, score in folds)
         print(f"worst fold against ARTime on its series: {worst:+.2f}")
-    shipped = {"level_baselines": detector.LEVEL_BASELINES, "false_alarms": str(rule.false_alarms)}
-    print(f"chosen on all five: {', '.join(map(str, overall.values()))}{' (these settings)' if overall == shipped else ''}")
+    print(f"chosen on all five: {overall}{' (these settings)' if overall == str(rule.false_alarms) else ''}")
 
 
 if __name__ == "__main__":

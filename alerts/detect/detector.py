@@ -13,9 +13,9 @@ Three questions, each answered from the brand's own history and nothing tuned pe
    window's *surprise* is `-ln` of its mid-p upper tail: 7 means a count this high comes by
    chance once in e^7 ~ 1,100 windows, if the model were right.
 3. **Is it surprising for this brand?** The model is never quite right: a news-driven brand
-   is surprised most days. So the alarm level comes from the brand's own surprises over the
-   last `LEVEL_BASELINES` baselines, the way SPOT (Siffer et al., KDD 2017) sets extreme-value
-   thresholds: the top `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is
+   is surprised most days. So the alarm level comes from the brand's own surprises over one
+   return period of `false_alarms` (`level_baselines`), the way SPOT (Siffer et al., KDD 2017)
+   sets extreme-value thresholds: the top `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is
    extrapolated to the chance per window that `false_alarms` allows (`1/month` at 15-minute
    windows: 1 in 2,922). Surprises already above the level (past incidents) are left out and
    the tail is fitted once more, so an outage does not raise the bar for the next one. The
@@ -68,13 +68,12 @@ MAX_SURPRISE = 700.0
 """-ln of the smallest positive double: a tail that underflows to 0 reads as this."""
 CHUNK_CELLS = 1 << 22
 """Matrix cells (windows judged x windows read) per step of `judge_series`: 32 MB of floats a matrix."""
-LEVEL_BASELINES = 4
-"""The alarm level is fitted on the surprises of the last four baselines (28 days by default).
-The level is a rare quantile: at the default `1/month` a 15-minute window alarms by chance once
-in 2,922. A week holds 672 windows, so a week's tail would be extrapolated four times past its
-own sample; four weeks hold about one return period, so the level is read near the sample's own
-extremes, and one noisy week weighs a quarter as much. bench/nab.py's leave-one-series-out
-chooses among 1, 2 and 4 with the rate; on all five series it picks 4 with 1/month."""
+MAX_LEVEL_HISTORY = timedelta(days=91)
+"""The most history the alarm level is read from, whatever the rate: a quarter. Surprises from
+longer ago say little about the brand today, and every verdict recomputes the burstiness of each
+window it reads (at 15-minute windows, 40 ms a verdict for four weeks, 140 ms for a quarter,
+580 ms for a year, on one core). `1/year` reads its level from a quarter, four times past the
+sample, as `1/month` would from a week."""
 DAY = timedelta(days=1)
 
 
@@ -148,7 +147,7 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
     own = recent_windows(rule, step)
     season = season_of(rule, step)
     chance = rule.false_alarms.per_window(step)
-    tail_own = own * LEVEL_BASELINES
+    tail_own = own * level_baselines(rule)
     expected, seasonal = _expected(values, rule, step, season, own, needed_from=max(0, first - own - tail_own))
     surprises = np.full(len(values), np.nan)
     surprise_from = max(0, first - tail_own)
@@ -163,7 +162,11 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
     chunk_rows = _chunk_rows(tail_own)
     for start in range(first, len(values), chunk_rows):
         rows = np.arange(start, min(start + chunk_rows, len(values)))
-        levels = alarm_levels(_before(fitted, rows, tail_own), chance, need)
+        # A row has at most `row` windows before it: a long level history (a rare rate) over a
+        # young series would otherwise sort columns of padding. Padding leaves every verdict's
+        # bits unchanged (sorted last, summed as trailing zeros by `_row_sums`).
+        width = max(1, min(tail_own, int(rows[-1])))
+        levels = alarm_levels(_before(fitted, rows, width), chance, need)
         for row, level in zip(rows, levels):
             ready = int(known[row] - known[max(0, row - reach)]) >= rule.min_baseline_windows
             verdicts.append(
@@ -254,8 +257,8 @@ def _tail_level(surprises: np.ndarray, chance: float, floor: float) -> np.ndarra
     tail = above.sum(axis=1)
     excess = np.where(above, ordered - start[:, None], 0.0)
     rank = np.cumsum(above, axis=1)  # 1 for the smallest excess
-    a0 = excess.sum(axis=1) / np.maximum(tail, 1)
-    a1 = (excess * (tail[:, None] - rank) / np.maximum(tail - 1, 1)[:, None]).sum(axis=1) / np.maximum(tail, 1)
+    a0 = _row_sums(excess) / np.maximum(tail, 1)
+    a1 = _row_sums(excess * (tail[:, None] - rank) / np.maximum(tail - 1, 1)[:, None]) / np.maximum(tail, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         shape = 2.0 - a0 / (a0 - 2.0 * a1)
     shape = np.where(tail >= MIN_TAIL_FOR_SHAPE, np.clip(np.nan_to_num(shape, nan=0.0), 0.0, MAX_SHAPE), 0.0)
@@ -343,6 +346,13 @@ def _before(series: np.ndarray, rows: np.ndarray, width: int) -> np.ndarray:
     return sliding_window_view(padded, width)[rows]
 
 
+def _row_sums(matrix: np.ndarray) -> np.ndarray:
+    """Each row's sum, added strictly left to right. NumPy's own sum adds in pairs whose grouping
+    depends on the row's length, so the zeros a short history is padded with would change the
+    last bits, and a window judged alone (the daemon) and in a batch (a backtest) could differ."""
+    return np.cumsum(matrix, axis=1)[:, -1]
+
+
 def _row_medians(matrix: np.ndarray) -> np.ndarray:
     """Each row's median, ignoring NaN (NaN for an all-NaN row), without nanmedian's slow path."""
     if not np.isnan(matrix).any():
@@ -407,11 +417,26 @@ def baseline_windows(rule: DetectionConfig) -> int:
 def history_windows(rule: DetectionConfig, step: timedelta) -> int:
     """How many previous windows of length `step` a verdict reads.
 
-    The last `LEVEL_BASELINES` baselines' surprises set the alarm level; the first of them needs a
+    The last `level_baselines(rule)` baselines' surprises set the alarm level; the first of them needs a
     baseline's worth of log-ratios for its burstiness, and each of those its expected count: a seasonal
     one reads `days` days and the slack back, a plain one the baseline again.
     """
     own = recent_windows(rule, step)
     season = season_of(rule, step)
     expected_reach = own if season is None else max(own, season.days * season.period + season.slack)
-    return (1 + LEVEL_BASELINES) * own + expected_reach
+    return (1 + level_baselines(rule)) * own + expected_reach
+
+
+def level_baselines(rule: DetectionConfig) -> int:
+    """How many baselines of surprises the alarm level is fitted on: one return period of
+    `false_alarms` (the time in which it allows one false alarm by chance), in whole baselines,
+    at least one and at most `MAX_LEVEL_HISTORY`.
+
+    The level is a rare quantile: at `1/month` a 15-minute window may alarm by chance once in
+    2,922. A shorter history extrapolates its tail past its own sample (a week's 672 windows four
+    times over); about one return period reads the level near the sample's own extremes. So the
+    history follows the rate, the one setting an on-call lead chooses, instead of being a second
+    knob: `1/week` one baseline, `2/month` two, `1/month` four (28 days by default), `1/quarter`
+    and rarer 13. Whole baselines, so that every weekday weighs the same.
+    """
+    return max(1, min(round(1.0 / rule.false_alarms.per_window(rule.baseline)), int(MAX_LEVEL_HISTORY / rule.baseline)))
