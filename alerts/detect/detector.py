@@ -15,9 +15,9 @@ Three questions, each answered from the brand's own history and nothing tuned pe
 3. **Is it surprising for this brand?** The model is never quite right: a news-driven brand
    is surprised most days. So the alarm level comes from the brand's own surprises over one
    return period of `false_alarms` (`level_baselines`), the way SPOT (Siffer et al., KDD 2017)
-   sets extreme-value thresholds: the top `TAIL_SHARE` of them are fitted with a generalised Pareto tail, which is
-   extrapolated to the chance per window that `false_alarms` allows (`1/month` at 15-minute
-   windows: 1 in 2,922). Surprises already above the level (past incidents) are left out and
+   sets extreme-value thresholds: the top `TAIL_SHARE` of them are fitted with a generalised
+   Pareto tail, which is extrapolated to the chance per window that `false_alarms` allows
+   (`1/month` at 15-minute windows: 1 in 2,922). Surprises already above the level (past incidents) are left out and
    the tail is fitted once more, so an outage does not raise the bar for the next one. The
    level never drops below `-ln` of that chance, where the count model alone would put it.
 
@@ -439,4 +439,5 @@ def level_baselines(rule: DetectionConfig) -> int:
     knob: `1/week` one baseline, `2/month` two, `1/month` four (28 days by default), `1/quarter`
     and rarer 13. Whole baselines, so that every weekday weighs the same.
     """
-    return max(1, min(round(1.0 / rule.false_alarms.per_window(rule.baseline)), int(MAX_LEVEL_HISTORY / rule.baseline)))
+    return_period = round(1.0 / rule.false_alarms.per_window(rule.baseline))
+    return max(1, min(return_period, int(MAX_LEVEL_HISTORY / rule.baseline)))

@@ -20,9 +20,9 @@ from alerts.detect.detector import (
     baseline_windows,
     evaluate,
     history_windows,
-    level_baselines,
     judge_count_so_far,
     judge_series,
+    level_baselines,
     upper_tails,
 )
 from listener.config import DetectionConfig
@@ -192,8 +192,9 @@ def test_a_night_spike_is_judged_against_the_night() -> None:
 
 
 def test_history_covers_the_baseline_and_its_own_seasonal_baselines() -> None:
-    """Four baselines of surprises (the alarm level's at 1/month), the baseline before the first of them (its
-    burstiness), and that window's own seasonal expectation (a week of days and the slack)."""
+    """Four baselines of surprises (the alarm level's at 1/month), the baseline before the first
+    of them (its burstiness), and that window's own seasonal expectation (a week of days and the
+    slack)."""
     assert baseline_windows(RULE) == 5 * 7 * PER_DAY + 7 * PER_DAY + 1
     assert history_windows(RULE, timedelta(minutes=5)) == 6 * 7 * 288 + 2
     assert baseline_windows(FLAT) == (1 + 30 + 1) * PER_DAY  # a month of one-day baselines
@@ -202,7 +203,8 @@ def test_history_covers_the_baseline_and_its_own_seasonal_baselines() -> None:
 def test_the_alarm_level_is_fitted_on_one_return_period_of_the_rate() -> None:
     """The time in which `false_alarms` allows one false alarm, in whole baselines: the rate an
     on-call lead sets decides how much history the level is read from, not a second knob."""
-    weekly = {rate: level_baselines(DetectionConfig(false_alarms=rate)) for rate in ("1/week", "2/month", "1/month", "1/quarter", "1/year")}
+    rates = ("1/week", "2/month", "1/month", "1/quarter", "1/year")
+    weekly = {rate: level_baselines(DetectionConfig(false_alarms=rate)) for rate in rates}
     assert weekly == {"1/week": 1, "2/month": 2, "1/month": 4, "1/quarter": 13, "1/year": 13}  # a quarter at most
     assert level_baselines(FLAT) == 30
     assert level_baselines(DetectionConfig(false_alarms="1/day")) == 1
