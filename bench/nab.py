@@ -7,12 +7,17 @@ the reference scorer `SHARED/tools/nab_score.py`. Nothing is tuned per series: w
 here is what a user gets.
 
     python bench/nab.py [--shared ../shared] [--config FILE] [--keep DIR] [--rows-per-window N] [--no-loso]
+    python bench/nab.py --window-spread [--config FILE]
 
 It then runs the procedure the shipped defaults come from, leave-one-series-out: for each
 series, the false-alarm rate (of `RATES`) that scores best on the other four is scored on it,
 beside the published detectors' scores on that series, and the rate it picks on all five is named
 (the shipped default should be it). The held-out mean is the figure that says what a brand the
 detector never saw gets; the in-sample score above is not.
+
+`--window-spread` checks instead that one setting means the same at every window length: the same
+settings scored in 5-, 15- and 60-minute windows (`--rows-per-window 1, 3, 12`), and the spread
+between the best and the worst (issue 11's target: at most 3 points).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from listener.config.types import parse_duration
 DETECTOR = "social-listener"
 NAB_ROW = timedelta(minutes=5)
 RATES = ("1/year", "1/quarter", "1/month", "2/month", "1/week")
+SPREAD_ROWS = (1, 3, 12)
+"""`--window-spread`'s windows, in 5-minute rows: 5, 15 and 60 minutes."""
+SPREAD_TARGET = 3.0
 """The one setting leave-one-series-out chooses, the one an on-call lead sets: five false-alarm rates
 a pager can live with. How much history the alarm level is read from follows from the rate
 (`alerts.detect.detector.level_baselines`: one return period); every other setting keeps its
@@ -107,6 +115,30 @@ def pooled(scorer: ModuleType, scored: dict[str, dict], names: list[str]) -> flo
     return scorer.normalise(*(sum(scored[name][key] for name in names) for key in ("score", "null", "perfect")))
 
 
+def standard_result(scorer: ModuleType, corpus: list, alerts: dict[str, list[float]]) -> dict:
+    """NAB's standard-profile result for these alert columns: the pooled score and each series'."""
+    scores = {data_file.key: alerts[data_file.basename] for data_file in corpus}
+    # `alert` is 0 or 1, so any threshold in (0, 1] scores exactly the alerts.
+    return scorer.evaluate(corpus, scores, ["standard"], threshold=0.5)["standard"]
+
+
+def print_window_spread(scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, settings: str) -> None:
+    """The same settings in 5-, 15- and 60-minute windows, and the spread of their scores."""
+    names = [data_file.basename for data_file in corpus]
+    print(f"NAB standard profile with {settings} at each window length (5-minute rows summed into windows)\n")
+    print(f"{'window':<8} {'windows hit':>11} {'alerts outside':>14} {'score':>7}")
+    scores = []
+    for rows in SPREAD_ROWS:
+        rule = base.model_copy(update={"window": rows * NAB_ROW})
+        alerts, _ = run_backtests(data_dir, names, rule, None, rows)
+        result = standard_result(scorer, corpus, alerts)
+        scores.append(result["score"])
+        print(f"{rows * 5:>3} min  {result['windows_detected']:>5}/{result['windows']:<5} {result['fp']:>14} {result['score']:>7.2f}")
+    spread = max(scores) - min(scores)
+    verdict = "met" if spread <= SPREAD_TARGET else "not met"
+    print(f"spread (best - worst): {spread:.2f} points (target at most {SPREAD_TARGET:g}: {verdict})")
+
+
 def leave_one_out(
     scorer: ModuleType, corpus: list, data_dir: Path, base: DetectionConfig, rows_per_window: int
 ) -> tuple[list[tuple[str, str, float]], str]:
@@ -170,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the daemon's window (default: N rows of 5 minutes, so each summed row is one window); "
                              "e.g. --rows-per-window 1 --window 15m scores the shipped defaults on the raw series")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-series-out table")
+    parser.add_argument("--window-spread", action="store_true",
+                        help="only score the settings in 5-, 15- and 60-minute windows, and print the spread")
     args = parser.parse_args(argv)
 
     data_dir = args.shared / "data" / "nab_tweets"
@@ -178,21 +212,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {data_dir}/windows.json or {scorer_path} not found; pass --shared PATH to the shared folder "
               "that holds data/nab_tweets and tools/nab_score.py", file=sys.stderr)
         return 2
-    rule = load_config(args.config).detection if args.config else DetectionConfig()
-    rule = rule.model_copy(update={"window": args.window or args.rows_per_window * NAB_ROW})
+    base = load_config(args.config).detection if args.config else DetectionConfig()
+    rule = base.model_copy(update={"window": args.window or args.rows_per_window * NAB_ROW})
     scorer = load_scorer(args.shared)
     names = sorted(json.loads((data_dir / "windows.json").read_text()))
+    corpus = scorer.load_corpus(str(data_dir), str(data_dir / "windows.json"))
+    settings = f"[detection] of {args.config}" if args.config else "the shipped defaults"
+    if args.window_spread:
+        print_window_spread(scorer, corpus, data_dir, base, settings)
+        return 0
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     alerts, seconds = run_backtests(data_dir, names, rule, args.keep, args.rows_per_window)
-    corpus = scorer.load_corpus(str(data_dir), str(data_dir / "windows.json"))
-    scores = {data_file.key: alerts[data_file.basename] for data_file in corpus}
-    # `alert` is 0 or 1, so any threshold in (0, 1] scores exactly the alerts.
-    result = scorer.evaluate(corpus, scores, ["standard"], threshold=0.5)["standard"]
+    result = standard_result(scorer, corpus, alerts)
     cost = scorer.PROFILES["standard"]
 
-    settings = f"[detection] of {args.config}" if args.config else "the shipped defaults"
     span = f"{'rows' if args.rows_per_window == 1 else f'sums of {args.rows_per_window} rows'} in windows of {rule.window}"
     print(f"NAB standard profile: the alert column of `listener backtest` with {settings}, {span}\n")
     print(f"{'series':<12} {'windows hit':>11} {'alerts outside':>14} {'raw':>8} {'score':>7} {'windows/s':>9}")
