@@ -41,14 +41,15 @@ from listener.config.types import parse_duration
 DETECTOR = "social-listener"
 NAB_ROW = timedelta(minutes=5)
 RATES = ("1/year", "1/quarter", "1/month", "2/month", "1/week")
-SPREAD_ROWS = (1, 3, 12)
-"""`--window-spread`'s windows, in 5-minute rows: 5, 15 and 60 minutes."""
-SPREAD_TARGET = 3.0
 """The one setting leave-one-series-out chooses, the one an on-call lead sets: five false-alarm rates
 a pager can live with. How much history the alarm level is read from follows from the rate
 (`alerts.detect.detector.level_baselines`: one return period); every other setting keeps its
 default, each with its own reason (`cooldown`: one incident per brand per day;
 `alerts.detect.detector.TAIL_SHARE`: enough tail points in a new brand's first days)."""
+SPREAD_ROWS = (1, 3, 12)
+"""`--window-spread`'s windows, in 5-minute rows: 5, 15 and 60 minutes."""
+SPREAD_TARGET = 3.0
+"""Issue 11's target for the spread between the best and the worst of those scores, in points."""
 
 
 def short_name(file_name: str) -> str:

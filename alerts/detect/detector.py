@@ -17,9 +17,10 @@ Three questions, each answered from the brand's own history and nothing tuned pe
    return period of `false_alarms` (`level_baselines`), the way SPOT (Siffer et al., KDD 2017)
    sets extreme-value thresholds: the top `TAIL_SHARE` of them are fitted with a generalised
    Pareto tail, which is extrapolated to the chance per window that `false_alarms` allows
-   (`1/month` at 15-minute windows: 1 in 2,922). Surprises already above the level (past incidents) are left out and
-   the tail is fitted once more, so an outage does not raise the bar for the next one. The
-   level never drops below `-ln` of that chance, where the count model alone would put it.
+   (`1/month` at 15-minute windows: 1 in 2,922). Surprises already above the level (past
+   incidents) are left out and the tail is fitted once more, so an outage does not raise the
+   bar for the next one. The level never drops below `-ln` of that chance, where the count
+   model alone would put it.
 
 `min_count` and `min_ratio` then keep a quiet brand going from 1 to 3 mentions from paging.
 
