@@ -15,8 +15,14 @@ The realised false-alarm rate on quiet series is printed beside the configured o
 (`DetectionConfig.false_alarms`); issue 11's target
 is a ratio within [0.5, 2], and rows outside it are flagged OUT.
 
-    python bench/simulate.py [--window 5|15|60] [--seed N] [--quick] [--scenario NAME ...]
+    python bench/simulate.py [--window 5|15|60] [--seed N] [--quick | --settled] [--scenario NAME ...]
                              [--config FILE] [--false-alarms RATE]
+
+A brand's first weeks are what the default table measures: 42-day quiet series, while the alarm
+level still has less than its full history (one return period of the rate, see
+`alerts.detect.detector.level_baselines`) and is extrapolated past its sample. `--settled` measures
+the rate a settled brand gets: quiet series only, each preceded by the rule's whole history
+(`history_windows`) of ordinary weeks, so every scored verdict reads a full history.
 
 At 15-minute windows: about 65 s of CPU, 2.5 minutes on busy shared cores (`--quick`: 20 s of CPU,
 45 s busy). 60-minute windows take a third of that; 5-minute windows over three times as long
@@ -26,6 +32,7 @@ At 15-minute windows: about 65 s of CPU, 2.5 minutes on busy shared cores (`--qu
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -35,10 +42,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulation import SCENARIOS, Scenario, SimulatedSeries, select_scenarios, simulate  # noqa: E402
+from simulation import SCENARIOS, WARMUP, Scenario, SimulatedSeries, select_scenarios, simulate  # noqa: E402
 from simulation_scoring import Tally, configured_rate_per_month, score_series  # noqa: E402
 
 from alerts.backtest import backtest  # noqa: E402
+from alerts.detect.detector import history_windows  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
 from listener.config import ConfigError, DetectionConfig, load_config  # noqa: E402
@@ -60,9 +68,13 @@ class Plan:
 FULL = Plan(incident_series=3, quiet_series=2, incident_days=35, quiet_days=42)
 """9 incidents and 2.3 scored quiet months a scenario; 25 quiet months in all, enough to see 1/month."""
 QUICK = Plan(incident_series=1, quiet_series=1, incident_days=35, quiet_days=28)
+SETTLED = Plan(incident_series=0, quiet_series=2, incident_days=0, quiet_days=42)
+"""`--settled`: the default's quiet series, after the rule's whole history."""
 
 
-def run_scenario(scenario: Scenario, rule: DetectionConfig, plan: Plan, seed: int, window: timedelta) -> Tally:
+def run_scenario(
+    scenario: Scenario, rule: DetectionConfig, plan: Plan, seed: int, window: timedelta, lead_days: int = 0
+) -> Tally:
     """Simulate, backtest and score every series of one scenario."""
     tally = Tally()
     kinds = [(False, number) for number in range(plan.incident_series)]
@@ -70,9 +82,16 @@ def run_scenario(scenario: Scenario, rule: DetectionConfig, plan: Plan, seed: in
         kinds += [(True, number) for number in range(plan.quiet_series)]
     for quiet, number in kinds:
         days = plan.quiet_days if quiet else plan.incident_days
-        series = simulate(scenario, seed=seed, number=number, quiet=quiet, days=days, window=window)
+        series = simulate(scenario, seed=seed, number=number, quiet=quiet, days=days, window=window, lead_days=lead_days)
         tally.add(score_series(alert_starts(series, rule), window, series.truth, quiet=quiet))
     return tally
+
+
+def settled_lead_days(rule: DetectionConfig, window: timedelta) -> int:
+    """Days of ordinary history before a settled series, so that its first scored verdict (after
+    the warm-up week) already reads the rule's whole history, the alarm level's included."""
+    history = history_windows(rule, window) * window
+    return max(0, math.ceil((history - WARMUP) / timedelta(days=1)))
 
 
 def alert_starts(series: SimulatedSeries, rule: DetectionConfig) -> list:
@@ -167,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--window", type=int, choices=(5, 15, 60), default=15, help="window length in minutes (default 15, the daemon's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every series (default 0); same seed, same table")
-    parser.add_argument("--quick", action="store_true", help="one incident and one quiet series a scenario (~20 s of CPU), for a smoke check")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--quick", action="store_true", help="one incident and one quiet series a scenario (~20 s of CPU), for a smoke check")
+    pace.add_argument("--settled", action="store_true", help="only the false-alarm rate of settled brands: quiet series after the rule's whole history")
     parser.add_argument("--scenario", nargs="+", metavar="NAME", help="only these scenarios (default all)")
     parser.add_argument("--config", type=Path, help="take [detection] from this config file (default: the shipped defaults)")
     parser.add_argument("--false-alarms", metavar="RATE", help="expected false-alarm rate, e.g. 1/month, 2/week, 1/day")
@@ -178,13 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error.args[0]))
     rule = detection_rule(args.config, args.false_alarms, parser)
     configured = configured_rate_per_month(rule)
-    plan = QUICK if args.quick else FULL
+    plan = QUICK if args.quick else SETTLED if args.settled else FULL
     window = timedelta(minutes=args.window)
+    lead_days = settled_lead_days(rule, window) if args.settled else 0
+    if args.settled:
+        scenarios = [scenario for scenario in scenarios if scenario.has_quiet_series]
+        print(f"settled brands: {lead_days} days of history before each quiet series", file=sys.stderr)
     started = time.perf_counter()
     rows, total = [], Tally()
     for scenario in scenarios:
         scenario_started = time.perf_counter()
-        tally = run_scenario(scenario, rule, plan, args.seed, window)
+        tally = run_scenario(scenario, rule, plan, args.seed, window, lead_days)
         print(f"{scenario.name}: {time.perf_counter() - scenario_started:.1f} s", file=sys.stderr, flush=True)
         rows.append((scenario.name, tally))
         total.add(tally)

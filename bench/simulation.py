@@ -139,10 +139,12 @@ class GroundTruth:
     end: datetime
     incidents: tuple[Incident, ...] = ()
     disturbances: tuple[Disturbance, ...] = ()
+    warmup: timedelta = WARMUP
+    """History before anything is scored: `WARMUP`, plus the lead of a settled series."""
 
     @property
     def scored_from(self) -> datetime:
-        return self.start + WARMUP
+        return self.start + self.warmup
 
 
 @dataclass(frozen=True)
@@ -173,16 +175,30 @@ def series_rng(seed: int, scenario: str, number: int, quiet: bool) -> np.random.
 
 
 def simulate(
-    scenario: Scenario, *, seed: int, number: int, quiet: bool, days: int, window: timedelta = REFERENCE_WINDOW
+    scenario: Scenario,
+    *,
+    seed: int,
+    number: int,
+    quiet: bool,
+    days: int,
+    window: timedelta = REFERENCE_WINDOW,
+    lead_days: int = 0,
 ) -> SimulatedSeries:
-    """Draw one series of `days` days; `quiet` series get the scenario's events but no incidents."""
+    """Draw one series of `days` days; `quiet` series get the scenario's events but no incidents.
+
+    `lead_days` of the brand's ordinary weeks (its level, seasons and burstiness, no event, no
+    trend yet) come first and are not scored, so the detector has that much more history when
+    the `days` begin: a settled brand rather than a new one. With 0 the series is a brand's first
+    `days`.
+    """
     if window % SLOT or timedelta(hours=1) % window:
         raise ValueError(f"window {window} must be a multiple of 5 minutes that divides an hour")
     rng = series_rng(seed, scenario.name, number, quiet)
-    slots = days * SLOTS_PER_DAY
-    days_picker = _DayPicker(rng, FIRST_EVENT_DAY, days - 2)
-    incident_days = [] if quiet or scenario.step_up else _incident_days(rng, days_picker)
-    rate = _seasonal_rate(scenario, rng, slots)
+    slots = (lead_days + days) * SLOTS_PER_DAY
+    first_event_day = lead_days + FIRST_EVENT_DAY
+    days_picker = _DayPicker(rng, first_event_day, lead_days + days - 2)
+    incident_days = [] if quiet or scenario.step_up else _incident_days(rng, days_picker, first_event_day)
+    rate = _seasonal_rate(scenario, rng, slots, lead_days * SLOTS_PER_DAY)
     disturbances, incidents = _add_events(rate, scenario, rng, days_picker)
     extra = np.zeros(slots)
     for order, day in enumerate(incident_days):
@@ -202,6 +218,7 @@ def simulate(
         _time(slots),
         tuple(sorted(incidents, key=lambda incident: incident.start)),
         tuple(sorted(disturbances, key=lambda disturbance: disturbance.start)),
+        WARMUP + lead_days * timedelta(days=1),
     )
     per_window = round(window / SLOT)
 
@@ -212,13 +229,15 @@ def simulate(
     return SimulatedSeries(scenario.name, seed, window, by_window(counts), by_window(expected), by_window(rate), truth, starts)
 
 
-def _seasonal_rate(scenario: Scenario, rng: np.random.Generator, slots: int) -> np.ndarray:
-    """Mean negatives per slot of a brand's ordinary weeks: its level, time of day and weekends."""
+def _seasonal_rate(scenario: Scenario, rng: np.random.Generator, slots: int, trend_from: int = 0) -> np.ndarray:
+    """Mean negatives per slot of a brand's ordinary weeks: its level, time of day and weekends;
+    a trend drifts from slot `trend_from` to the end."""
     slot_times = np.arange(slots)
     level = scenario.peak * rng.uniform(0.7, 1.4) * (SLOT / REFERENCE_WINDOW)
     rate = level * _daily_profile(slot_times, scenario.night_share) * _weekly_profile(slot_times, rng.uniform(0.5, 1.3))
     if scenario.trend:
-        rate *= np.exp(np.log(float(rng.choice(TREND_END_FACTORS))) * slot_times / slots)
+        progress = np.maximum(slot_times - trend_from, 0) / (slots - trend_from)
+        rate *= np.exp(np.log(float(rng.choice(TREND_END_FACTORS))) * progress)
     return rate
 
 
@@ -269,7 +288,7 @@ class _DayPicker:
         return day
 
 
-def _incident_days(rng: np.random.Generator, days_picker: _DayPicker) -> list[int]:
+def _incident_days(rng: np.random.Generator, days_picker: _DayPicker, first_event_day: int) -> list[int]:
     """`INCIDENTS_PER_SERIES` days at least `INCIDENT_SPACING` apart, reserved before any other event.
 
     Each incident is judged against a baseline that holds no earlier injected incident, as on a
@@ -277,7 +296,7 @@ def _incident_days(rng: np.random.Generator, days_picker: _DayPicker) -> list[in
     incidents a few days apart would measure that (a separate finding) rather than magnitude.
     """
     spacing = INCIDENT_SPACING.days
-    days = [FIRST_EVENT_DAY + 1 + order * (spacing + 1) + int(rng.integers(0, 2)) for order in range(INCIDENTS_PER_SERIES)]
+    days = [first_event_day + 1 + order * (spacing + 1) + int(rng.integers(0, 2)) for order in range(INCIDENTS_PER_SERIES)]
     if not all(days_picker.is_free(day) for day in days):
         raise ValueError(f"{INCIDENTS_PER_SERIES} incidents {spacing} days apart need at least {days[-1] + 3} days")
     return [days_picker.reserve(day) for day in days]

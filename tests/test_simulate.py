@@ -32,6 +32,9 @@ from simulation_scoring import (  # noqa: E402
     configured_rate_per_month,
     score_series,
 )
+from simulate import settled_lead_days  # noqa: E402
+
+from alerts.detect.detector import history_windows  # noqa: E402
 
 QUARTER = timedelta(minutes=15)
 DAY = timedelta(days=1)
@@ -60,6 +63,28 @@ def test_injected_spike_raises_counts_in_its_interval(name: str) -> None:
 def test_incidents_start_after_the_warm_up_week_and_quiet_series_have_none() -> None:
     assert all(incident.start >= START + WARMUP for incident in series_of("negbin").truth.incidents)
     assert series_of("negbin", quiet=True).truth.incidents == ()
+
+
+def test_settled_series_has_ordinary_weeks_before_anything_happens() -> None:
+    lead = 28
+    series = simulate(SCENARIOS_BY_NAME["trend"], seed=0, number=0, quiet=False, days=35, lead_days=lead, window=QUARTER)
+    scored_from = START + lead * DAY + WARMUP
+    assert series.truth.scored_from == scored_from
+    assert series.truth.end - START == (lead + 35) * DAY
+    assert series.truth.incidents and all(incident.start >= scored_from for incident in series.truth.incidents)
+    week = round(7 * DAY / QUARTER)
+    lead_weeks = series.normal[: (lead // 7) * week].reshape(-1, week)
+    assert np.allclose(lead_weeks, lead_weeks[0])  # no trend yet: every lead week the same rate
+    last_weeks = series.normal[-2 * week :].reshape(2, week)
+    assert not np.allclose(last_weeks[0], last_weeks[1])  # the trend drifts in the scored days
+
+
+def test_settled_lead_gives_every_scored_verdict_the_rules_whole_history() -> None:
+    for rate in ("1/week", "1/month", "1/year"):
+        rule = DetectionConfig(false_alarms=rate)
+        lead = settled_lead_days(rule, QUARTER)
+        history = history_windows(rule, QUARTER) * QUARTER
+        assert history <= lead * DAY + WARMUP < history + DAY
 
 
 def test_source_gap_reads_zero_and_its_backlog_lands_right_after() -> None:
