@@ -6,7 +6,9 @@ languages, a spike on the last day), then times, for one to three rules:
 
 - the first pass, which judges every window of the history (a daemon starting on old data);
 - a steady-state pass, which judges one new window (what the daemon does every 15 minutes);
-- a quiet pass a minute later, with nothing new (what most of the daemon's passes are).
+- a quiet pass a minute later, with nothing new (what most of a quiet brand's passes are);
+- a pass 10 s later, after a few new mentions in the open window (what a busy brand's passes
+  are, every `process_interval`: the open window is judged again, its history is not read again).
 
 Prints one line per configuration with the median of `--repeat` runs.
 
@@ -67,6 +69,13 @@ def seed(store: Store, days: int, per_window: int) -> int:
     return windows
 
 
+def add_open_window_mentions(store: Store, moment: datetime, run: int) -> None:
+    """Three scored mentions, one negative, at `moment` (unique to each `run`)."""
+    mentions = [Mention("bench", f"open-{run}-{index}", f"acme open-{run}-{index}", moment) for index in range(3)]
+    store.store_batch("bench", "Acme", mentions, {})
+    store.save_scores([(row_id, Sentiment("negative" if "-0" in text else "neutral", 0.0, 0.9)) for row_id, text in store.unscored(10)], "bench")
+
+
 def reset(store: Store) -> None:
     from sqlalchemy import delete
 
@@ -102,18 +111,21 @@ def main() -> None:
                 "rules": rules,
             }
             policy = policy_from_config(parse_config(raw, "bench"))
-            first, steady, quiet = [], [], []
-            for _ in range(args.repeat):
+            first, steady, quiet, busy = [], [], [], []
+            for run in range(args.repeat):
                 reset(store)
                 for now, times in ((end - WINDOW + timedelta(minutes=5), first), (end + timedelta(minutes=5), steady),
-                                   (end + timedelta(minutes=6), quiet)):  # fmt: skip
+                                   (end + timedelta(minutes=6), quiet), (end + timedelta(minutes=6, seconds=10), busy)):  # fmt: skip
+                    if times is busy:
+                        add_open_window_mentions(store, end + timedelta(minutes=6), len(RULES) * run + list(RULES).index(label))
                     started = time.perf_counter()
                     detect_brand(store, "Acme", policy, now, ["console"], wall_now=end)
                     times.append(time.perf_counter() - started)
             print(
                 f"{label:32s} first pass ({windows - 1} windows): {statistics.median(first):6.2f}s   "
                 f"one new window: {statistics.median(steady) * 1000:7.1f} ms   "
-                f"nothing new: {statistics.median(quiet) * 1000:7.1f} ms"
+                f"nothing new: {statistics.median(quiet) * 1000:7.1f} ms   "
+                f"new mentions, open window: {statistics.median(busy) * 1000:7.1f} ms"
             )
         engine.dispose()
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.detect.detector import baseline_windows
 from alerts.detect.incidents import Firing
 from alerts.detect.rules import Rule, judge_from
-from listener.core.records import WindowCount
+from listener.core.records import WindowCount, zero_windows
 from listener.storage.repository import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -39,17 +39,34 @@ def rule_window_counts(store: Store, brand: str, rule: Rule, start: datetime, en
     return {(): store.window_counts(brand, start, end, rule.window)}
 
 
+def history_start(rule: Rule, data_start: datetime, start: datetime) -> datetime:
+    """The first window a verdict on the windows from `start` reads (no earlier than the brand's first)."""
+    return max(data_start, start - history_reach(rule))
+
+
 def judge_windows(
     store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
 ) -> list[Firing]:
     """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
     (from `data_start`, the brand's first window, on)."""
-    history_start = max(data_start, start - history_reach(rule))
-    series = rule_window_counts(store, brand, rule, history_start, end)
-    first_judged = int((start - history_start) / rule.window)
+    first = history_start(rule, data_start, start)
+    return judge_split_counts(rule, rule_window_counts(store, brand, rule, first, end), int((start - first) / rule.window))
+
+
+def judge_split_counts(rule: Rule, series: SplitCounts, first_judged: int) -> list[Firing]:
+    """Judge every split's windows from `first_judged` on, each against the windows before it."""
     firings = []
     for split_values, counts in series.items():
         split = tuple(zip(rule.split_by, split_values))
         detections = judge_from(rule, counts, first_judged)
         firings.extend(Firing(rule, count, detection, split) for count, detection in zip(counts[first_judged:], detections))
     return firings
+
+
+def joined(earlier: SplitCounts, later: SplitCounts, start: datetime, middle: datetime, end: datetime, window: timedelta) -> SplitCounts:
+    """Windows [start, middle) of `earlier` then [middle, end) of `later`, per split: what one read of
+    [start, end) gives. A split absent from one side had no mention there, so its windows are zeros."""
+    return {
+        split: [*earlier.get(split, zero_windows(start, middle, window)), *later.get(split, zero_windows(middle, end, window))]
+        for split in sorted(earlier.keys() | later.keys())
+    }

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 
 from alerts.detect import early
-from alerts.detect.windows import judge_windows
+from alerts.detect.rules import Rule
+from alerts.detect.windows import joined, judge_split_counts, judge_windows, rule_window_counts
 from alerts.dispatch.engine import detect_brand
 from listener.config import DEFAULT_RULE as RULE
 from alerts.notify.render import alert_text
@@ -116,28 +117,98 @@ def test_ratio_metrics_are_not_judged_early(store: Store) -> None:
     assert closed[0].evidence is not None and closed[0].evidence.counted_until is None
 
 
-def test_a_pass_with_nothing_new_reuses_the_last_verdicts_instead_of_rereading_history(
+def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_moved(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Quiet passes are most passes: they must not pay for reading and judging the history again,
-    and a count that moves in the open window must still be judged afresh."""
-    histories_read = []
+    """Passes run every 10 s: they must not pay for reading the rule's whole history each time,
+    nor for judging again when nothing moved; a count that moves must still be judged afresh,
+    against exactly the history a fresh read gives."""
+    reads: list[tuple] = []
+    judgements = []
 
-    def judge_windows_spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        histories_read.append(args[4:6])  # (start, end) of the windows judged
-        return judge_windows(*args, **kwargs)
+    def reading(store: Store, brand: str, rule: Rule, start, end):  # noqa: ANN001, ANN202
+        reads.append((start, end))
+        return rule_window_counts(store, brand, rule, start, end)
 
-    monkeypatch.setattr(early, "judge_windows", judge_windows_spy)
+    def judging(*args):  # noqa: ANN002, ANN202
+        judgements.append(args)
+        return judge_split_counts(*args)
+
+    monkeypatch.setattr(early, "rule_window_counts", reading)
+    monkeypatch.setattr(early, "judge_split_counts", judging)
     add_counts(store, "Acme", START, BASELINE)
     add_counts(store, "Acme", SPIKE, [2], tag="first")
+    history_reads = lambda: [read for read in reads if read[0] < SPIKE - WINDOW]  # noqa: E731
     for minute in (2, 3, 4):  # nothing new: one judgement, then the same verdict (none) reused
         assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=minute), ["console"]).alerts == []
-    assert len(histories_read) == 1
+    assert len(judgements) == 1 and len(history_reads()) == 1
+    add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [3], tag="some")
+    assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4), ["console"]).alerts == []
+    assert len(judgements) == 2 and len(history_reads()) == 1  # judged afresh, on the history kept
     add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [30], tag="more")
-    alerts = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=5), ["console"]).alerts
-    assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 32)]
-    assert len(histories_read) == 2
-    again = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=6), ["console"]).alerts
-    assert again == [] and len(histories_read) == 2  # the reused verdict does not fire twice
+    now = SPIKE + timedelta(minutes=4, seconds=10)
+    alerts = detect_brand(store, "Acme", policy(), now, ["console"]).alerts
+    assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 35)]
+    assert len(judgements) == 3 and len(history_reads()) == 1
+    (rule,) = policy().rules
+    fresh = judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW)
+    assert [firing.detection for firing in fresh if firing.detection.anomalous] == [
+        firing.detection for firing in early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now, policy().detection)
+    ]
+    again = detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4, seconds=20), ["console"]).alerts
+    assert again == [] and len(judgements) == 3  # the reused verdict does not fire twice
     (incident,) = store.open_incidents("Acme")
     assert incident.last_firing == SPIKE
+    # Once the window before the spike is judged for good, the history is read afresh.
+    detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=6), ["console"])
+    assert len(history_reads()) == 2
+
+
+def test_a_history_not_yet_judged_for_good_is_read_every_pass(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows the closed-window pass has not judged may still be scored or filled: an early pass
+    over them must not judge against what it read a pass ago."""
+    reads: list[tuple] = []
+
+    def reading(store: Store, brand: str, rule: Rule, start, end):  # noqa: ANN001, ANN202
+        reads.append((start, end))
+        return rule_window_counts(store, brand, rule, start, end)
+
+    monkeypatch.setattr(early, "rule_window_counts", reading)
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", SPIKE, [2], tag="first")
+    (rule,) = policy().rules
+    detection = policy().detection
+    now = SPIKE + timedelta(minutes=4)
+    start = SPIKE - 3 * WINDOW  # the early pass's first window: now - source_wait - lateness (35 minutes), aligned
+    for tag in ("one", "two"):  # the history moves between the passes, and the open window with it
+        add_counts(store, "Acme", SPIKE, [1], tag=tag)
+        early.judge_early(store, "Acme", rule, START, START + WINDOW, now, detection)
+    assert [read for read in reads if read[1] == start] == [(START, start)] * 2
+    early.judge_early(store, "Acme", rule, START, start, now, detection)  # judged for good up to start
+    early.judge_early(store, "Acme", rule, START, start, now + timedelta(seconds=10), detection)
+    assert len([read for read in reads if read[1] == start]) == 3
+
+
+def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store) -> None:
+    """The early pass joins the history it kept with the open windows' fresh counts: a source seen
+    only in one of the two must get zeros in the other, as one read of the whole span gives."""
+    split = policy(rules=[{"name": "by-source", "split_by": ["source"]}])
+    (rule,) = split.rules
+    add_counts(store, "Acme", START, BASELINE)
+    add_counts(store, "Acme", START, [1] * 4, source="forum", tag="forum")  # the forum's only day-old mentions
+    add_counts(store, "Acme", SPIKE, [30], source="news", tag="news")  # a source never seen before
+    now = SPIKE + timedelta(minutes=4)
+    early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now - timedelta(seconds=10), split.detection)
+    add_counts(store, "Acme", SPIKE, [1], source="forum", tag="forum-again")  # the kept history is joined anew
+    judged_early = early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now, split.detection)
+    fresh = [firing for firing in judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW) if firing.detection.anomalous]
+    assert [(firing.split, firing.start) for firing in judged_early] == [((("source", "news"),), SPIKE)]
+    assert [(firing.split, firing.window, firing.detection) for firing in judged_early] == [
+        (firing.split, firing.window, firing.detection) for firing in fresh
+    ]
+    first = START
+    kept = rule_window_counts(store, "Acme", rule, first, SPIKE)
+    recent = rule_window_counts(store, "Acme", rule, SPIKE, SPIKE + WINDOW)
+    assert set(kept) == {("demo",), ("forum",)} and set(recent) == {("forum",), ("news",)}
+    together = joined(kept, recent, first, SPIKE, SPIKE + WINDOW, WINDOW)
+    assert together == rule_window_counts(store, "Acme", rule, first, SPIKE + WINDOW)
