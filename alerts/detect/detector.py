@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -71,9 +71,9 @@ CHUNK_CELLS = 1 << 22
 """Matrix cells (windows judged x windows read) per step of `judge_series`: 32 MB of floats a matrix."""
 MAX_LEVEL_HISTORY = timedelta(days=91)
 """The most history the alarm level is read from, whatever the rate: a quarter. Surprises from
-longer ago say little about the brand today, and every verdict recomputes the burstiness of each
-window it reads (at 15-minute windows, 40 ms a verdict for four weeks, 140 ms for a quarter,
-580 ms for a year, on one core). `1/year` reads its level from a quarter, four times past the
+longer ago say little about the brand today, and a verdict recomputes the burstiness of each
+window it reads unless a `HistoryMemo` holds it (at 15-minute windows, 40 ms a verdict for four
+weeks, 140 ms for a quarter, 580 ms for a year, on one core). `1/year` reads its level from a quarter, four times past the
 sample, as `1/month` would from a week."""
 DAY = timedelta(days=1)
 
@@ -137,12 +137,19 @@ def evaluate(
     return judge_series(np.append(values, float(observed)), rule, step, first=len(values))[0]
 
 
-def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, step: timedelta, first: int = 0) -> list[Detection]:
+def judge_series(
+    values: Sequence[float] | np.ndarray,
+    rule: DetectionConfig,
+    step: timedelta,
+    first: int = 0,
+    memo: HistoryMemo | None = None,
+) -> list[Detection]:
     """The verdict on every window of `values` from `first` on, each against the windows before it.
 
     `values` are consecutive windows of length `step`, NaN where a window is missing. A verdict
     reads only the `history_windows(rule, step)` windows before its own, so judging a whole
-    series at once gives what judging each window with `evaluate` would.
+    series at once gives what judging each window with `evaluate` would. `memo` holds (or will)
+    what the history's windows cost, when `values` start with its history.
     """
     values = np.asarray(values, dtype=float)
     own = recent_windows(rule, step)
@@ -150,11 +157,15 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
     chance = rule.false_alarms.per_window(step)
     tail_own = own * level_baselines(rule)
     expected, seasonal = _expected(values, rule, step, season, own, needed_from=max(0, first - own - tail_own))
-    surprises = np.full(len(values), np.nan)
     surprise_from = max(0, first - tail_own)
-    dispersions = _dispersions(values, expected, own, surprise_from)
-    means = np.maximum(expected[surprise_from:], MIN_EXPECTED)
-    surprises[surprise_from:] = _surprises(values[surprise_from:], means, dispersions)
+    surprises = np.full(len(values), np.nan)
+    dispersions = np.full(len(values), MIN_DISPERSION)
+    fresh_from = surprise_from if memo is None else memo.recall(values, surprise_from, surprises, dispersions)
+    dispersions[fresh_from:] = _dispersions(values, expected, own, fresh_from)
+    means = np.maximum(expected[fresh_from:], MIN_EXPECTED)
+    surprises[fresh_from:] = _surprises(values[fresh_from:], means, dispersions[fresh_from:])
+    if memo is not None:
+        memo.keep(values, surprise_from, surprises, dispersions)
     fitted = surprises if season is None else np.where(seasonal, surprises, np.nan)
     need = max(MIN_RESIDUALS, season.period if season else 0)
     known = np.concatenate(([0], np.cumsum(~np.isnan(values))))
@@ -171,9 +182,49 @@ def judge_series(values: Sequence[float] | np.ndarray, rule: DetectionConfig, st
         for row, level in zip(rows, levels):
             ready = int(known[row] - known[max(0, row - reach)]) >= rule.min_baseline_windows
             verdicts.append(
-                _verdict(values[row], expected[row], surprises[row], float(level), float(dispersions[row - surprise_from]), ready, rule)
+                _verdict(values[row], expected[row], surprises[row], float(level), float(dispersions[row]), ready, rule)
             )
     return verdicts
+
+
+@dataclass
+class HistoryMemo:
+    """A history's window values, with the surprises and burstiness `judge_series` computed for
+    them, to judge the windows after it again without recomputing those.
+
+    Recomputing them is most of a verdict's cost (each window's burstiness is the spread of the
+    baseline before it), and a window's surprise and burstiness depend only on its own count and
+    the windows before it. So while the first windows of `values` judged with the memo are its
+    `values`, the windows after them can change and be judged again at the cost of themselves
+    alone: an early pass judges a brand's open windows every `process_interval` against a history
+    that changes once a window. Values that start otherwise are judged afresh.
+    """
+
+    values: np.ndarray
+    kept_from: int | None = None
+    """The first window whose surprise and burstiness are kept (None: nothing kept yet)."""
+    surprises: np.ndarray = field(default_factory=lambda: np.empty(0))
+    dispersions: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def recall(self, values: np.ndarray, needed_from: int, surprises: np.ndarray, dispersions: np.ndarray) -> int:
+        """Copy what is kept from window `needed_from` on into the arrays; returns the first window
+        not copied (`needed_from` when nothing is)."""
+        history = len(self.values)
+        if self.kept_from is None or not self.kept_from <= needed_from < history or not self._starts(values):
+            return needed_from
+        surprises[needed_from:history] = self.surprises[needed_from - self.kept_from :]
+        dispersions[needed_from:history] = self.dispersions[needed_from - self.kept_from :]
+        return history
+
+    def keep(self, values: np.ndarray, needed_from: int, surprises: np.ndarray, dispersions: np.ndarray) -> None:
+        history = len(self.values)
+        if self.kept_from is None and needed_from < history and self._starts(values):
+            self.kept_from = needed_from
+            self.surprises = surprises[needed_from:history].copy()
+            self.dispersions = dispersions[needed_from:history].copy()
+
+    def _starts(self, values: np.ndarray) -> bool:
+        return len(values) >= len(self.values) and np.array_equal(values[: len(self.values)], self.values, equal_nan=True)
 
 
 def judge_count_so_far(full: Detection, count: int, rule: DetectionConfig) -> Detection:

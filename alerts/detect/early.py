@@ -13,15 +13,17 @@ Ratio metrics (`negative_share`, `net_sentiment`) are not judged early: a share 
 as rise while the window fills.
 
 An early pass runs every `process_interval` (10 s), and reading a rule's whole history from the
-mentions costs most of it: the default rule reads six weeks (four of surprises, one of burstiness,
-one of seasons), 200 ms for a brand with 160,000 mentions on SQLite. So each (store, brand, rule)
-keeps what its last early pass read. The history before the windows judged early was judged for
-good by the closed-window pass (complete, and every mention scored), so it is read once per window,
-when the closed-window pass moves on; only `listener rescore` or retention edit it, and that next
-read takes them in. (When that pass lags, the history holds windows not judged yet, older than
-`source_wait` + `lateness` but maybe not scored, and is read every pass.) Every pass reads
-the judged windows' counts (one small query): when they have not moved either (most passes of a
-quiet brand), the last verdicts are reused too.
+mentions and judging against it would cost most of it: the default rule reads six weeks (four of
+surprises, one of burstiness, one of seasons), 200 ms for a brand with 160,000 mentions on
+SQLite, and 60 ms to judge. So each (store, brand, rule) keeps the history its last early pass
+read, with what it cost to judge against (`HistoryMemo`). The history before the windows judged
+early was judged for good by the closed-window pass (complete, and every mention scored), so it
+is read once per window, when the closed-window pass moves on; only `listener rescore` or
+retention edit it, and that next read takes them in. (When that pass lags, the history holds
+windows not judged yet, older than `source_wait` + `lateness` but maybe not scored, and is read
+every pass.) Every pass reads the judged windows' counts (one small query) and judges them again
+when they moved (4 ms); when they have not (most passes of a quiet brand), the last verdicts are
+reused.
 
 An early verdict only ever says "this window will fire", so it may only open or escalate an
 incident, through the same `IncidentBook` as every window. It never resolves an incident, never
@@ -36,6 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
+from alerts.detect.detector import HistoryMemo
 from alerts.detect.incidents import (
     SEVERITY_RANK,
     Firing,
@@ -44,7 +47,7 @@ from alerts.detect.incidents import (
     group_key,
 )
 from alerts.detect.rules import Rule
-from alerts.detect.windows import SplitCounts, align, history_start, joined, judge_split_counts, rule_window_counts
+from alerts.detect.windows import SplitCounts, align, history_memos, judge_after_histories, rule_window_counts
 from listener.config import DetectionConfig
 from listener.plugins import METRICS
 from listener.storage.repository import Store
@@ -59,8 +62,8 @@ class _EarlyVerdicts:
     start: datetime
     end: datetime
     counts: SplitCounts
-    history: SplitCounts
-    """The counts of the windows before `start` that the verdicts read."""
+    memos: dict[tuple[str, ...], HistoryMemo]
+    """Per split, the windows before `start` that the verdicts read, and what judging after them costs."""
     history_judged: bool
     """Whether every one of those windows had been judged for good when it was read."""
     firings: tuple[Firing, ...]
@@ -103,17 +106,15 @@ def judge_early(
     last = _last_verdicts.setdefault(store, {})
     verdicts = last.get((brand, rule.name))
     if verdicts is None or not verdicts.still_hold(rule, data_start, start, end, counts):
-        first = history_start(rule, data_start, start)
         # Windows judged for good were complete and scored; an unjudged one (the closed-window
         # pass is behind, e.g. on unscored mentions) may still change, so it is read every time.
         if verdicts is not None and verdicts.same_history(rule, data_start, start):
-            history = verdicts.history
+            memos = verdicts.memos
         else:
-            history = rule_window_counts(store, brand, rule, first, start)
-        series = joined(history, counts, first, start, end, rule.window)
-        firings = judge_split_counts(rule, series, int((start - first) / rule.window))
+            memos = history_memos(store, brand, rule, data_start, start)
+        firings = judge_after_histories(rule, memos, counts, data_start, start, end)
         anomalous = tuple(firing for firing in firings if firing.detection.anomalous)
-        verdicts = _EarlyVerdicts(rule, data_start, start, end, counts, history, start == first_unjudged, anomalous)
+        verdicts = _EarlyVerdicts(rule, data_start, start, end, counts, memos, start == first_unjudged, anomalous)
         last[(brand, rule.name)] = verdicts
     return [replace(firing, counted_until=now) for firing in verdicts.firings]
 

@@ -13,7 +13,9 @@ from datetime import datetime, time, timedelta
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from alerts.detect.detector import Detection, baseline_windows, evaluate, judge_series
+import numpy as np
+
+from alerts.detect.detector import Detection, HistoryMemo, baseline_windows, evaluate, judge_series
 from listener.config import (
     DEFAULT_RULE,
     DetectionConfig,
@@ -112,8 +114,23 @@ def judge_from(rule: Rule, counts: Sequence[WindowCount], first: int) -> list[De
         return []
     if first == 0:  # no history at all: what `evaluate` says of an empty one
         return [judge(rule, [], counts[0]), *judge_from(rule, counts, 1)]
-    values = [float(metric.counted(count)) for count in counts]
-    return judge_series(values, rule.detection, rule.window, first=first)
+    return judge_series(counted_values(rule, counts), rule.detection, rule.window, first=first)
+
+
+def judge_after(rule: Rule, memo: HistoryMemo, counts: Sequence[WindowCount]) -> list[Detection]:
+    """What `judge_from` gives `counts` (a count metric's windows) right after the history that
+    `memo` holds, judged again at the cost of `counts` alone once the memo has been used once."""
+    if len(memo.values) == 0:
+        return judge_from(rule, counts, 0)
+    values = np.concatenate((memo.values, counted_values(rule, counts)))
+    return judge_series(values, rule.detection, rule.window, first=len(memo.values), memo=memo)
+
+
+def counted_values(rule: Rule, counts: Sequence[WindowCount]) -> np.ndarray:
+    """What a count metric counts in each window, as the detector reads it."""
+    counted = METRICS.get(rule.metric).counted
+    assert counted is not None, f"{rule.metric} is not a count metric"
+    return np.array([float(counted(count)) for count in counts])
 
 
 def judge(rule: Rule, history: Sequence[WindowCount], window: WindowCount) -> Detection:

@@ -1,17 +1,21 @@
 """A rule's windows and the history each one is judged against.
 
-One function judges windows for both the closed-window pass (`alerts/dispatch/engine.py`) and the early
-pass over windows still filling (`alerts/detect/early.py`), so that a window judged early is judged
-against exactly the history it will be judged against once it closes.
+The closed-window pass (`alerts/dispatch/engine.py`) reads a rule's history with the windows it
+judges (`judge_windows`); the early pass over windows still filling (`alerts/detect/early.py`)
+keeps the history it read and judges the open windows after it (`judge_after_histories`). Both
+end in the same `judge_series` on the same counts, so a window judged early is judged against
+exactly the history it will be judged against once it closes.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts.detect.detector import baseline_windows
+import numpy as np
+
+from alerts.detect.detector import Detection, HistoryMemo, baseline_windows
 from alerts.detect.incidents import Firing
-from alerts.detect.rules import Rule, judge_from
+from alerts.detect.rules import Rule, counted_values, judge_after, judge_from
 from listener.core.records import WindowCount, zero_windows
 from listener.storage.repository import Store
 
@@ -50,23 +54,36 @@ def judge_windows(
     """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
     (from `data_start`, the brand's first window, on)."""
     first = history_start(rule, data_start, start)
-    return judge_split_counts(rule, rule_window_counts(store, brand, rule, first, end), int((start - first) / rule.window))
-
-
-def judge_split_counts(rule: Rule, series: SplitCounts, first_judged: int) -> list[Firing]:
-    """Judge every split's windows from `first_judged` on, each against the windows before it."""
+    series = rule_window_counts(store, brand, rule, first, end)
+    first_judged = int((start - first) / rule.window)
     firings = []
     for split_values, counts in series.items():
-        split = tuple(zip(rule.split_by, split_values))
         detections = judge_from(rule, counts, first_judged)
-        firings.extend(Firing(rule, count, detection, split) for count, detection in zip(counts[first_judged:], detections))
+        firings.extend(_firings(rule, split_values, counts[first_judged:], detections))
     return firings
 
 
-def joined(earlier: SplitCounts, later: SplitCounts, start: datetime, middle: datetime, end: datetime, window: timedelta) -> SplitCounts:
-    """Windows [start, middle) of `earlier` then [middle, end) of `later`, per split: what one read of
-    [start, end) gives. A split absent from one side had no mention there, so its windows are zeros."""
-    return {
-        split: [*earlier.get(split, zero_windows(start, middle, window)), *later.get(split, zero_windows(middle, end, window))]
-        for split in sorted(earlier.keys() | later.keys())
-    }
+def history_memos(store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime) -> dict[tuple[str, ...], HistoryMemo]:
+    """Per split, the history of `rule`'s windows from `start` on, to judge them with `judge_after_histories`."""
+    series = rule_window_counts(store, brand, rule, history_start(rule, data_start, start), start)
+    return {split_values: HistoryMemo(counted_values(rule, counts)) for split_values, counts in series.items()}
+
+
+def judge_after_histories(
+    rule: Rule, memos: dict[tuple[str, ...], HistoryMemo], series: SplitCounts, data_start: datetime, start: datetime, end: datetime
+) -> list[Firing]:
+    """Judge a count rule's windows [start, end) of every split right after its history in `memos`
+    (from `history_memos`): what `judge_windows` gives. A split seen on one side only had no
+    mention on the other, where its windows are zeros (a new split's memo is added to `memos`)."""
+    history = int((start - history_start(rule, data_start, start)) / rule.window)
+    firings = []
+    for split_values in sorted(memos.keys() | series.keys()):
+        memo = memos.setdefault(split_values, HistoryMemo(np.zeros(history)))
+        counts = series.get(split_values) or zero_windows(start, end, rule.window)
+        firings.extend(_firings(rule, split_values, counts, judge_after(rule, memo, counts)))
+    return firings
+
+
+def _firings(rule: Rule, split_values: tuple[str, ...], counts: list[WindowCount], detections: list[Detection]) -> list[Firing]:
+    split = tuple(zip(rule.split_by, split_values))
+    return [Firing(rule, count, detection, split) for count, detection in zip(counts, detections)]

@@ -16,6 +16,7 @@ import pytest
 
 from alerts.backtest import CountRow, backtest
 from alerts.detect.detector import (
+    HistoryMemo,
     alarm_levels,
     baseline_windows,
     evaluate,
@@ -226,6 +227,24 @@ def test_a_series_judged_at_once_gets_the_verdicts_of_window_by_window() -> None
         alone = evaluate(values[max(0, index - reach) : index], values[index], RULE)
         assert alone == pytest.approx(whole[index]), index
     assert [index for index, verdict in enumerate(whole) if verdict.anomalous] == [8 * PER_DAY + 40, 9 * PER_DAY + 3]
+
+
+def test_windows_after_a_remembered_history_get_the_verdicts_of_a_fresh_judgement() -> None:
+    """An early pass judges its open windows every 10 s against a history that changes once a
+    window: with a `HistoryMemo`, the history's surprises are computed once and the verdicts are
+    those of judging everything afresh, to the last bit."""
+    values = np.array(poisson_series(daily_means(9, night=1, peak=12), seed=3), dtype=float)
+    history = len(values) - 2
+    memo = HistoryMemo(values[:history].copy())
+    for open_counts in ([2.0, 3.0], [2.0, 9.0], [40.0, 9.0]):  # the open windows fill up; the history stays
+        values[history:] = open_counts
+        assert judge_series(values, RULE, WINDOW, first=history, memo=memo) == judge_series(values, RULE, WINDOW, first=history)
+    assert judge_series(values, RULE, WINDOW, first=history, memo=memo)[0].anomalous
+    # What is remembered is what is used: a memo of other surprises gives other verdicts.
+    memo.surprises = memo.surprises + 50.0
+    assert judge_series(values, RULE, WINDOW, first=history, memo=memo)[0].level > 50.0
+    values[history - 1] += 1  # another history: judged afresh, the memo left alone
+    assert judge_series(values, RULE, WINDOW, first=history, memo=memo) == judge_series(values, RULE, WINDOW, first=history)
 
 
 def test_on_plain_poisson_noise_the_level_is_the_rate_itself() -> None:

@@ -6,13 +6,13 @@ Passes run with `now` inside or just after that window; nothing here depends on 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from alerts.detect import early
 from alerts.detect.rules import Rule
-from alerts.detect.windows import joined, judge_split_counts, judge_windows, rule_window_counts
+from alerts.detect.windows import history_memos, history_reach, judge_after_histories, judge_windows, rule_window_counts
 from alerts.dispatch.engine import detect_brand
 from listener.config import DEFAULT_RULE as RULE
 from alerts.notify.render import alert_text
@@ -123,33 +123,32 @@ def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_m
     """Passes run every 10 s: they must not pay for reading the rule's whole history each time,
     nor for judging again when nothing moved; a count that moves must still be judged afresh,
     against exactly the history a fresh read gives."""
-    reads: list[tuple] = []
+    history_reads: list[datetime] = []  # the start of the windows judged after each history read
     judgements = []
 
-    def reading(store: Store, brand: str, rule: Rule, start, end):  # noqa: ANN001, ANN202
-        reads.append((start, end))
-        return rule_window_counts(store, brand, rule, start, end)
+    def reading(store: Store, brand: str, rule: Rule, data_start, start):  # noqa: ANN001, ANN202
+        history_reads.append(start)
+        return history_memos(store, brand, rule, data_start, start)
 
     def judging(*args):  # noqa: ANN002, ANN202
         judgements.append(args)
-        return judge_split_counts(*args)
+        return judge_after_histories(*args)
 
-    monkeypatch.setattr(early, "rule_window_counts", reading)
-    monkeypatch.setattr(early, "judge_split_counts", judging)
+    monkeypatch.setattr(early, "history_memos", reading)
+    monkeypatch.setattr(early, "judge_after_histories", judging)
     add_counts(store, "Acme", START, BASELINE)
     add_counts(store, "Acme", SPIKE, [2], tag="first")
-    history_reads = lambda: [read for read in reads if read[0] < SPIKE - WINDOW]  # noqa: E731
     for minute in (2, 3, 4):  # nothing new: one judgement, then the same verdict (none) reused
         assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=minute), ["console"]).alerts == []
-    assert len(judgements) == 1 and len(history_reads()) == 1
+    assert len(judgements) == 1 and len(history_reads) == 1
     add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [3], tag="some")
     assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4), ["console"]).alerts == []
-    assert len(judgements) == 2 and len(history_reads()) == 1  # judged afresh, on the history kept
+    assert len(judgements) == 2 and len(history_reads) == 1  # judged afresh, on the history kept
     add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [30], tag="more")
     now = SPIKE + timedelta(minutes=4, seconds=10)
     alerts = detect_brand(store, "Acme", policy(), now, ["console"]).alerts
     assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 35)]
-    assert len(judgements) == 3 and len(history_reads()) == 1
+    assert len(judgements) == 3 and len(history_reads) == 1
     (rule,) = policy().rules
     fresh = judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW)
     assert [firing.detection for firing in fresh if firing.detection.anomalous] == [
@@ -161,19 +160,19 @@ def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_m
     assert incident.last_firing == SPIKE
     # Once the window before the spike is judged for good, the history is read afresh.
     detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=6), ["console"])
-    assert len(history_reads()) == 2
+    assert len(history_reads) == 2
 
 
 def test_a_history_not_yet_judged_for_good_is_read_every_pass(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Windows the closed-window pass has not judged may still be scored or filled: an early pass
     over them must not judge against what it read a pass ago."""
-    reads: list[tuple] = []
+    history_reads: list[datetime] = []
 
-    def reading(store: Store, brand: str, rule: Rule, start, end):  # noqa: ANN001, ANN202
-        reads.append((start, end))
-        return rule_window_counts(store, brand, rule, start, end)
+    def reading(store: Store, brand: str, rule: Rule, data_start, start):  # noqa: ANN001, ANN202
+        history_reads.append(start)
+        return history_memos(store, brand, rule, data_start, start)
 
-    monkeypatch.setattr(early, "rule_window_counts", reading)
+    monkeypatch.setattr(early, "history_memos", reading)
     add_counts(store, "Acme", START, BASELINE)
     add_counts(store, "Acme", SPIKE, [2], tag="first")
     (rule,) = policy().rules
@@ -183,10 +182,10 @@ def test_a_history_not_yet_judged_for_good_is_read_every_pass(store: Store, monk
     for tag in ("one", "two"):  # the history moves between the passes, and the open window with it
         add_counts(store, "Acme", SPIKE, [1], tag=tag)
         early.judge_early(store, "Acme", rule, START, START + WINDOW, now, detection)
-    assert [read for read in reads if read[1] == start] == [(START, start)] * 2
+    assert history_reads == [start] * 2
     early.judge_early(store, "Acme", rule, START, start, now, detection)  # judged for good up to start
     early.judge_early(store, "Acme", rule, START, start, now + timedelta(seconds=10), detection)
-    assert len([read for read in reads if read[1] == start]) == 3
+    assert history_reads == [start] * 3
 
 
 def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store) -> None:
@@ -206,9 +205,21 @@ def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store
     assert [(firing.split, firing.window, firing.detection) for firing in judged_early] == [
         (firing.split, firing.window, firing.detection) for firing in fresh
     ]
-    first = START
-    kept = rule_window_counts(store, "Acme", rule, first, SPIKE)
+    # Every window, anomalous or not: demo's mentions are all before SPIKE, news's all in it.
+    memos = history_memos(store, "Acme", rule, START, SPIKE)
     recent = rule_window_counts(store, "Acme", rule, SPIKE, SPIKE + WINDOW)
-    assert set(kept) == {("demo",), ("forum",)} and set(recent) == {("forum",), ("news",)}
-    together = joined(kept, recent, first, SPIKE, SPIKE + WINDOW, WINDOW)
-    assert together == rule_window_counts(store, "Acme", rule, first, SPIKE + WINDOW)
+    assert set(memos) == {("demo",), ("forum",)} and set(recent) == {("forum",), ("news",)}
+    after = judge_after_histories(rule, memos, recent, START, SPIKE, SPIKE + WINDOW)
+    one_read = judge_windows(store, "Acme", rule, START, SPIKE, SPIKE + WINDOW)
+    assert [(f.split, f.window, f.detection) for f in after] == [(f.split, f.window, f.detection) for f in one_read]
+    assert len(after) == 3
+    # A split rule's history can hold no mention at all (a brand back after months): still a history.
+    long_ago = SPIKE - history_reach(rule) - 2 * WINDOW
+    add_counts(store, "Quiet", long_ago, [1], tag="long-ago")
+    add_counts(store, "Quiet", SPIKE, [5], source="news", tag="back")
+    memos = history_memos(store, "Quiet", rule, long_ago, SPIKE)
+    recent = rule_window_counts(store, "Quiet", rule, SPIKE, SPIKE + WINDOW)
+    assert memos == {} and set(recent) == {("news",)}
+    after = judge_after_histories(rule, memos, recent, long_ago, SPIKE, SPIKE + WINDOW)
+    one_read = judge_windows(store, "Quiet", rule, long_ago, SPIKE, SPIKE + WINDOW)
+    assert [(f.split, f.window, f.detection) for f in after] == [(f.split, f.window, f.detection) for f in one_read]
