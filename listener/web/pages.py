@@ -24,6 +24,7 @@ from listener.core.buckets import BUCKETS, Bucket, bucket_next
 from listener.core.records import AlertEvidence
 from listener.core.terms import brand_words
 from listener.core.themes import describe
+from listener.storage.filters import iso
 from listener.storage.queries import AlertRecord, Analytics, MentionFilter, SeriesRow
 from listener.storage.topics import alert_evidence
 from listener.web.auth import (
@@ -166,7 +167,7 @@ def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
     """A series row as the volume chart draws it: with its bucket's end (each bar spans its whole
     bucket) and `net_sentiment_charted`, None where the line leaves a gap."""
     charted = row.net_sentiment if row.mentions >= MIN_NET_MENTIONS else None
-    return {**row.as_json(), "bucket_end": _iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
+    return {**row.as_json(), "bucket_end": iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
 
 
 def _chart_alerts(
@@ -227,8 +228,8 @@ def _filter_query(selected: MentionFilter) -> dict[str, Any]:
     """The filter as API query parameters, for the drill-down requests the page's script makes."""
     query: dict[str, Any] = {
         "brand": selected.brand,
-        "since": _iso(selected.since) if selected.since else None,
-        "until": _iso(selected.until) if selected.until else None,
+        "since": iso(selected.since) if selected.since else None,
+        "until": iso(selected.until) if selected.until else None,
         "source": list(selected.sources),
         "language": list(selected.languages),
         "sentiment": list(selected.sentiments),
@@ -245,6 +246,3 @@ def _export_query(selected: MentionFilter, bucket: str) -> str:
 def _input_value(moment: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
 
-
-def _iso(moment: Any) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
