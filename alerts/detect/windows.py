@@ -16,7 +16,7 @@ import numpy as np
 from alerts.detect.detector import Detection, HistoryMemo, baseline_windows
 from alerts.detect.incidents import Firing
 from alerts.detect.rules import Rule, counted_values, judge_after, judge_from
-from listener.core.records import WindowCount, zero_windows
+from listener.core.records import WindowCount
 from listener.storage.repository import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -72,14 +72,15 @@ def history_memos(store: Store, brand: str, rule: Rule, data_start: datetime, st
 def judge_after_histories(
     rule: Rule, memos: dict[tuple[str, ...], HistoryMemo], series: SplitCounts, data_start: datetime, start: datetime, end: datetime
 ) -> list[Firing]:
-    """Judge a count rule's windows [start, end) of every split right after its history in `memos`
-    (from `history_memos`): what `judge_windows` gives. A split seen on one side only had no
-    mention on the other, where its windows are zeros (a new split's memo is added to `memos`)."""
+    """Judge a count rule's windows [start, end) of each split in `series` (those with a mention
+    there) right after its history in `memos` (from `history_memos`): what `judge_windows` gives
+    them. A split new in `series` had no mention in the history, whose windows are zeros for it
+    (its memo is added to `memos`). The other splits' windows are empty, and an empty window never
+    fires (`min_count` is at least 1), so they are not judged."""
     history = int((start - history_start(rule, data_start, start)) / rule.window)
     firings = []
-    for split_values in sorted(memos.keys() | series.keys()):
+    for split_values, counts in series.items():
         memo = memos.setdefault(split_values, HistoryMemo(np.zeros(history)))
-        counts = series.get(split_values) or zero_windows(start, end, rule.window)
         firings.extend(_firings(rule, split_values, counts, judge_after(rule, memo, counts)))
     return firings
 
