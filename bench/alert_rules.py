@@ -73,7 +73,8 @@ def add_open_window_mentions(store: Store, moment: datetime, run: int) -> None:
     """Three scored mentions, one negative, at `moment` (unique to each `run`)."""
     mentions = [Mention("bench", f"open-{run}-{index}", f"acme open-{run}-{index}", moment) for index in range(3)]
     store.store_batch("bench", "Acme", mentions, {})
-    store.save_scores([(row_id, Sentiment("negative" if "-0" in text else "neutral", 0.0, 0.9)) for row_id, text in store.unscored(10)], "bench")
+    scores = [(row_id, Sentiment("negative" if "-0" in text else "neutral", 0.0, 0.9)) for row_id, text in store.unscored(10)]
+    store.save_scores(scores, "bench")
 
 
 def reset(store: Store) -> None:
@@ -116,7 +117,7 @@ def main() -> None:
                 reset(store)
                 for now, times in ((end - WINDOW + timedelta(minutes=5), first), (end + timedelta(minutes=5), steady),
                                    (end + timedelta(minutes=6), quiet), (end + timedelta(minutes=6, seconds=10), busy)):  # fmt: skip
-                    if times is busy:
+                    if times is busy:  # new mentions, distinct in every run and configuration
                         add_open_window_mentions(store, end + timedelta(minutes=6), len(RULES) * run + list(RULES).index(label))
                     started = time.perf_counter()
                     detect_brand(store, "Acme", policy, now, ["console"], wall_now=end)

@@ -73,8 +73,8 @@ MAX_LEVEL_HISTORY = timedelta(days=91)
 """The most history the alarm level is read from, whatever the rate: a quarter. Surprises from
 longer ago say little about the brand today, and a verdict recomputes the burstiness of each
 window it reads unless a `HistoryMemo` holds it (at 15-minute windows, 40 ms a verdict for four
-weeks, 140 ms for a quarter, 580 ms for a year, on one core). `1/year` reads its level from a quarter, four times past the
-sample, as `1/month` would from a week."""
+weeks, 140 ms for a quarter, 580 ms for a year, on one core). `1/year` reads its level from a
+quarter, four times past the sample, as `1/month` would from a week."""
 DAY = timedelta(days=1)
 
 
@@ -224,7 +224,8 @@ class HistoryMemo:
             self.dispersions = dispersions[needed_from:history].copy()
 
     def _starts(self, values: np.ndarray) -> bool:
-        return len(values) >= len(self.values) and np.array_equal(values[: len(self.values)], self.values, equal_nan=True)
+        history = len(self.values)
+        return len(values) >= history and np.array_equal(values[:history], self.values, equal_nan=True)
 
 
 def judge_count_so_far(full: Detection, count: int, rule: DetectionConfig) -> Detection:

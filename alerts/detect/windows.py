@@ -63,14 +63,22 @@ def judge_windows(
     return firings
 
 
-def history_memos(store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime) -> dict[tuple[str, ...], HistoryMemo]:
-    """Per split, the history of `rule`'s windows from `start` on, to judge them with `judge_after_histories`."""
+def history_memos(
+    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime
+) -> dict[tuple[str, ...], HistoryMemo]:
+    """Per split, the history that `rule`'s windows from `start` on are judged against, read from the
+    store, for `judge_after_histories`."""
     series = rule_window_counts(store, brand, rule, history_start(rule, data_start, start), start)
     return {split_values: HistoryMemo(counted_values(rule, counts)) for split_values, counts in series.items()}
 
 
 def judge_after_histories(
-    rule: Rule, memos: dict[tuple[str, ...], HistoryMemo], series: SplitCounts, data_start: datetime, start: datetime, end: datetime
+    rule: Rule,
+    memos: dict[tuple[str, ...], HistoryMemo],
+    series: SplitCounts,
+    data_start: datetime,
+    start: datetime,
+    end: datetime,
 ) -> list[Firing]:
     """Judge a count rule's windows [start, end) of each split in `series` (those with a mention
     there) right after its history in `memos` (from `history_memos`): what `judge_windows` gives
@@ -85,6 +93,8 @@ def judge_after_histories(
     return firings
 
 
-def _firings(rule: Rule, split_values: tuple[str, ...], counts: list[WindowCount], detections: list[Detection]) -> list[Firing]:
+def _firings(
+    rule: Rule, split_values: tuple[str, ...], counts: list[WindowCount], detections: list[Detection]
+) -> list[Firing]:
     split = tuple(zip(rule.split_by, split_values))
     return [Firing(rule, count, detection, split) for count, detection in zip(counts, detections)]
