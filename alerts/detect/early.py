@@ -88,13 +88,15 @@ def judge_early(
     first_unjudged: datetime,
     now: datetime,
     detection: DetectionConfig,
+    history: dict[tuple[str, ...], HistoryMemo] | None = None,
 ) -> list[Firing]:
     """The anomalous windows of `rule` from `first_unjudged` to the one containing `now`, judged
     on their counts so far.
 
     Windows older than `source_wait` + `lateness` are left to the closed-window pass, which judges
     them without waiting any longer: this keeps a backlog (a daemon started on a day of history)
-    out of the early pass.
+    out of the early pass. `history` is the history of `first_unjudged` when the closed-window
+    pass has just read it (`judge_windows_keeping_history`), so that it is not read twice.
     """
     if not METRICS.get(rule.metric).judged_while_filling:
         return []
@@ -110,6 +112,8 @@ def judge_early(
         # pass is behind, e.g. on unscored mentions) may still change, so it is read every time.
         if verdicts is not None and verdicts.same_history(rule, data_start, start):
             memos = verdicts.memos
+        elif history is not None and start == first_unjudged:
+            memos = history
         else:
             memos = history_memos(store, brand, rule, data_start, start)
         firings = judge_after_histories(rule, memos, counts, data_start, start, end)

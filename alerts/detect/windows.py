@@ -17,6 +17,7 @@ from alerts.detect.detector import Detection, HistoryMemo, baseline_windows
 from alerts.detect.incidents import Firing
 from alerts.detect.rules import Rule, counted_values, judge_after, judge_from
 from listener.core.records import WindowCount
+from listener.plugins import METRICS
 from listener.storage.repository import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -53,6 +54,14 @@ def judge_windows(
 ) -> list[Firing]:
     """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
     (from `data_start`, the brand's first window, on)."""
+    return judge_windows_keeping_history(store, brand, rule, data_start, start, end)[0]
+
+
+def judge_windows_keeping_history(
+    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
+) -> tuple[list[Firing], dict[tuple[str, ...], HistoryMemo] | None]:
+    """`judge_windows`, and what `history_memos` would read for the windows from `end` on, taken
+    from the same read (None for a rule not judged early): the early pass right after needs it."""
     first = history_start(rule, data_start, start)
     series = rule_window_counts(store, brand, rule, first, end)
     first_judged = int((start - first) / rule.window)
@@ -60,7 +69,14 @@ def judge_windows(
     for split_values, counts in series.items():
         detections = judge_from(rule, counts, first_judged)
         firings.extend(_firings(rule, split_values, counts[first_judged:], detections))
-    return firings
+    if not METRICS.get(rule.metric).judged_while_filling:
+        return firings, None
+    kept = slice(int((history_start(rule, data_start, end) - first) / rule.window), None)
+    return firings, {
+        split_values: HistoryMemo(counted_values(rule, counts[kept]))
+        for split_values, counts in series.items()
+        if any(count.total for count in counts[kept])  # as a read of the history alone finds it
+    }
 
 
 def history_memos(

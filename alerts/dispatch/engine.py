@@ -31,7 +31,7 @@ from alerts.detect.incidents import (
     Message,
 )
 from alerts.detect.rules import Rule, default_rule, rules_from_config
-from alerts.detect.windows import align, judge_windows
+from alerts.detect.windows import align, judge_windows_keeping_history
 from alerts.dispatch.evidence import Embed, build_evidence
 from alerts.dispatch.routing import receivers_for
 from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
@@ -190,11 +190,12 @@ def detect_brand(
         data_start = align(first_mention, rule.window)
         start = _align_up(state.evaluated_until if state else (watched_since or data_start), rule.window)
         end = align(judged, rule.window)
+        history = None  # what the early pass will judge against, when this pass reads it
         if end > start:
             if rule.metric == unanswered_negative.NAME:
                 rule_firings = _unanswered_firings(store, brand, rule, start, end, policy.own_authors.get(brand, {}), overdue)
             else:
-                rule_firings = judge_windows(store, brand, rule, data_start, start, end)
+                rule_firings, history = judge_windows_keeping_history(store, brand, rule, data_start, start, end)
             firings.extend((firing.start, order, firing) for firing in rule_firings)
             anomalous = [firing.start for firing in rule_firings if firing.detection.anomalous]
             last_anomalous = max(anomalous) if anomalous else (state.incident_last_anomalous if state else None)
@@ -202,7 +203,7 @@ def detect_brand(
             windows += int((end - start) / rule.window)
         if state is not None:
             judged_through.append(state.evaluated_until - rule.window)
-        early_firings = judge_early(store, brand, rule, data_start, max(start, end), now, policy.detection)
+        early_firings = judge_early(store, brand, rule, data_start, max(start, end), now, policy.detection, history)
         early.extend((firing.start, order, firing) for firing in early_firings)
     if not states and not early:
         return DetectionSummary(0)

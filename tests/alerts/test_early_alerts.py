@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from alerts.detect import early
+from alerts.detect import early, windows
 from alerts.detect.rules import Rule
 from alerts.detect.windows import history_memos, history_reach, judge_after_histories, judge_windows, rule_window_counts
 from alerts.dispatch.engine import detect_brand
@@ -123,24 +123,27 @@ def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_m
     """Passes run every 10 s: they must not pay for reading the rule's whole history each time,
     nor for judging again when nothing moved; a count that moves must still be judged afresh,
     against exactly the history a fresh read gives."""
-    history_reads: list[datetime] = []  # the start of the windows judged after each history read
+    history_reads: list[tuple[datetime, datetime]] = []  # reads of windows before the early pass's
     judgements = []
 
-    def reading(store: Store, brand: str, rule: Rule, data_start, start):  # noqa: ANN001, ANN202
-        history_reads.append(start)
-        return history_memos(store, brand, rule, data_start, start)
+    def reading(store: Store, brand: str, rule: Rule, start, end):  # noqa: ANN001, ANN202
+        if start < SPIKE - WINDOW:
+            history_reads.append((start, end))
+        return rule_window_counts(store, brand, rule, start, end)
 
     def judging(*args):  # noqa: ANN002, ANN202
         judgements.append(args)
         return judge_after_histories(*args)
 
-    monkeypatch.setattr(early, "history_memos", reading)
+    monkeypatch.setattr(early, "rule_window_counts", reading)
+    monkeypatch.setattr(windows, "rule_window_counts", reading)
     monkeypatch.setattr(early, "judge_after_histories", judging)
     add_counts(store, "Acme", START, BASELINE)
     add_counts(store, "Acme", SPIKE, [2], tag="first")
     for minute in (2, 3, 4):  # nothing new: one judgement, then the same verdict (none) reused
         assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=minute), ["console"]).alerts == []
-    assert len(judgements) == 1 and len(history_reads) == 1
+    # One read of the history: the closed-window pass's, which the early pass judges after.
+    assert len(judgements) == 1 and history_reads == [(START, SPIKE - WINDOW)]
     add_counts(store, "Acme", SPIKE + timedelta(minutes=4), [3], tag="some")
     assert detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=4), ["console"]).alerts == []
     assert len(judgements) == 2 and len(history_reads) == 1  # judged afresh, on the history kept
@@ -158,9 +161,11 @@ def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_m
     assert again == [] and len(judgements) == 3  # the reused verdict does not fire twice
     (incident,) = store.open_incidents("Acme")
     assert incident.last_firing == SPIKE
-    # Once the window before the spike is judged for good, the history is read afresh.
+    # Once the window before the spike is judged for good, the history is read afresh, once: the
+    # closed-window pass reads it with the window it judges, and the early pass judges after it.
+    history_reads.clear()
     detect_brand(store, "Acme", policy(), SPIKE + timedelta(minutes=6), ["console"])
-    assert len(history_reads) == 2
+    assert history_reads == [(START, SPIKE)]
 
 
 def test_a_history_not_yet_judged_for_good_is_read_every_pass(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
