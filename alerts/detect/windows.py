@@ -1,10 +1,11 @@
 """A rule's windows and the history each one is judged against.
 
 The closed-window pass (`alerts/dispatch/engine.py`) reads a rule's history with the windows it
-judges (`judge_windows`); the early pass over windows still filling (`alerts/detect/early.py`)
-keeps the history it read and judges the open windows after it (`judge_after_histories`). Both
-end in the same `judge_series` on the same counts, so a window judged early is judged against
-exactly the history it will be judged against once it closes.
+judges, and hands the early pass the history of the windows after them
+(`judge_windows_keeping_history`); the early pass over windows still filling
+(`alerts/detect/early.py`) keeps it and judges the open windows after it
+(`judge_after_histories`). Both end in the same `judge_series` on the same counts, so a window
+judged early is judged against exactly the history it will be judged against once it closes.
 """
 
 from __future__ import annotations
