@@ -16,14 +16,14 @@ An early pass runs every `process_interval` (10 s), and reading a rule's whole h
 mentions and judging against it would cost most of it: the default rule reads six weeks (four of
 surprises, one of burstiness, one of seasons), 200 ms for a brand with 160,000 mentions on
 SQLite, and 60 ms to judge. So each (store, brand, rule) keeps the history its last early pass
-read, with what it cost to judge against (`HistoryMemo`). The history before the windows judged
-early was judged for good by the closed-window pass (complete, and every mention scored), so it
-is read once per window: the closed-window pass reads it with the window it judges and hands it
-over. Only `listener rescore` or retention edit it, and that next read takes them in. (When that pass lags, the history holds
-windows not judged yet, older than `source_wait` + `lateness` but maybe not scored, and is read
-every pass.) Every pass reads the judged windows' counts (one small query) and judges them again
-when they moved (4 ms); when they have not (most passes of a quiet brand), the last verdicts are
-reused.
+judged against, with what that cost (`HistoryMemo`). The history before the windows judged early
+was judged for good by the closed-window pass (complete, and every mention scored), so it is
+read once per window: the closed-window pass reads it with the window it judges and hands it
+over. Only `listener rescore` or retention edit it, and that next read takes them in. (When that
+pass lags, the history holds windows not judged yet, older than `source_wait` + `lateness` but
+maybe not scored, and is read every pass.) Every pass reads the judged windows' counts (one
+small query) and judges them again when they moved (a few milliseconds); when they have not
+(most passes of a quiet brand), the last verdicts are reused.
 
 An early verdict only ever says "this window will fire", so it may only open or escalate an
 incident, through the same `IncidentBook` as every window. It never resolves an incident, never
