@@ -96,7 +96,7 @@ def judge_early(
     Windows older than `source_wait` + `lateness` are left to the closed-window pass, which judges
     them without waiting any longer: this keeps a backlog (a daemon started on a day of history)
     out of the early pass. `history` is the history of `first_unjudged` when the closed-window
-    pass has just read it (`judge_windows_keeping_history`), so that it is not read twice.
+    pass has just read it (`judge_windows`), so that it is not read twice.
     """
     if not METRICS.get(rule.metric).judged_while_filling:
         return []

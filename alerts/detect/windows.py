@@ -1,11 +1,11 @@
 """A rule's windows and the history each one is judged against.
 
 The closed-window pass (`alerts/dispatch/engine.py`) reads a rule's history with the windows it
-judges, and hands the early pass the history of the windows after them
-(`judge_windows_keeping_history`); the early pass over windows still filling
-(`alerts/detect/early.py`) keeps it and judges the open windows after it
-(`judge_after_histories`). Both end in the same `judge_series` on the same counts, so a window
-judged early is judged against exactly the history it will be judged against once it closes.
+judges, and hands the early pass the history of the windows after them (`judge_windows`); the
+early pass over windows still filling (`alerts/detect/early.py`) keeps it and judges the open
+windows after it (`judge_after_histories`). Both end in the same `judge_series` on the same
+counts, so a window judged early is judged against exactly the history it will be judged against
+once it closes.
 """
 
 from __future__ import annotations
@@ -52,17 +52,11 @@ def history_start(rule: Rule, data_start: datetime, start: datetime) -> datetime
 
 def judge_windows(
     store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
-) -> list[Firing]:
-    """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
-    (from `data_start`, the brand's first window, on)."""
-    return judge_windows_keeping_history(store, brand, rule, data_start, start, end)[0]
-
-
-def judge_windows_keeping_history(
-    store: Store, brand: str, rule: Rule, data_start: datetime, start: datetime, end: datetime
 ) -> tuple[list[Firing], dict[tuple[str, ...], HistoryMemo] | None]:
-    """`judge_windows`, and what `history_memos` would read for the windows from `end` on, taken
-    from the same read (None for a rule not judged early): the early pass right after needs it."""
+    """Judge `rule`'s windows in [start, end) of every split, each against the windows before it
+    (from `data_start`, the brand's first window, on); and, from the same read, the history the
+    windows from `end` on are judged against (what `history_memos` would read; None for a rule
+    not judged early): the early pass right after needs it."""
     first = history_start(rule, data_start, start)
     series = rule_window_counts(store, brand, rule, first, end)
     first_judged = int((start - first) / rule.window)
@@ -72,12 +66,7 @@ def judge_windows_keeping_history(
         firings.extend(_firings(rule, split_values, counts[first_judged:], detections))
     if not METRICS.get(rule.metric).judged_while_filling:
         return firings, None
-    kept = slice(int((history_start(rule, data_start, end) - first) / rule.window), None)
-    return firings, {
-        split_values: HistoryMemo(counted_values(rule, counts[kept]))
-        for split_values, counts in series.items()
-        if any(count.total for count in counts[kept])  # as a read of the history alone finds it
-    }
+    return firings, _memos(rule, series, int((history_start(rule, data_start, end) - first) / rule.window))
 
 
 def history_memos(
@@ -85,8 +74,17 @@ def history_memos(
 ) -> dict[tuple[str, ...], HistoryMemo]:
     """Per split, the history that `rule`'s windows from `start` on are judged against, read from the
     store, for `judge_after_histories`."""
-    series = rule_window_counts(store, brand, rule, history_start(rule, data_start, start), start)
-    return {split_values: HistoryMemo(counted_values(rule, counts)) for split_values, counts in series.items()}
+    return _memos(rule, rule_window_counts(store, brand, rule, history_start(rule, data_start, start), start), 0)
+
+
+def _memos(rule: Rule, series: SplitCounts, first: int) -> dict[tuple[str, ...], HistoryMemo]:
+    """A `HistoryMemo` of each split's windows from `first` on, for the splits with a mention there
+    (`judge_after_histories` gives the others zeros)."""
+    return {
+        split_values: HistoryMemo(counted_values(rule, counts[first:]))
+        for split_values, counts in series.items()
+        if any(count.total for count in counts[first:])
+    }
 
 
 def judge_after_histories(

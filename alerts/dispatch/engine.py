@@ -31,7 +31,7 @@ from alerts.detect.incidents import (
     Message,
 )
 from alerts.detect.rules import Rule, default_rule, rules_from_config
-from alerts.detect.windows import align, judge_windows_keeping_history
+from alerts.detect.windows import align, judge_windows
 from alerts.dispatch.evidence import Embed, build_evidence
 from alerts.dispatch.routing import receivers_for
 from alerts.dispatch.silences import ActiveSilence, active_silences, silenced_by
@@ -195,7 +195,7 @@ def detect_brand(
             if rule.metric == unanswered_negative.NAME:
                 rule_firings = _unanswered_firings(store, brand, rule, start, end, policy.own_authors.get(brand, {}), overdue)
             else:
-                rule_firings, history = judge_windows_keeping_history(store, brand, rule, data_start, start, end)
+                rule_firings, history = judge_windows(store, brand, rule, data_start, start, end)
             firings.extend((firing.start, order, firing) for firing in rule_firings)
             anomalous = [firing.start for firing in rule_firings if firing.detection.anomalous]
             last_anomalous = max(anomalous) if anomalous else (state.incident_last_anomalous if state else None)

@@ -153,7 +153,7 @@ def test_passes_reread_only_the_judged_windows_and_reuse_verdicts_when_nothing_m
     assert [(alert.kind, alert.observed) for alert in alerts] == [("firing", 35)]
     assert len(judgements) == 3 and len(history_reads) == 1
     (rule,) = policy().rules
-    fresh = judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW)
+    fresh, _ = judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW)
     assert [firing.detection for firing in fresh if firing.detection.anomalous] == [
         firing.detection for firing in early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now, policy().detection)
     ]
@@ -205,7 +205,7 @@ def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store
     early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now - timedelta(seconds=10), split.detection)
     add_counts(store, "Acme", SPIKE, [1], source="forum", tag="forum-again")  # the kept history is joined anew
     judged_early = early.judge_early(store, "Acme", rule, START, SPIKE - WINDOW, now, split.detection)
-    fresh = [firing for firing in judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW) if firing.detection.anomalous]
+    fresh = [firing for firing in judge_windows(store, "Acme", rule, START, SPIKE - WINDOW, SPIKE + WINDOW)[0] if firing.detection.anomalous]
     assert [(firing.split, firing.start) for firing in judged_early] == [((("source", "news"),), SPIKE)]
     assert [(firing.split, firing.window, firing.detection) for firing in judged_early] == [
         (firing.split, firing.window, firing.detection) for firing in fresh
@@ -216,7 +216,7 @@ def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store
     recent = rule_window_counts(store, "Acme", rule, SPIKE, SPIKE + WINDOW)
     assert set(memos) == {("demo",), ("forum",)} and set(recent) == {("forum",), ("news",)}
     after = judge_after_histories(rule, memos, recent, START, SPIKE, SPIKE + WINDOW)
-    one_read = judge_windows(store, "Acme", rule, START, SPIKE, SPIKE + WINDOW)
+    one_read, _ = judge_windows(store, "Acme", rule, START, SPIKE, SPIKE + WINDOW)
     assert [(f.split, f.window, f.detection) for f in after] == [
         (f.split, f.window, f.detection) for f in one_read if f.split != (("source", "demo"),)
     ]
@@ -229,5 +229,5 @@ def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store
     recent = rule_window_counts(store, "Quiet", rule, SPIKE, SPIKE + WINDOW)
     assert memos == {} and set(recent) == {("news",)}
     after = judge_after_histories(rule, memos, recent, long_ago, SPIKE, SPIKE + WINDOW)
-    one_read = judge_windows(store, "Quiet", rule, long_ago, SPIKE, SPIKE + WINDOW)
+    one_read, _ = judge_windows(store, "Quiet", rule, long_ago, SPIKE, SPIKE + WINDOW)
     assert [(f.split, f.window, f.detection) for f in after] == [(f.split, f.window, f.detection) for f in one_read]
