@@ -7,7 +7,7 @@ or a notifier can be written and tested without a database session.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
@@ -179,11 +179,6 @@ class WindowCount:
     positive: int
     churn_intent: int = 0
     """Mentions whose author says they are leaving the brand (`classifiers.churn`)."""
-
-
-def zero_windows(start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
-    """The windows of `window` from `start` to `end` with no mention: how a series is zero-filled."""
-    return [WindowCount(start + index * window, 0, 0, 0, 0, 0) for index in range(int((end - start) / window))]
 
 
 @dataclass(frozen=True)

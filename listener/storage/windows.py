@@ -7,7 +7,7 @@ from typing import Any, Literal, Sequence
 
 from sqlalchemy import case, func, select
 
-from listener.core.records import SENTIMENT_LABELS, ShownMentions, StoredMention, WindowCount, zero_windows
+from listener.core.records import SENTIMENT_LABELS, ShownMentions, StoredMention, WindowCount
 from listener.storage.rows import (
     StoreBase,
     bucket_index,
@@ -25,7 +25,9 @@ class WindowStore(StoreBase):
     def window_counts(self, brand: str, start: datetime, end: datetime, window: timedelta) -> list[WindowCount]:
         """Counts per sentiment (and of churn intent) in consecutive windows [start, end), zero-filled, aligned on `start`;
         undated mentions (timed only by when they were collected) and the brand's own posts are not counted."""
-        return self.window_counts_split(brand, start, end, window, ()).get((), zero_windows(start, end, window))
+        windows = int((end - start).total_seconds() // window.total_seconds())
+        empty = [WindowCount(start + index * window, 0, 0, 0, 0, 0) for index in range(windows)]
+        return self.window_counts_split(brand, start, end, window, ()).get((), empty)
 
     def first_mention_time(self, brand: str) -> datetime | None:
         with self._sessions() as session:
