@@ -223,6 +223,10 @@ class HistoryMemo:
             self.surprises = surprises[needed_from:history].copy()
             self.dispersions = dispersions[needed_from:history].copy()
 
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.surprises.nbytes + self.dispersions.nbytes
+
     def _starts(self, values: np.ndarray) -> bool:
         history = len(self.values)
         return len(values) >= history and np.array_equal(values[:history], self.values, equal_nan=True)

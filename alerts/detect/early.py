@@ -25,6 +25,11 @@ maybe not scored, and is read every pass.) Every pass reads the judged windows' 
 small query) and judges them again when they moved (a few milliseconds); when they have not
 (most passes of a quiet brand), the last verdicts are reused.
 
+What is kept is about 75 KB per brand, rule and split at the default rule (225 KB at 5-minute
+windows, three times that at 1/quarter), so many brands split by language could add up to
+gigabytes: `MAX_KEPT_BYTES` bounds it. Past it, the (brand, rule) judged least recently is
+forgotten and reads its history again at its next pass, as every pass did before this cache.
+
 An early verdict only ever says "this window will fire", so it may only open or escalate an
 incident, through the same `IncidentBook` as every window. It never resolves an incident, never
 counts as a quiet window, never sends a repeat and never advances a rule's progress: the window
@@ -34,6 +39,7 @@ second `firing` message. The engine stores the early messages in the pass's one 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from weakref import WeakKeyDictionary
@@ -75,9 +81,40 @@ class _EarlyVerdicts:
     def still_hold(self, rule: Rule, data_start: datetime, start: datetime, end: datetime, counts: SplitCounts) -> bool:
         return self.same_history(rule, data_start, start) and (self.end, self.counts) == (end, counts)
 
+    @property
+    def nbytes(self) -> int:
+        return sum(memo.nbytes for memo in self.memos.values())
 
-_last_verdicts: WeakKeyDictionary[Store, dict[tuple[str, str], _EarlyVerdicts]] = WeakKeyDictionary()
-"""Per store (a test's, the daemon's), the last early verdicts of each (brand, rule)."""
+
+MAX_KEPT_BYTES = 256 * 2**20
+"""What the kept histories of one store may hold: 256 MB, about 3,500 (brand, rule, split) at the
+default rule. A bound, not a size to fill: a daemon with fewer brands keeps what it needs."""
+
+class _KeptVerdicts:
+    """One store's last early verdicts of each (brand, rule), the least recently judged first,
+    holding at most `MAX_KEPT_BYTES` (sizes are counted as kept: only the verdicts being kept
+    change theirs, as their memos fill)."""
+
+    def __init__(self) -> None:
+        self.verdicts: OrderedDict[tuple[str, str], _EarlyVerdicts] = OrderedDict()
+        self._sizes: dict[tuple[str, str], int] = {}
+        self._total = 0
+
+    def keep(self, key: tuple[str, str], verdicts: _EarlyVerdicts) -> None:
+        """Keep `verdicts` as the most recently judged, forgetting the least recently judged others
+        while the whole holds more than `MAX_KEPT_BYTES`."""
+        self._total -= self._sizes.pop(key, 0)
+        self.verdicts[key] = verdicts
+        self.verdicts.move_to_end(key)
+        self._sizes[key] = verdicts.nbytes
+        self._total += self._sizes[key]
+        while self._total > MAX_KEPT_BYTES and len(self.verdicts) > 1:
+            forgotten, _ = self.verdicts.popitem(last=False)
+            self._total -= self._sizes.pop(forgotten)
+
+
+_last_verdicts: WeakKeyDictionary[Store, _KeptVerdicts] = WeakKeyDictionary()
+"""Per store (a test's, the daemon's), its kept early verdicts."""
 
 
 def judge_early(
@@ -105,8 +142,8 @@ def judge_early(
     if end <= start:
         return []
     counts = rule_window_counts(store, brand, rule, start, end)
-    last = _last_verdicts.setdefault(store, {})
-    verdicts = last.get((brand, rule.name))
+    kept = _last_verdicts.setdefault(store, _KeptVerdicts())
+    verdicts = kept.verdicts.get((brand, rule.name))
     if verdicts is None or not verdicts.still_hold(rule, data_start, start, end, counts):
         # Windows judged for good were complete and scored; an unjudged one (the closed-window
         # pass is behind, e.g. on unscored mentions) may still change, so it is read every time.
@@ -119,7 +156,7 @@ def judge_early(
         firings = judge_after_histories(rule, memos, counts, data_start, start, end)
         anomalous = tuple(firing for firing in firings if firing.detection.anomalous)
         verdicts = _EarlyVerdicts(rule, data_start, start, end, counts, memos, start == first_unjudged, anomalous)
-        last[(brand, rule.name)] = verdicts
+    kept.keep((brand, rule.name), verdicts)
     return [replace(firing, counted_until=now) for firing in verdicts.firings]
 
 

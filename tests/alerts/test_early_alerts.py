@@ -231,3 +231,37 @@ def test_a_split_new_in_the_open_window_is_judged_as_one_read_would(store: Store
     after = judge_after_histories(rule, memos, recent, long_ago, SPIKE, SPIKE + WINDOW)
     one_read, _ = judge_windows(store, "Quiet", rule, long_ago, SPIKE, SPIKE + WINDOW)
     assert [(f.split, f.window, f.detection) for f in after] == [(f.split, f.window, f.detection) for f in one_read]
+
+
+def test_kept_histories_stay_within_their_bound_and_a_forgotten_one_is_read_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many brands split many ways must not grow the daemon without bound: past `MAX_KEPT_BYTES`
+    the least recently judged history is forgotten, and read again (not guessed) when needed."""
+    history_reads: list[str] = []
+
+    def reading(store: Store, brand: str, rule: Rule, data_start, start):  # noqa: ANN001, ANN202
+        history_reads.append(brand)
+        return history_memos(store, brand, rule, data_start, start)
+
+    monkeypatch.setattr(early, "history_memos", reading)
+    (rule,) = policy().rules
+    detection = policy().detection
+    for brand in ("Acme", "Globex"):
+        add_counts(store, brand, START, BASELINE, tag=brand)
+        add_counts(store, brand, SPIKE, [30], tag=f"{brand}-spike")
+    now = SPIKE + timedelta(minutes=4)
+    first = early.judge_early(store, "Acme", rule, START, SPIKE, now, detection)
+    kept = early._last_verdicts[store].verdicts
+    one = kept[("Acme", RULE)].nbytes
+    assert one > 8 * len(BASELINE)  # the history's values and the surprises judged from them
+    monkeypatch.setattr(early, "MAX_KEPT_BYTES", one + one // 2)  # room for one (brand, rule), not two
+    early.judge_early(store, "Globex", rule, START, SPIKE, now, detection)
+    assert list(kept) == [("Globex", RULE)] and history_reads == ["Acme", "Globex"]
+    again = early.judge_early(store, "Acme", rule, START, SPIKE, now + timedelta(seconds=10), detection)
+    assert history_reads == ["Acme", "Globex", "Acme"] and list(kept) == [("Acme", RULE)]
+    assert [firing.detection for firing in again] == [firing.detection for firing in first] != []
+    monkeypatch.setattr(early, "MAX_KEPT_BYTES", 3 * one)
+    early.judge_early(store, "Globex", rule, START, SPIKE, now + timedelta(seconds=20), detection)
+    early.judge_early(store, "Acme", rule, START, SPIKE, now + timedelta(seconds=30), detection)
+    assert list(kept) == [("Globex", RULE), ("Acme", RULE)] and history_reads[3:] == ["Globex"]
