@@ -44,6 +44,7 @@ from listener.core.records import (
     QueuedMessage,
     WindowCount,
 )
+from listener.core.response_time import format_duration
 from listener.plugins import METRICS
 from listener.storage.repository import Store
 from listener.storage.responses import ResponseStore
@@ -179,6 +180,11 @@ def detect_brand(
     # A rule added to a brand already being watched starts now, not at the first mention: its
     # history is its baseline, not a backlog of old spikes to page anyone about.
     watched_since = max((state.evaluated_until for state in stored_states.values() if state), default=None)
+    # A brand's first pass over older mentions (a file source's export, a first poll's backfill)
+    # records their incidents without paging anyone about windows that ended a `cooldown` (one
+    # incident's reach, a day by default) or more before it: those are history, not news. Every
+    # pass after it delivers everything, so a restart loses nothing.
+    history_until = None if watched_since else now - policy.detection.cooldown
     firings: list[tuple[datetime, int, Firing]] = []
     overdue: dict[tuple[str, datetime], list[int]] = {}
     early: list[tuple[datetime, int, Firing]] = []
@@ -210,7 +216,8 @@ def detect_brand(
 
     book = IncidentBook(brand, policy.grouping, store.open_incidents(brand))
     dispatcher = _Dispatcher(
-        store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now), overdue, embed
+        store, brand, policy, notifiers, active_silences(store, policy.silences, wall_now or now), overdue, embed,
+        history_until,
     )
     for firing in _in_order(firings):
         for message in book.observe(firing):
@@ -286,7 +293,10 @@ class _Dispatcher:
         silences: list[ActiveSilence],
         overdue: dict[tuple[str, datetime], list[int]] | None = None,
         embed: Embed | None = None,
+        history_until: datetime | None = None,
     ):
+        self.history_until = history_until
+        """Windows ending by then are recorded, not delivered (a brand's first pass over older mentions)."""
         self.overdue = overdue or {}
         """(rule, window start) -> the unanswered mentions an unanswered_negative window counted."""
         self.embed = embed
@@ -304,6 +314,9 @@ class _Dispatcher:
         suppressed = silenced_by(self.silences, self.brand, rule_name)
         if suppressed is None and message.kind == "firing" and firing and firing.rule.in_quiet_hours(firing.end):
             suppressed = firing.rule.describe_quiet_hours()
+        if suppressed is None and firing and self.history_until and firing.end <= self.history_until:
+            age = format_duration(self.policy.detection.cooldown.total_seconds())
+            suppressed = f"history: the window ended {age} or more before the brand was first judged"
         if message.kind == "resolved":
             if not self.policy.grouping.send_resolved:
                 return  # the incident is closed in storage; no message is wanted

@@ -218,3 +218,28 @@ def test_rules_firing_in_one_window_open_the_incident_at_the_highest_severity(st
     add_counts(store, "Acme", START, BASELINE + [20])
     (alert,) = run(store, rules, SPIKE + WINDOW).alerts
     assert (alert.kind, alert.rule, alert.severity) == ("firing", "strict", "critical")
+
+
+def test_a_first_pass_over_old_mentions_records_their_incidents_without_paging(store: Store) -> None:
+    """Mentions imported from an export, or a first poll's backfill, can reach back days. The
+    brand's first pass records the incidents of windows that ended a cooldown (a day) or more
+    before it, delivering none, and pages about the recent ones; a later pass delivers everything,
+    however old, so a restart after a long stop loses nothing."""
+    old_spike, recent_spike = SPIKE, SPIKE + 2 * WINDOW + 2 * len(BASELINE) * WINDOW
+    add_counts(store, "Acme", START, BASELINE + [20, 20] + BASELINE * 2 + [20, 20] + [1, 2] * 4)
+    first = run(store, policy(), recent_spike + 10 * WINDOW)
+    firings = sorted((alert.window_start, alert.kind) for alert in first.alerts if alert.kind == "firing")
+    assert firings == [(old_spike, "firing"), (recent_spike, "firing")]  # both recorded
+    assert deliveries(store) == [("firing", "console")]
+    (delivered,) = store.due_deliveries(utc(2100, 1, 1))
+    assert delivered.alert.window_start == recent_spike
+    held = {alert.window_start: why for alert, why in store.suppressed_alerts()}
+    assert held[old_spike] == "history: the window ended 24 h or more before the brand was first judged"
+    # The daemon stops for three days; a new spike came in the middle. Judged two days late, but
+    # not in the brand's first pass: delivered.
+    stopped = recent_spike + 10 * WINDOW
+    calm = [1, 2] * 8 + BASELINE
+    add_counts(store, "Acme", stopped, calm + [20, 20] + BASELINE * 2, tag="after-the-stop")
+    run(store, policy(), stopped + (len(calm) + 2 + 2 * len(BASELINE)) * WINDOW)
+    late = [d.alert.window_start for d in store.due_deliveries(utc(2100, 1, 1), limit=1000) if d.alert.kind == "firing"]
+    assert late == [recent_spike, stopped + len(calm) * WINDOW]
