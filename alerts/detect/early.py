@@ -90,6 +90,7 @@ MAX_KEPT_BYTES = 256 * 2**20
 """What the kept histories of one store may hold: 256 MB, about 3,500 (brand, rule, split) at the
 default rule. A bound, not a size to fill: a daemon with fewer brands keeps what it needs."""
 
+
 class _KeptVerdicts:
     """One store's last early verdicts of each (brand, rule), the least recently judged first,
     holding at most `MAX_KEPT_BYTES` (sizes are counted as kept: only the verdicts being kept
