@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 from alerts.backtest import CountRow, backtest, grouping_settings, replay, rule_settings
-from alerts.dispatch.engine import detect_brand, policy_from_config
+from alerts.dispatch.engine import SUPERSEDED, detect_brand, policy_from_config
 from alerts.detect.incidents import Message
 from listener.config import parse_config
 from listener.storage.database import create_db_engine, upgrade
@@ -243,3 +243,18 @@ def test_a_first_pass_over_old_mentions_records_their_incidents_without_paging(s
     run(store, policy(), stopped + (len(calm) + 2 + 2 * len(BASELINE)) * WINDOW)
     late = [d.alert.window_start for d in store.due_deliveries(utc(2100, 1, 1), limit=1000) if d.alert.kind == "firing"]
     assert late == [recent_spike, stopped + len(calm) * WINDOW]
+
+
+def test_a_pass_over_hours_of_windows_delivers_only_the_latest_repeat(store: Store) -> None:
+    """Back after a stop, one pass judges an incident's hour and a half: it passes
+    `repeat_interval` twice. Both repeats are recorded; staff get the last, with the current numbers."""
+    repeating = policy(alerting={"repeat_interval": "30m"})
+    add_counts(store, "Acme", START, BASELINE + [1, 2])
+    run(store, repeating, SPIKE)  # the daemon was watching before the spike
+    add_counts(store, "Acme", SPIKE + 2 * WINDOW, [20, 22, 24, 26, 28, 2], tag="spike")
+    summary = run(store, repeating, SPIKE + 8 * WINDOW)
+    assert [(alert.kind, alert.observed) for alert in summary.alerts] == [("firing", 20), ("repeat", 24), ("repeat", 28)]
+    assert deliveries(store) == [("firing", "console"), ("repeat", "console")]
+    (_, latest) = store.due_deliveries(utc(2100, 1, 1))
+    assert latest.alert.observed == 28
+    assert [(alert.observed, why) for alert, why in store.suppressed_alerts()] == [(24, SUPERSEDED)]
