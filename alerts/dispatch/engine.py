@@ -101,6 +101,8 @@ class DetectionSummary:
     windows: int
     alerts: list[Alert] = field(default_factory=list)
     """Messages newly stored this pass (firing, repeat, resolved), delivered or suppressed."""
+    held: int = 0
+    """How many of them were recorded without being delivered (silenced, history, superseded...)."""
 
 
 def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime, sources: Sequence[str]) -> datetime:
@@ -233,7 +235,7 @@ def detect_brand(
     suppressed = {message.alert.key: message.suppressed for message in queued}
     for alert in stored:
         _log_message(alert, suppressed.get(alert.key))
-    return DetectionSummary(windows, stored)
+    return DetectionSummary(windows, stored, sum(suppressed.get(alert.key) is not None for alert in stored))
 
 
 def _unanswered_firings(

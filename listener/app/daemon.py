@@ -90,6 +90,8 @@ class OnceReport:
             f"run --once: {self.new_mentions} new {plural(self.new_mentions, 'mention')}, "
             f"{self.processed.scored} scored, {alerts} {plural(alerts, 'alert')}"
         )
+        if self.processed.held:
+            line += f" ({self.processed.held} recorded, not delivered: `listener alerts list` says why)"
         if self.failed_sources:
             line += f"; {len(self.failed_sources)} {plural(len(self.failed_sources), 'source')} failed: "
             line += ", ".join(self.failed_sources)

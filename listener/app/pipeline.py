@@ -92,6 +92,8 @@ class ProcessReport:
     """Scored mentions in which the author says they leave one of their brands."""
     windows: int = 0
     alerts: list[Alert] = field(default_factory=list)
+    held: int = 0
+    """Of `alerts`, those recorded without being delivered (`listener alerts list` says why)."""
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
@@ -282,6 +284,7 @@ class Pipeline:
             summary = self.judge(brand.name, now)
             report.windows += summary.windows
             report.alerts.extend(summary.alerts)
+            report.held += summary.held
         if self._scoring_after_replay and self.store.count_unscored() == 0:
             self._scoring_after_replay = False
             stored = self.store.count_mentions()

@@ -231,6 +231,40 @@ def test_run_once_ends_with_a_summary_line_even_when_nothing_is_new(tmp_path: Pa
     assert list(elsewhere.iterdir()) == []
 
 
+class DownIsNegative:
+    """Scores a text negative when it says "down", else neutral."""
+
+    version = "down-test"
+
+    def classify(self, texts: list[str]) -> list[Sentiment]:
+        return [Sentiment("negative", -1.0, 1.0) if "down" in text else Sentiment("neutral", 0.0, 1.0) for text in texts]
+
+
+def test_run_once_over_an_old_export_says_its_alerts_were_recorded_not_delivered(tmp_path: Path, monkeypatch) -> None:
+    """Four days of exported mentions with an outage two days ago: the first run records the
+    outage's incident as history and its summary says that nothing was sent."""
+    monkeypatch.setattr("listener.app.pipeline.load_classifier", lambda _config: DownIsNegative())
+    window = timedelta(minutes=15)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=4)
+    outage = start + timedelta(days=2, hours=3)  # a day of seasonal surprises before it, as the alarm level needs
+    rows = []
+    for index in range(4 * 96 - 8):
+        moment = start + index * window
+        negatives = 20 if moment == outage else 1 + index % 2
+        texts = ["acme is fine"] * 2 + ["acme is down again"] * negatives
+        rows += [{"id": f"{index}-{n}", "date": (moment + timedelta(seconds=n)).isoformat(), "text": text} for n, text in enumerate(texts)]
+    config = write_once_config(tmp_path, '\n[[notifiers]]\nname = "console"\ntype = "console"\n')
+    (tmp_path / "mentions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = CliRunner().invoke(main, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert f"run --once: {len(rows)} new mentions, {len(rows)} scored, 2 alerts (2 recorded, not delivered: " in result.stdout
+    held = Store(create_db_engine(f"sqlite:///{tmp_path / 'brand.db'}")).suppressed_alerts()
+    assert sorted((alert.kind, why) for alert, why in held) == [
+        ("firing", "history: the window ended 24 h or more before the brand was first judged"),
+        ("resolved", "no message of this incident was delivered"),
+    ]
+
+
 def test_run_once_exits_1_naming_the_failed_source_without_backing_off(tmp_path: Path, monkeypatch, caplog) -> None:
     monkeypatch.setattr("listener.app.pipeline.load_classifier", lambda _config: NeutralClassifier())
     config = write_once_config(
