@@ -170,6 +170,8 @@ class AlertRecord:
     top_mention_ids: tuple[int, ...] = field(default_factory=tuple)
     kind: str = "firing"
     """firing, escalation, repeat or resolved: a resolution carries the severity the incident had."""
+    not_sent: str | None = None
+    """Why the message was recorded without being sent (a silence, quiet hours, history); None when sent."""
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
@@ -421,7 +423,7 @@ class Analytics:
         return [
             AlertRecord(
                 row.id, row.brand, row.window_start, row.window_end, row.observed, row.expected,
-                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind,
+                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind, row.suppressed,
             )
             for row in rows
         ]

@@ -93,6 +93,8 @@ class AlertOut(BaseModel):
     top_mention_ids: list[int]
     kind: AlertKind
     """firing (a new incident), escalation (warning to critical), repeat (still going) or resolved (it ended)."""
+    not_sent: str | None = None
+    """Why it was recorded without being sent (a silence, quiet hours, history); null when it was sent."""
 
 
 class AlertsOut(BaseModel):

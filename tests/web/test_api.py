@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from listener.cli.main import main
+from listener.core.records import Alert, QueuedMessage
 from listener.storage.repository import Store
 from listener.web import create_app
 from tests.conftest import utc
@@ -86,6 +87,22 @@ def test_alerts_endpoint(client: TestClient) -> None:
     body = client.get("/api/v1/alerts", params={"brand": "Acme"}).json()
     assert [(a["window_start"], a["severity"], a["observed"]) for a in body["alerts"]] == [("2026-11-02T09:00:00Z", "critical", 2)]
     assert client.get("/api/v1/alerts", params={"brand": "Globex"}).json() == {"alerts": []}
+
+
+def test_an_alert_recorded_but_not_sent_says_why_in_the_api_and_on_the_dashboard(client: TestClient, store: Store) -> None:
+    """A silenced (or history) message is on the record; whoever reads it must see it was not sent,
+    and why. The reason is escaped: a silence's reason is typed by staff."""
+    reason = 'silence #1 by kim until 2026-11-02 12:00 UTC: <script>alert("x")</script>'
+    alert = Alert("Acme", "negative_volume", utc(2026, 11, 2, 10, 0), utc(2026, 11, 2, 10, 15), observed=3,
+                  expected=0.5, negative_share=0.7, severity="warning", score=0.999)
+    store.record_alerting("Acme", {}, [], [QueuedMessage(alert, (), reason)])
+    body = client.get("/api/v1/alerts", params={"brand": "Acme"}).json()
+    assert [(a["window_start"], a["not_sent"]) for a in body["alerts"]] == [
+        ("2026-11-02T10:00:00Z", reason), ("2026-11-02T09:00:00Z", None)
+    ]
+    page = client.get("/", params={"brand": "Acme", "since": "2026-11-02", "until": "2026-11-03"}).text
+    assert page.count("(not sent)") == 1
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
 
 
 def test_summary_has_share_of_voice_periods_authors_and_terms(client: TestClient) -> None:
