@@ -230,7 +230,7 @@ def detect_brand(
     for firing in _in_order(early):
         for message in observe_early(book, firing):
             dispatcher.dispatch(book, message)
-    queued = _latest_repeats_only(dispatcher.queued)
+    queued = dispatcher.messages()
     stored = store.record_alerting(brand, states, book.changed, queued)
     suppressed = {message.alert.key: message.suppressed for message in queued}
     for alert in stored:
@@ -266,19 +266,6 @@ def _unanswered_firings(
             overdue_ids[(rule.name, window_start)] = [mention.id for mention in mentions]
         firings.append(Firing(rule, WindowCount(window_start, count, count, 0, 0), detection))
     return firings
-
-
-def _latest_repeats_only(queued: list[QueuedMessage]) -> list[QueuedMessage]:
-    """A pass that judges hours of windows at once (after a stop, or a brand's first pass) passes
-    an ongoing incident's `repeat_interval` several times. Each repeat is recorded, but only the
-    incident's last, with its current numbers, is delivered: five pages at once say no more."""
-    last = {message.alert.incident_key: index for index, message in enumerate(queued) if message.alert.kind == "repeat"}
-    return [
-        replace(message, notifiers=(), suppressed=SUPERSEDED)
-        if message.alert.kind == "repeat" and message.notifiers and last[message.alert.incident_key] != index
-        else message
-        for index, message in enumerate(queued)
-    ]
 
 
 SUPERSEDED = "superseded: a later repeat of this incident in the same pass has its current numbers"
@@ -354,6 +341,19 @@ class _Dispatcher:
             receivers = ()
         self.queued.append(QueuedMessage(self._alert(message), receivers, suppressed))
         book.sent(message, receivers)
+
+    def messages(self) -> list[QueuedMessage]:
+        """Every message dispatched, to store. A pass that judges hours of windows at once (after a
+        stop, or a brand's first pass) passes an ongoing incident's `repeat_interval` several times:
+        each repeat is recorded, but only the incident's last, with its current numbers, is
+        delivered (five pages at once say no more)."""
+        last = {message.alert.incident_key: index for index, message in enumerate(self.queued) if message.alert.kind == "repeat"}
+        return [
+            replace(message, notifiers=(), suppressed=SUPERSEDED)
+            if message.alert.kind == "repeat" and message.notifiers and last[message.alert.incident_key] != index
+            else message
+            for index, message in enumerate(self.queued)
+        ]
 
     def _alert(self, message: Message) -> Alert:
         incident, firing = message.incident, message.firing
