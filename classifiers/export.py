@@ -195,17 +195,11 @@ def _padded(texts: list[str], version: str, output: Path) -> tuple[torch.Tensor,
     written beside `output`), padded to the longest: what the graph is traced and checked on."""
     import torch
 
-    from classifiers.onnx_head import load_tokenizer
+    from classifiers.onnx_head import load_tokenizer, padded
 
     tokenizer, pad_id = load_tokenizer(128, version, output)
-    ids = tokenizer.encode_batch(texts)
-    width = max(len(row) for row in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, token_ids in enumerate(ids):
-        input_ids[row, : len(token_ids)] = torch.tensor(token_ids)
-        attention_mask[row, : len(token_ids)] = 1
-    return input_ids, attention_mask
+    input_ids, attention_mask = padded(tokenizer.encode_batch(texts), pad_id)
+    return torch.from_numpy(input_ids), torch.from_numpy(attention_mask)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,14 +64,21 @@ class OnnxHeadClassifier:
         rows = np.empty((len(token_ids), self._widths[output]), dtype=np.float32)
         for start in range(0, len(order), self._batch_size):
             batch = order[start : start + self._batch_size]
-            width = max(len(token_ids[index]) for index in batch)
-            input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
-            attention_mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, index in enumerate(batch):
-                input_ids[row, : len(token_ids[index])] = token_ids[index]
-                attention_mask[row, : len(token_ids[index])] = 1
-            rows[batch] = self._session.run([output], dict(zip(INPUT_NAMES, (input_ids, attention_mask))))[0]
+            inputs = padded([token_ids[index] for index in batch], self._pad_id)
+            rows[batch] = self._session.run([output], dict(zip(INPUT_NAMES, inputs)))[0]
         return rows
+
+
+def padded(token_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's inputs for these texts' token ids: ids padded with `pad_id` to the longest, and
+    the attention mask that marks the real tokens."""
+    width = max(len(ids) for ids in token_ids)
+    input_ids = np.full((len(token_ids), width), pad_id, dtype=np.int64)
+    attention_mask = np.zeros((len(token_ids), width), dtype=np.int64)
+    for row, ids in enumerate(token_ids):
+        input_ids[row, : len(ids)] = ids
+        attention_mask[row, : len(ids)] = 1
+    return input_ids, attention_mask
 
 
 def open_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
