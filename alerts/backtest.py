@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -102,9 +103,14 @@ def _parse_time(text: str) -> datetime:
 
 
 def series_interval(times: Sequence[datetime]) -> timedelta:
-    """The series' sampling interval: the median gap between its first timestamps."""
-    gaps = sorted(later - earlier for earlier, later in zip(times[:50], times[1:51]) if later > earlier)
-    return gaps[len(gaps) // 2] if gaps else timedelta(minutes=15)
+    """The series' sampling interval: the most common gap between its rows (the shortest of the
+    most common). Rows may be missing, as exports leave out windows without mentions, so the first
+    gaps alone could be a missing row's."""
+    gaps = Counter(later - earlier for earlier, later in zip(times, times[1:]) if later > earlier)
+    if not gaps:
+        return timedelta(minutes=15)
+    most = max(gaps.values())
+    return min(gap for gap, count in gaps.items() if count == most)
 
 
 def backtest(
@@ -133,7 +139,7 @@ def replay(
     """
     times = [_parse_time(point.timestamp) for point in points]
     interval = series_interval(times)
-    _require_regular(points, times, interval)
+    slots = _grid_slots(points, times, interval)
     window = daemon_window(rule, interval)
     rows_per_window = window // interval
     policy = grouping or default_policy(rule).grouping
@@ -141,23 +147,33 @@ def replay(
     # interval) is counted in them.
     series_rule = default_rule(rule.model_copy(update={"window": window}))
     book = IncidentBook(SERIES, policy)
-    values = np.array([point.value for point in points], dtype=float)
-    starts = range(0, len(points), rows_per_window)
-    totals = np.add.reduceat(values, list(starts)) if len(points) else values
+    # One value per interval from the first row to the last: 0 where no row is, as the daemon
+    # counts a window in which no mention arrived.
+    values = np.zeros(slots[-1] + 1 if points else 0)
+    values[slots] = [point.value for point in points]
+    row_of = dict(zip(slots, range(len(points))))
+    starts = range(0, len(values), rows_per_window)
+    totals = np.add.reduceat(values, list(starts)) if len(values) else values
+    unshown: tuple[Message, ...] = ()  # an interval without a row: its messages go with the next row
     for first, verdict in zip(starts, judge_series(totals, rule, window)):
-        rows = range(first, min(first + rows_per_window, len(points)))
-        so_far = np.cumsum(values[first : rows.stop])
-        for index, count in zip(rows, so_far):
-            closed = index - first == rows_per_window - 1
+        window_start = times[0] + first * interval
+        slots_of_window = range(first, min(first + rows_per_window, len(values)))
+        so_far = np.cumsum(values[first : slots_of_window.stop])
+        for slot, count in zip(slots_of_window, so_far):
+            closed = slot - first == rows_per_window - 1
             detection = verdict if closed else judge_count_so_far(verdict, round(count), rule)
-            firing = Firing(series_rule, WindowCount(times[first], detection.observed, detection.observed, 0, 0), detection)
-            sent: tuple[Message, ...] = ()
+            firing = Firing(series_rule, WindowCount(window_start, detection.observed, detection.observed, 0, 0), detection)
+            sent: tuple[Message, ...] = unshown
             if closed or detection.anomalous:
-                sent = tuple(_send(book, book.observe(firing), policy))
+                sent += tuple(_send(book, book.observe(firing), policy))
             if closed:
-                sent += tuple(_send(book, book.resolve_due(times[first]), policy))
+                sent += tuple(_send(book, book.resolve_due(window_start), policy))
+            if slot not in row_of:
+                unshown = sent
+                continue
+            unshown = ()
             alert = int(any(message.kind in PAGES for message in sent))
-            yield ReplayedWindow(BacktestRow(points[index].timestamp, detection.score, alert), sent)
+            yield ReplayedWindow(BacktestRow(points[row_of[slot]].timestamp, detection.score, alert), sent)
 
 
 def daemon_window(rule: DetectionConfig, interval: timedelta) -> timedelta:
@@ -178,15 +194,31 @@ def _send(book: IncidentBook, messages: Sequence[Message], policy: GroupingPolic
         yield message
 
 
-def _require_regular(points: Sequence[CountRow], times: Sequence[datetime], interval: timedelta) -> None:
-    """One row per window: the seasonal neighbours of a row are found by counting rows."""
-    for point, earlier, later in zip(points[1:], times, times[1:]):
-        if later - earlier != interval:
+def _grid_slots(points: Sequence[CountRow], times: Sequence[datetime], interval: timedelta) -> list[int]:
+    """Each row's place on the series' grid (0 for the first row, 1 for one `interval` later...).
+
+    Seasonal neighbours are found by counting intervals, so a row off the grid is refused, clearly;
+    a place without a row (a window without mentions left out, a collection gap) counts as 0.
+    """
+    slots = []
+    for point, moment in zip(points, times):
+        offset = moment - times[0]
+        if offset % interval:
             where = f"line {point.line}: " if point.line else ""
             raise SeriesError(
-                f"{where}{point.timestamp} is {later - earlier} after the row before, but the series' spacing is "
-                f"{interval}; write one row per window (0 for a window without mentions)"
+                f"{where}{point.timestamp} is {offset} after the first row, not a whole number of the series' "
+                f"spacing {interval}; write one row per window of {interval}"
             )
+        slots.append(offset // interval)
+    return slots
+
+
+def missing_rows(points: Sequence[CountRow]) -> int:
+    """How many intervals between the first row and the last have no row (judged as 0)."""
+    if len(points) < 2:
+        return 0
+    times = [_parse_time(point.timestamp) for point in points]
+    return (times[-1] - times[0]) // series_interval(times) + 1 - len(points)
 
 
 def write_backtest(rows: Iterable[BacktestRow], stream: TextIO) -> None:
@@ -221,6 +253,9 @@ def summary(rows: Sequence[BacktestRow], points: Sequence[CountRow], rule: Detec
     judged = f"{len(rows)} {plural(len(rows), 'window')} of {interval}"
     if window != interval:
         judged = f"{len(rows)} {plural(len(rows), 'row')} of {interval} in windows of {window}"
+    missing = missing_rows(points)
+    if missing:
+        judged += f" ({missing} {plural(missing, 'interval')} without a row counted as 0)"
     alerts = [row.timestamp for row in rows if row.alert]
     shown = ", ".join(alerts[:5]) + (f" and {len(alerts) - 5} more" if len(alerts) > 5 else "")
     return f"{judged}, {len(alerts)} {plural(len(alerts), 'alert')}" + (f": {shown}" if alerts else "")

@@ -19,7 +19,9 @@ from alerts.backtest import (
     CountRow,
     backtest,
     read_series,
+    replay,
     rule_settings,
+    series_interval,
 )
 from alerts.detect.detector import evaluate, history_windows
 from listener.cli.main import main
@@ -183,17 +185,64 @@ def test_backtest_cli_summarises_on_stderr(tmp_path, monkeypatch) -> None:
     assert "backtest: 864 rows of 0:05:00 in windows of 0:15:00, 1 alert: 2026-09-09 22:00:00" in result.stderr
 
 
-def test_a_missing_row_is_an_error_naming_it(tmp_path) -> None:
-    """Seasonal neighbours are counted in rows, so a gap would shift them all: refuse it, clearly."""
+def without_rows(values: list[int], dropped: set[int], step: timedelta = WINDOW) -> str:
+    """`csv_of(values)` with the rows at `dropped` left out."""
+    lines = csv_of(values, step).splitlines()
+    return "\n".join(line for index, line in enumerate(lines) if index - 1 not in dropped) + "\n"
+
+
+@pytest.mark.parametrize("rows_per_window", [1, 3])
+def test_rows_left_out_count_as_zero(rows_per_window: int) -> None:
+    """Exports leave out windows without mentions, and a collection gap leaves none: the rows
+    there are judged, alerted and resolved as if written with 0, the daemon's count of a window
+    without mentions, and every message still reaches the output (on the next row)."""
+    step = WINDOW / rows_per_window
+    values = [count for value in spiky_series(5, seed=4) for count in (value, *[0] * (rows_per_window - 1))]
+    # A source down for 7.5 hours, as an incident resolves.
+    gap = set(range(rows_per_window * (3 * 96 + 14), rows_per_window * (3 * 96 + 44)))
+    dropped = gap | {index for index, value in enumerate(values) if value == 0 and index % 3}
+    written = [0 if index in dropped else value for index, value in enumerate(values)]
+    full = list(replay(read_series(io.StringIO(csv_of(written, step))), SHORT))
+    sparse = list(replay(read_series(io.StringIO(without_rows(values, dropped, step))), SHORT))
+    assert [window.row for window in sparse] == [window.row for index, window in enumerate(full) if index not in dropped]
+    assert [message for window in sparse for message in window.messages] == [
+        message for window in full for message in window.messages
+    ]
+    kinds = [message.kind for window in full for message in window.messages]
+    assert kinds.count("firing") >= 2 and "resolved" in kinds
+    assert any(message.kind == "resolved" for index in dropped for message in full[index].messages)
+
+
+def test_the_cli_says_how_many_rows_were_left_out(tmp_path, monkeypatch) -> None:
+    series = tmp_path / "series.csv"
+    series.write_text(without_rows(three_days_with_a_spike(280), {5, 6, 7, 100}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LISTENER_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--output", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "backtest: 284 windows of 0:15:00 (4 intervals without a row counted as 0), 1 alert: 2026-09-09 22:00:00" in result.stderr
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 1 + 284
+
+
+def test_a_row_off_the_series_grid_is_an_error_naming_it(tmp_path) -> None:
+    """Seasonal neighbours are found by counting intervals, so a row between two would shift them:
+    refuse it, clearly."""
     series = tmp_path / "series.csv"
     lines = csv_of([2, 3, 2, 1, 3, 2]).splitlines()
-    series.write_text("\n".join(lines[:4] + lines[5:]) + "\n")
+    lines[4] = "2026-09-07 00:50:00,1"
+    series.write_text("\n".join(lines) + "\n")
     result = CliRunner().invoke(main, ["backtest", "--series", str(series)])
     assert result.exit_code == 2
     assert (
-        "line 5: 2026-09-07 01:00:00 is 0:30:00 after the row before, but the series' spacing is 0:15:00; "
-        "write one row per window (0 for a window without mentions)"
+        "line 5: 2026-09-07 00:50:00 is 0:50:00 after the first row, not a whole number of the series' spacing "
+        "0:15:00; write one row per window of 0:15:00"
     ) in result.stderr
+
+
+def test_the_spacing_is_the_most_common_gap_between_rows() -> None:
+    times = [START, START + 2 * WINDOW, *(START + index * WINDOW for index in range(3, 10))]
+    assert series_interval(times) == WINDOW
+    assert series_interval([START, START + WINDOW, START + 3 * WINDOW, START + 4 * WINDOW, START + 6 * WINDOW]) == WINDOW
 
 
 LOUD_DEMO_CONFIG = BRANDS_AND_DEMO_SOURCE + "\n[detection]\nfalse_alarms = \"1/hour\"\nmin_count = 1\nmin_ratio = 1\nseasonal = false\nbaseline = \"1h\"\n"
