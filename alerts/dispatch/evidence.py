@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from listener.core.records import AlertEvidence, ShownMentions, Story, TermGrowth, WindowCount
+from listener.core.records import AlertEvidence, ShownMentions, Story, TermGrowth, VolumeContext, WindowCount
 from listener.core.terms import brand_words, terms
 from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, stories, tfidf_vectors
 from listener.plugins import METRICS
@@ -36,6 +36,7 @@ from listener.storage.repository import Store
 CHART_WINDOWS = 32
 """Windows shown in the chart, the alert's included: 8 hours at the default 15 minutes."""
 DEFAULT_BASELINE = timedelta(days=1)
+DAY = timedelta(days=1)
 MIN_TERM_COUNT = 3
 """A term must appear in at least this many negative mentions of the window to be named."""
 MIN_TERM_LIFT = 2.0
@@ -114,7 +115,8 @@ def build_evidence(
     if window <= timedelta(0):
         raise ValueError(f"empty alert window {window_start.isoformat()} - {window_end.isoformat()}")
     first_mention = store.first_mention_time(brand)
-    starts, observed, expected = _series(store, brand, window_start, window, chart, baseline, chart_windows, first_mention)
+    counts, history = _chart_counts(store, brand, window_start, window, baseline, chart_windows, first_mention)
+    starts, observed, expected = _series(counts, history, chart, _windows_in(baseline, window))
     excluded = brand_words(brand, brand_terms)
     spike = [text for _, text in store.mention_texts(brand, window_start, window_end, WINDOW_TEXT_LIMIT, which)]
     found, grouped_by = spike_stories(spike[:STORY_TEXT_LIMIT], excluded, embed)
@@ -127,22 +129,22 @@ def build_evidence(
         stories_from=grouped_by,
         sources=tuple(store.mention_counts_by(brand, window_start, window_end, "source", which)),
         languages=tuple(store.mention_counts_by(brand, window_start, window_end, "language", which)),
+        volume=None if which == "all" else volume_context(counts, window, baseline),
     )
 
 
-def _series(
+def _chart_counts(
     store: Store,
     brand: str,
     window_start: datetime,
     window: timedelta,
-    chart: Callable[[WindowCount], float],
     baseline: timedelta,
     chart_windows: int,
     first_mention: datetime | None,
-) -> tuple[tuple[datetime, ...], tuple[float, ...], tuple[float, ...]]:
-    """The metric per window up to the alert's, and beside it the median of the baseline before each.
+) -> tuple[list[WindowCount], int]:
+    """The windows up to the alert's that the chart shows, after up to a baseline of windows
+    before the first of them; and how many of those there are.
 
-    The median rather than the mean, so the incident's own earlier windows barely move the line.
     Windows before the brand's first mention are left out: zeros there are not history.
     """
     shown = max(chart_windows, 1) - 1
@@ -150,10 +152,21 @@ def _series(
         shown = min(shown, int((window_start - first_mention) // window))
     else:
         shown = 0
-    baseline_windows = max(int(baseline // window), 1)
-    history = min(baseline_windows, max(int((window_start - (first_mention or window_start)) // window) - shown, 0))
+    history = min(_windows_in(baseline, window), max(int((window_start - (first_mention or window_start)) // window) - shown, 0))
     first = window_start - (shown + history) * window
-    counts = store.window_counts(brand, first, window_start + window, window)
+    return store.window_counts(brand, first, window_start + window, window), history
+
+
+def _windows_in(baseline: timedelta, window: timedelta) -> int:
+    return max(int(baseline // window), 1)
+
+
+def _series(
+    counts: Sequence[WindowCount], history: int, chart: Callable[[WindowCount], float], baseline_windows: int
+) -> tuple[tuple[datetime, ...], tuple[float, ...], tuple[float, ...]]:
+    """The metric per window from `counts[history]` on, and beside it the median of the baseline
+    before each: the median rather than the mean, so the incident's own earlier windows barely
+    move the line."""
     values = [chart(count) for count in counts]
     starts, observed, expected = [], [], []
     for index in range(history, len(counts)):
@@ -162,6 +175,27 @@ def _series(
         observed.append(values[index])
         expected.append(float(statistics.median(before)) if before else 0.0)
     return tuple(starts), tuple(observed), tuple(expected)
+
+
+def volume_context(counts: Sequence[WindowCount], window: timedelta, baseline: timedelta) -> VolumeContext:
+    """The last window's mentions beside the usual (the same time of day on the baseline's earlier
+    days, as the detector expects a count), and the negative share of the baseline before it.
+
+    `counts` are consecutive windows of `window` ending with the alert's. The share pools the
+    baseline's mentions, so a quiet brand's windows of one or two mentions do not make it jump.
+    """
+    *before, alert_window = counts
+    before = before[-_windows_in(baseline, window) :]
+    period = round(DAY / window)
+    days = min(len(before) // period, int(baseline // DAY)) if period >= 2 else 0
+    same_time = [before[-period * day].total for day in range(1, days + 1)]
+    usual = same_time or [count.total for count in before]
+    mentions = sum(count.total for count in before)
+    return VolumeContext(
+        mentions=alert_window.total,
+        usual_mentions=float(statistics.median(usual)) if usual else 0.0,
+        usual_negative_share=sum(count.negative for count in before) / mentions if mentions else None,
+    )
 
 
 def spike_stories(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.notify.render import TEST_RULE, alert_title, one_line, truncate, web_url
-from listener.core.records import Alert, StoredMention, Story, TermGrowth
+from listener.core.records import Alert, StoredMention, Story, TermGrowth, VolumeContext
 
 
 def alert_fields(alert: Alert) -> dict[str, Any]:
@@ -57,3 +57,10 @@ def term_fields(growth: TermGrowth) -> dict[str, Any]:
 def story_fields(story: Story) -> dict[str, Any]:
     """A story of the spike; its name and terms are words of mentions, cleaned like the terms."""
     return {"name": one_line(story.name), "mentions": story.mentions, "terms": [one_line(term) for term in story.terms]}
+
+
+def volume_fields(volume: VolumeContext | None) -> dict[str, Any] | None:
+    """All mentions beside the usual, and the usual negative share (numbers only: nothing to clean)."""
+    if volume is None:
+        return None
+    return {"mentions": volume.mentions, "usual_mentions": volume.usual_mentions, "usual_negative_share": volume.usual_negative_share}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from alerts.metrics import metric_noun, top_mentions_heading
 from alerts.notify.chart import sparkline
-from listener.core.records import Alert, AlertEvidence, StoredMention, Story
+from listener.core.records import Alert, AlertEvidence, StoredMention, Story, VolumeContext
 from listener.core.themes import describe
 
 MENTION_TEXT_LIMIT = 280
@@ -117,7 +117,24 @@ def format_counts(alert: Alert) -> str:
 
 
 def format_share(alert: Alert) -> str:
-    return f"{alert.negative_share:.0%} of mentions negative"
+    text = f"{alert.negative_share:.0%} of mentions negative"
+    volume = alert.evidence.volume if alert.evidence else None
+    if volume is not None and volume.usual_negative_share is not None:
+        text += f" (usual {volume.usual_negative_share:.0%})"
+    return text
+
+
+def format_volume(alert: Alert, volume: VolumeContext) -> str:
+    """All mentions in the window against the usual, and when the negatives rose with them at no
+    more than the usual share, that this looks like more attention rather than more complaints."""
+    if volume.usual_mentions <= 0:
+        text = f"{volume.mentions} in the window, usually none"
+    else:
+        text = f"{volume.mentions} in the window, {volume.mentions / volume.usual_mentions:.1f}x the usual {volume.usual_mentions:.3g}"
+    usual_share = volume.usual_negative_share
+    if alert.kind != "resolved" and usual_share is not None and volume.mentions > volume.usual_mentions and alert.negative_share <= usual_share:
+        text += "; the negatives rose with all mentions at no more than the usual share: more attention (a launch, a viral post, news?), not more complaints"
+    return text
 
 
 def _metric_noun(alert: Alert) -> str:
@@ -179,6 +196,10 @@ def _evidence_lines(alert: Alert) -> list[tuple[str, str]]:
         ("Rule", one_line(alert.rule)),
         ("Window", format_window(alert)),
         (_metric_noun(alert).capitalize(), format_counts(alert)),
+    ]
+    if alert.evidence is not None and alert.evidence.volume is not None:
+        lines.append(("All mentions", format_volume(alert, alert.evidence.volume)))
+    lines += [
         ("Negative share", format_share(alert)),
         ("Anomaly score", f"{alert.score:.5f}"),
     ]

@@ -104,6 +104,23 @@ class Story:
 
 
 @dataclass(frozen=True)
+class VolumeContext:
+    """All of an alert window's mentions beside their usual count, and the usual negative share.
+
+    A count of negatives alone cannot tell complaints from a launch, a viral post or news: those
+    bring more mentions of every kind, and the negatives rise with them at the usual share. These
+    numbers say which, at a glance.
+    """
+
+    mentions: int
+    usual_mentions: float
+    """The median of the brand's mentions in the windows at the same time of day on the
+    baseline's earlier days (without a day of history, in the baseline's windows)."""
+    usual_negative_share: float | None
+    """Negative mentions over all mentions in the baseline's windows (None: none there)."""
+
+
+@dataclass(frozen=True)
 class AlertEvidence:
     """What staff need to judge an alert at a glance, beyond the headline numbers."""
 
@@ -123,6 +140,8 @@ class AlertEvidence:
     counted_until: datetime | None = None
     """Set when the alert window was judged before it was complete (an early alert): the numbers
     are the mentions counted up to this time, and the window may still be filling."""
+    volume: VolumeContext | None = None
+    """All mentions and the usual negative share (None for a volume alert, whose headline is that)."""
 
 
 @dataclass(frozen=True)

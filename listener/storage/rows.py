@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from typing import Any, Sequence
@@ -29,6 +30,7 @@ from listener.core.records import (
     StoredMention,
     Story,
     TermGrowth,
+    VolumeContext,
 )
 from listener.storage.schema import (
     AlertRow,
@@ -257,6 +259,7 @@ def evidence_json(evidence: AlertEvidence) -> dict[str, Any]:
         "stories": [[story.name, story.mentions, list(story.terms)] for story in evidence.stories],
         "stories_from": evidence.stories_from,
         "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
+        "volume": None if evidence.volume is None else dataclasses.asdict(evidence.volume),
     }
 
 
@@ -271,7 +274,13 @@ def evidence_from_json(data: dict[str, Any]) -> AlertEvidence:
         stories=tuple(Story(str(name), int(count), tuple(map(str, terms))) for name, count, terms in data.get("stories", [])),
         stories_from=data.get("stories_from"),
         counted_until=datetime.fromisoformat(data["counted_until"]) if data.get("counted_until") else None,
+        volume=_volume_from_json(data["volume"]) if data.get("volume") else None,
     )
+
+
+def _volume_from_json(data: dict[str, Any]) -> VolumeContext:
+    share = data.get("usual_negative_share")
+    return VolumeContext(int(data["mentions"]), float(data["usual_mentions"]), None if share is None else float(share))
 
 
 def incident_state(row: IncidentRow) -> IncidentState:

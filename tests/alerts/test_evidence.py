@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.dispatch.evidence import build_evidence, driving_terms
+from alerts.dispatch.evidence import build_evidence, driving_terms, volume_context
 from listener.core.terms import brand_words, terms
-from listener.core.records import Mention, Sentiment
+from listener.core.records import Mention, Sentiment, VolumeContext, WindowCount
 from listener.storage.repository import Store
 from tests.conftest import utc
 
@@ -132,3 +132,39 @@ def test_tokeniser_keeps_hashtags_and_drops_links_handles_and_possessives() -> N
     found = terms("@acmehelp Acme's OUTAGE!! see https://x.example/a #AcmeDown l'été", brand_words("Acme"))
     assert found == {"outage", "#acmedown", "l'été"}  # "see" is an English stop word
     assert terms("#acme rocks", brand_words("Acme")) == {"rocks"}
+
+
+def test_volume_puts_all_mentions_beside_the_usual_at_that_time_of_day(spiking_store: Store) -> None:
+    """Yesterday at 10:00 brought one negative and one positive mention; the spike window 18
+    negatives. The usual share pools the day: 48 negatives of 72 mentions."""
+    evidence = build_evidence(spiking_store, "Acme", SPIKE_START, SPIKE_START + WINDOW, "negative_volume")
+    assert evidence.volume == VolumeContext(mentions=18, usual_mentions=2.0, usual_negative_share=pytest.approx(48 / 72))
+
+
+def test_a_volume_alert_has_no_volume_context(spiking_store: Store) -> None:
+    """Its headline is already all mentions against the usual."""
+    assert build_evidence(spiking_store, "Acme", SPIKE_START, SPIKE_START + WINDOW, "volume").volume is None
+
+
+def counts_of(totals: list[int], negatives: list[int]) -> list[WindowCount]:
+    return [
+        WindowCount(SPIKE_START - (len(totals) - 1 - index) * WINDOW, total, negative, total - negative, 0)
+        for index, (total, negative) in enumerate(zip(totals, negatives))
+    ]
+
+
+def test_the_usual_volume_is_the_same_time_of_day_on_earlier_days() -> None:
+    """Three days of a busy 10:00 (40 mentions) in a quiet day (4 a window): a 10:00 of 60 is 1.5x
+    its usual, not 15x the day's median; the baseline's share pools every window."""
+    day = [4] * 96
+    totals = day * 3 + [60]
+    for back in (96, 192, 288):
+        totals[len(totals) - 1 - back] = 40
+    negatives = [total // 4 for total in totals]
+    volume = volume_context(counts_of(totals, negatives), WINDOW, timedelta(days=7))
+    assert volume.mentions == 60 and volume.usual_mentions == 40.0
+    assert volume.usual_negative_share == pytest.approx(sum(negatives[:-1]) / sum(totals[:-1]))
+    without_a_day = volume_context(counts_of([4, 6, 8, 30], [1, 1, 2, 10]), WINDOW, timedelta(days=7))
+    assert without_a_day.usual_mentions == 6.0
+    silent = volume_context(counts_of([0, 0, 5], [0, 0, 5]), WINDOW, timedelta(days=7))
+    assert silent.usual_mentions == 0.0 and silent.usual_negative_share is None

@@ -9,6 +9,7 @@ from typing import Any
 
 from alerts.metrics import top_mentions_heading
 from alerts.notify.chart import sparkline
+from alerts.notify.notifiers.console import alert_record
 from alerts.notify.render import (
     MENTION_TEXT_LIMIT,
     alert_html,
@@ -17,7 +18,7 @@ from alerts.notify.render import (
     escape_mrkdwn,
     slack_payload,
 )
-from listener.core.records import Alert, AlertEvidence, StoredMention, TermGrowth
+from listener.core.records import Alert, AlertEvidence, StoredMention, TermGrowth, VolumeContext
 
 WINDOW_START = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
 HOSTILE_TEXTS = (
@@ -144,6 +145,29 @@ def test_text_shows_the_evidence() -> None:
         "https://social.example/status/2",
     ):
         assert expected in text
+
+
+def launch_like(negative_share: float, **overrides: Any) -> Alert:
+    """42 negatives where 6 were usual, in 210 mentions where 30 were usual, at a usual share of 20%."""
+    volume = VolumeContext(mentions=210, usual_mentions=30.0, usual_negative_share=0.2)
+    return make_alert(evidence=make_evidence(volume=volume), negative_share=negative_share, **overrides)
+
+
+def test_every_surface_says_when_the_negatives_rose_with_all_mentions() -> None:
+    """A launch or a viral post brings more mentions of every kind: 7x the negatives at the usual
+    share is more attention, not more complaints, and staff can see so before anyone is woken."""
+    launch = launch_like(0.2)
+    line = "210 in the window, 7.0x the usual 30; the negatives rose with all mentions at no more than the usual share"
+    assert line in alert_text(launch)
+    assert "20% of mentions negative (usual 20%)" in alert_text(launch)
+    assert line in alert_html(launch)
+    assert any(line in text for text in strings_in(slack_payload(launch)))
+    complaints = alert_text(launch_like(0.64))
+    assert "210 in the window, 7.0x the usual 30\n" in complaints and "rose with all mentions" not in complaints
+    assert "64% of mentions negative (usual 20%)" in complaints
+    assert "rose with all mentions" not in alert_text(launch_like(0.2, kind="resolved"))
+    assert "All mentions" not in alert_text(make_alert(evidence=make_evidence()))  # alerts stored before it
+    assert alert_record(launch)["evidence"]["volume"] == {"mentions": 210, "usual_mentions": 30.0, "usual_negative_share": 0.2}
 
 
 def test_window_is_shown_in_utc_whatever_the_input_zone() -> None:

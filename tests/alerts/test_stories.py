@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from alerts.dispatch.evidence import build_evidence
 from alerts.notify.notifiers.console import alert_record
 from alerts.notify.notifiers.webhook import webhook_payload
 from alerts.notify.render import alert_html, alert_text, slack_payload
-from listener.core.records import AlertEvidence, Story
+from listener.core.records import AlertEvidence, Story, VolumeContext
 from listener.core.themes import BY_EMBEDDINGS, BY_TERMS
 from listener.storage.repository import Store
 from listener.storage.rows import evidence_from_json, evidence_json
@@ -68,8 +69,10 @@ def test_stories_survive_storage_as_json() -> None:
     evidence = make_evidence(
         stories=(Story("outage", 12, ("outage",)), Story("double charge", 3, ("double", "charge"))),
         stories_from=BY_TERMS,
+        volume=VolumeContext(mentions=66, usual_mentions=30.5, usual_negative_share=0.2),
     )
     assert evidence_from_json(json.loads(json.dumps(evidence_json(evidence)))) == evidence
+    assert evidence_from_json(json.loads(json.dumps(evidence_json(replace(evidence, volume=VolumeContext(0, 0.0, None)))))).volume == VolumeContext(0, 0.0, None)
     assert evidence_from_json({}) == AlertEvidence()  # alerts stored before stories existed
 
 

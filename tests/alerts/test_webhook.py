@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from alerts.notify.notifiers import NOTIFIERS, NotifierDisabled, PermanentError, RetryableError
+from listener.core.records import VolumeContext
 from tests.servers import RecordedRequest, ScriptedResponse, recording_http_server, refused_port
 from tests.alerts.test_notifiers import build_notifier, no_proxy  # noqa: F401 (autouse fixture)
 from tests.alerts.test_render import HOSTILE_TEXTS, hostile_alert, make_alert, make_evidence
@@ -41,7 +42,8 @@ def receiver_accepts(request: RecordedRequest, secret: str = SECRET, body: bytes
 
 def test_posts_the_alert_as_versioned_json() -> None:
     with recording_http_server() as server:
-        result = webhook(server.url + "/alerts").send(make_alert(evidence=make_evidence(), incident_key="inc-1"))
+        evidence = make_evidence(volume=VolumeContext(mentions=66, usual_mentions=30.0, usual_negative_share=0.2))
+        result = webhook(server.url + "/alerts").send(make_alert(evidence=evidence, incident_key="inc-1"))
 
     assert result is None
     (request,) = server.requests
@@ -56,6 +58,7 @@ def test_posts_the_alert_as_versioned_json() -> None:
     assert body["evidence"]["driving_terms"][0] == {"term": "outage", "spike_count": 30, "baseline_rate": 0.1}
     assert body["evidence"]["series"][-1] == {"window_start": "2026-11-04T10:00:00+00:00", "observed": 42.0, "expected": 6.0}
     assert body["evidence"]["sources"] == [{"name": "twitter", "count": 30}, {"name": "mastodon", "count": 12}]
+    assert body["evidence"]["volume"] == {"mentions": 66, "usual_mentions": 30.0, "usual_negative_share": 0.2}
     assert [mention["url"] for mention in body["top_mentions"]] == [
         "https://social.example/status/1",
         "https://social.example/status/2",

@@ -22,7 +22,7 @@ from alerts.notify.notifiers.base import (
     PermanentError,
     RetryableError,
 )
-from alerts.notify.payload import alert_fields, mention_fields, story_fields, term_fields
+from alerts.notify.payload import alert_fields, mention_fields, story_fields, term_fields, volume_fields
 from alerts.notify.render import (
     alert_text,
     one_line,
@@ -64,6 +64,7 @@ def _evidence_record(evidence: AlertEvidence | None) -> dict[str, Any] | None:
         "sources": [[one_line(name), count] for name, count in evidence.sources],
         "languages": [[one_line(name), count] for name, count in evidence.languages],
         "counted_until": evidence.counted_until.isoformat() if evidence.counted_until else None,
+        "volume": volume_fields(evidence.volume),
     }
 
 

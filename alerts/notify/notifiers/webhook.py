@@ -29,7 +29,7 @@ from alerts.notify.notifiers.base import (
     parse_retry_after,
     value_or_reference,
 )
-from alerts.notify.payload import alert_fields, mention_fields, story_fields, term_fields
+from alerts.notify.payload import alert_fields, mention_fields, story_fields, term_fields, volume_fields
 from alerts.notify.render import (
     one_line,
     format_ratio,
@@ -92,6 +92,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
             "sources": [{"name": one_line(name), "count": count} for name, count in evidence.sources],
             "languages": [{"code": one_line(code), "count": count} for code, count in evidence.languages],
             "counted_until": None if evidence.counted_until is None else evidence.counted_until.isoformat(),
+            "volume": volume_fields(evidence.volume),
         },
         "top_mentions": [mention_fields(mention) for mention in alert.top_mentions],
     }
