@@ -117,14 +117,19 @@ def format_counts(alert: Alert) -> str:
 
 
 def format_share(alert: Alert) -> str:
-    text = f"{alert.negative_share:.0%} of mentions negative"
     volume = alert.evidence.volume if alert.evidence else None
+    return describe_share(alert.negative_share, volume)
+
+
+def describe_share(negative_share: float, volume: VolumeContext | None) -> str:
+    """The window's negative share, beside the usual one when it is known."""
+    text = f"{negative_share:.0%} of mentions negative"
     if volume is not None and volume.usual_negative_share is not None:
         text += f" (usual {volume.usual_negative_share:.0%})"
     return text
 
 
-def format_volume(alert: Alert, volume: VolumeContext) -> str:
+def describe_volume(volume: VolumeContext, negative_share: float, kind: str) -> str:
     """All mentions in the window against the usual, and when the negatives rose with them at no
     more than the usual share, that this looks like more attention rather than more complaints."""
     if volume.usual_mentions <= 0:
@@ -132,7 +137,8 @@ def format_volume(alert: Alert, volume: VolumeContext) -> str:
     else:
         text = f"{volume.mentions} in the window, {volume.mentions / volume.usual_mentions:.1f}x the usual {volume.usual_mentions:.3g}"
     usual_share = volume.usual_negative_share
-    if alert.kind != "resolved" and usual_share is not None and volume.mentions > volume.usual_mentions and alert.negative_share <= usual_share:
+    rose_with_all = usual_share is not None and volume.mentions > volume.usual_mentions and negative_share <= usual_share
+    if kind != "resolved" and rose_with_all:
         text += "; the negatives rose with all mentions at no more than the usual share: more attention (a launch, a viral post, news?), not more complaints"
     return text
 
@@ -198,7 +204,7 @@ def _evidence_lines(alert: Alert) -> list[tuple[str, str]]:
         (_metric_noun(alert).capitalize(), format_counts(alert)),
     ]
     if alert.evidence is not None and alert.evidence.volume is not None:
-        lines.append(("All mentions", format_volume(alert, alert.evidence.volume)))
+        lines.append(("All mentions", describe_volume(alert.evidence.volume, alert.negative_share, alert.kind)))
     lines += [
         ("Negative share", format_share(alert)),
         ("Anomaly score", f"{alert.score:.5f}"),

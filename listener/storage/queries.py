@@ -172,6 +172,8 @@ class AlertRecord:
     """firing, escalation, repeat or resolved: a resolution carries the severity the incident had."""
     not_sent: str | None = None
     """Why the message was recorded without being sent (a silence, quiet hours, history); None when sent."""
+    negative_share: float = 0.0
+    """Negative mentions over all mentions in the window (so far, for an early alert)."""
 
     def as_json(self) -> dict[str, object]:
         row = asdict(self)
@@ -423,7 +425,7 @@ class Analytics:
         return [
             AlertRecord(
                 row.id, row.brand, row.window_start, row.window_end, row.observed, row.expected,
-                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind, row.suppressed,
+                row.severity, row.score, tuple(row.top_mention_ids or ()), row.kind, row.suppressed, row.negative_share,
             )
             for row in rows
         ]

@@ -95,6 +95,8 @@ class AlertOut(BaseModel):
     """firing (a new incident), escalation (warning to critical), repeat (still going) or resolved (it ended)."""
     not_sent: str | None = None
     """Why it was recorded without being sent (a silence, quiet hours, history); null when it was sent."""
+    negative_share: float = 0.0
+    """Negative mentions over all mentions in the window (so far, for an early alert)."""
 
 
 class AlertsOut(BaseModel):

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from alerts.notify.render import kind_label
+from alerts.notify.render import describe_share, describe_volume, kind_label
 from listener.config import ListenerConfig
 from listener.core.buckets import BUCKETS, Bucket, bucket_next
 from listener.core.records import AlertEvidence
@@ -170,6 +170,18 @@ def _chart_row(row: SeriesRow, bucket: Bucket) -> dict[str, object]:
     return {**row.as_json(), "bucket_end": iso(bucket_next(row.bucket_start, bucket)), "net_sentiment_charted": charted}
 
 
+def _spike(alert: AlertRecord, evidence: AlertEvidence | None) -> dict[str, object]:
+    """An alert marker's data, with two lines of its evidence as every alert message says them:
+    its stories, and all mentions beside the usual with the negative share beside its usual one
+    (empty for alerts stored without them)."""
+    volume = ""
+    if evidence is not None and evidence.volume is not None:
+        share = describe_share(alert.negative_share, evidence.volume)
+        volume = f"All mentions: {describe_volume(evidence.volume, alert.negative_share, alert.kind)}. Negative share: {share}."
+    stories = describe(evidence.stories, evidence.stories_from) if evidence is not None else ""
+    return {**alert.as_json(), "stories": stories, "volume": volume}
+
+
 def _chart_alerts(
     alerts: list[AlertRecord], series: list[Any], bucket: Bucket, evidence: dict[int, AlertEvidence] | None = None
 ) -> dict[str, list[dict[str, object]]]:
@@ -177,13 +189,9 @@ def _chart_alerts(
     and `resolutions`, where one ended. A repeat is the same spike again and a resolution is no
     spike at all (its window is quiet), so neither gets a spike marker; a resolution outside the
     charted buckets is left out rather than stretching the time axis over empty days. Each spike
-    carries the `stories` line of its evidence, which its drill-down shows."""
+    carries the `stories` and `volume` lines of its evidence, which its drill-down shows."""
     evidence = evidence or {}
-    spikes = [
-        {**alert.as_json(), "stories": describe(found.stories, found.stories_from) if (found := evidence.get(alert.id)) else ""}
-        for alert in alerts
-        if alert.kind in SPIKE_KINDS
-    ]
+    spikes = [_spike(alert, evidence.get(alert.id)) for alert in alerts if alert.kind in SPIKE_KINDS]
     resolutions: list[dict[str, object]] = []
     if series:
         first, end = series[0].bucket_start, bucket_next(series[-1].bucket_start, bucket)

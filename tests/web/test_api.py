@@ -100,6 +100,7 @@ def test_an_alert_recorded_but_not_sent_says_why_in_the_api_and_on_the_dashboard
     assert [(a["window_start"], a["not_sent"]) for a in body["alerts"]] == [
         ("2026-11-02T10:00:00Z", reason), ("2026-11-02T09:00:00Z", None)
     ]
+    assert body["alerts"][0]["negative_share"] == 0.7
     page = client.get("/", params={"brand": "Acme", "since": "2026-11-02", "until": "2026-11-03"}).text
     assert page.count("(not sent)") == 1
     assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page

@@ -11,7 +11,7 @@ import pytest
 
 from listener.app.topic_tagging import TopicTagger
 from listener.config import TopicConfig
-from listener.core.records import Alert, AlertEvidence, DetectorState, Story
+from listener.core.records import Alert, AlertEvidence, DetectorState, Story, VolumeContext
 from listener.core.themes import BY_EMBEDDINGS
 from tests.conftest import record_alert, utc
 from tests.web.test_browser import artifacts_dir, chart_total, page  # noqa: F401 - fixtures
@@ -32,7 +32,8 @@ def dashboard(tmp_path: Path, make_config) -> Iterator[str]:
         tagger = TopicTagger([TopicConfig.model_validate(topic) for topic in TOPICS])
         store.tag_topics(tagger.tag(store.mentions_to_tag(utc(2000, 1, 1), None, None, 0, 1000)))
         evidence = AlertEvidence(
-            stories=(Story("outage again", 3), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS
+            stories=(Story("outage again", 3), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS,
+            volume=VolumeContext(mentions=12, usual_mentions=4.0, usual_negative_share=0.3),
         )
         alert = Alert("Acme", "negative_volume", *WINDOW, observed=3, expected=0.4, negative_share=1.0,
                       severity="critical", score=0.99999, evidence=evidence)  # fmt: skip
@@ -77,6 +78,9 @@ def test_topics_panel_filter_and_alert_stories(page: Any, artifacts_dir: Path) -
     page.mouse.click(x, y)
     page.wait_for_selector("#drilldown-stories:not([hidden])")
     assert page.text_content("#drilldown-stories") == f"2 stories: outage again 3, {HOSTILE_STORY} 2"
+    assert page.text_content("#drilldown-volume") == (
+        "All mentions: 12 in the window, 3.0x the usual 4. Negative share: 100% of mentions negative (usual 30%)."
+    )
     assert page.locator("#drilldown img, #topics-panel img").count() == 0
     assert page.evaluate("window.pwned") is None
     assert not [problem for problem in page.problems if "Error" in problem], page.problems

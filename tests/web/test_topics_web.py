@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from listener.app.topic_tagging import TopicTagger
 from listener.config import TopicConfig
-from listener.core.records import Alert, AlertEvidence, DetectorState, Story
+from listener.core.records import Alert, AlertEvidence, DetectorState, Story, VolumeContext
 from listener.core.themes import BY_EMBEDDINGS
 from listener.storage.repository import Store
 from listener.web import create_app
@@ -36,7 +36,8 @@ def app_store(store: Store) -> Store:
     tagger = TopicTagger(_configs())
     store.tag_topics(tagger.tag(store.mentions_to_tag(utc(2000, 1, 1), None, None, 0, 1000)))
     evidence = AlertEvidence(
-        stories=(Story("outage again", 3, ("outage", "again")), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS
+        stories=(Story("outage again", 3, ("outage", "again")), Story(HOSTILE_STORY, 2)), stories_from=BY_EMBEDDINGS,
+        volume=VolumeContext(mentions=3, usual_mentions=2.0, usual_negative_share=0.25),
     )
     alert = Alert("Acme", "negative_volume", *STORY_WINDOW, observed=3, expected=0.4, negative_share=1.0,
                   severity="critical", score=0.99999, evidence=evidence)  # fmt: skip
@@ -125,5 +126,8 @@ def test_alert_drill_down_carries_its_stories_as_data(page: TestClient) -> None:
     assert island is not None and "</script><img" not in island.group(1)
     spikes = {spike["window_start"]: spike for spike in json.loads(island.group(1))["spikes"]}
     assert spikes["2026-11-03T12:00:00Z"]["stories"] == f"2 stories: outage again 3, {HOSTILE_STORY} 2"
-    assert spikes["2026-11-02T09:00:00Z"]["stories"] == ""  # stored without evidence
-    assert 'id="drilldown-stories"' in html
+    assert spikes["2026-11-03T12:00:00Z"]["volume"] == (
+        "All mentions: 3 in the window, 1.5x the usual 2. Negative share: 100% of mentions negative (usual 25%)."
+    )
+    assert spikes["2026-11-02T09:00:00Z"]["stories"] == spikes["2026-11-02T09:00:00Z"]["volume"] == ""  # stored without evidence
+    assert 'id="drilldown-stories"' in html and 'id="drilldown-volume"' in html

@@ -70,11 +70,14 @@ function renderMentions(tbody, mentions) {
   }
 }
 
-function drillDown(data, overrides, title, stories = "") {
+function drillDown(data, overrides, title, stories = "", volume = "") {
   const section = document.getElementById("drilldown");
   const storiesLine = document.getElementById("drilldown-stories");
   storiesLine.textContent = stories;  // words of mentions: text only
   storiesLine.hidden = !stories;
+  const volumeLine = document.getElementById("drilldown-volume");
+  volumeLine.textContent = volume;
+  volumeLine.hidden = !volume;
   const tbody = document.getElementById("drilldown-rows");
   const more = document.getElementById("drilldown-more");
   const query = apiQuery(data.filter, overrides);
@@ -200,7 +203,7 @@ function volumeChart(data) {
     if (kind === "alert") {
       const alert = data.spikes[point.pointIndex];
       drillDown(data, { since: alert.window_start, until: alert.window_end, sentiment: ["negative"] },
-        "Negative mentions of the alert window " + alert.window_start, alert.stories);
+        "Negative mentions of the alert window " + alert.window_start, alert.stories, alert.volume);
       return;
     }
     const bucket = data.series[point.pointIndex];
