@@ -406,7 +406,7 @@ def _evidence(
     whether the window was still filling when it was judged."""
     evidence = build_evidence(
         store, brand, firing.start, firing.end, firing.rule.metric,
-        brand_terms=brand_terms, baseline=firing.rule.detection.baseline, embed=embed,
+        brand_terms=brand_terms, baseline=firing.rule.detection.baseline, embed=embed, split=firing.split,
     )  # fmt: skip
     return replace(evidence, counted_until=firing.counted_until)
 

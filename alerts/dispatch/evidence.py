@@ -99,12 +99,15 @@ def build_evidence(
     baseline: timedelta = DEFAULT_BASELINE,
     chart_windows: int = CHART_WINDOWS,
     embed: Embed | None = None,
+    split: Sequence[tuple[str, str]] = (),
 ) -> AlertEvidence:
     """Evidence for an alert on `brand` in [window_start, window_end).
 
     `brand_terms` (the brand's keywords and phrases) are left out of the driving terms and the
     stories' names; `baseline` is the history the terms are compared with (the detection
-    baseline); `embed` gives the vectors the stories are grouped by (TF-IDF without it).
+    baseline); `embed` gives the vectors the stories are grouped by (TF-IDF without it). A split
+    rule's alert (`split`: its (dimension, value) pairs) compares the split's own mentions with
+    their usual, as its negative share is the split's; the chart and breakdowns are the brand's.
     """
     try:
         watched = METRICS.get(metric)
@@ -129,7 +132,7 @@ def build_evidence(
         stories_from=grouped_by,
         sources=tuple(store.mention_counts_by(brand, window_start, window_end, "source", which)),
         languages=tuple(store.mention_counts_by(brand, window_start, window_end, "language", which)),
-        volume=None if which == "all" else volume_context(counts, window, baseline),
+        volume=None if which == "all" else volume_context(_split_counts(store, brand, counts, window, split), window, baseline),
     )
 
 
@@ -155,6 +158,18 @@ def _chart_counts(
     history = min(_windows_in(baseline, window), max(int((window_start - (first_mention or window_start)) // window) - shown, 0))
     first = window_start - (shown + history) * window
     return store.window_counts(brand, first, window_start + window, window), history
+
+
+def _split_counts(
+    store: Store, brand: str, counts: list[WindowCount], window: timedelta, split: Sequence[tuple[str, str]]
+) -> list[WindowCount]:
+    """`counts`' windows, counting only the mentions of `split` (all of them without one)."""
+    if not split:
+        return counts
+    dimensions, values = zip(*split)
+    start, end = counts[0].start, counts[-1].start + window
+    found = store.window_counts_split(brand, start, end, window, dimensions).get(tuple(values))
+    return found or [WindowCount(count.start, 0, 0, 0, 0) for count in counts]
 
 
 def _windows_in(baseline: timedelta, window: timedelta) -> int:

@@ -168,3 +168,15 @@ def test_the_usual_volume_is_the_same_time_of_day_on_earlier_days() -> None:
     assert without_a_day.usual_mentions == 6.0
     silent = volume_context(counts_of([0, 0, 5], [0, 0, 5]), WINDOW, timedelta(days=7))
     assert silent.usual_mentions == 0.0 and silent.usual_negative_share is None
+
+
+def test_a_split_rules_volume_is_the_splits_own(spiking_store: Store) -> None:
+    """A split rule's negative share is its split's, so the usual it is compared with must be too."""
+    def volume(source: str) -> VolumeContext | None:
+        return build_evidence(
+            spiking_store, "Acme", SPIKE_START, SPIKE_START + WINDOW, "negative_volume", split=(("source", source),)
+        ).volume
+
+    assert volume("twitter") == VolumeContext(mentions=10, usual_mentions=1.0, usual_negative_share=1.0)
+    assert volume("mastodon") == VolumeContext(mentions=8, usual_mentions=0.0, usual_negative_share=None)
+    assert volume("bluesky") == VolumeContext(mentions=0, usual_mentions=0.0, usual_negative_share=None)
