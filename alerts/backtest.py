@@ -70,6 +70,8 @@ def read_series(stream: TextIO, name: str = "<input>") -> list[CountRow]:
     header = next(reader, None)
     if header is None:
         raise SeriesError(f"{name}: empty file; expected a header 'timestamp,value'")
+    if header:  # a spreadsheet's "CSV UTF-8" starts with a byte-order mark
+        header[0] = header[0].removeprefix("\ufeff")
     if [column.strip().lower() for column in header[:2]] != ["timestamp", "value"]:
         raise SeriesError(f"{name}: line 1: expected header 'timestamp,value', got {','.join(header)!r}")
     points = []

@@ -156,6 +156,14 @@ def test_bad_series_names_the_line(text: str, message: str) -> None:
         read_series(io.StringIO(text), "s.csv")
 
 
+def test_a_spreadsheet_export_with_a_byte_order_mark_and_crlf_reads(tmp_path) -> None:
+    series = tmp_path / "series.csv"
+    series.write_bytes(b"\xef\xbb\xbf" + csv_of(three_days_with_a_spike(280)).replace("\n", "\r\n").encode())
+    result = CliRunner().invoke(main, ["backtest", "--series", str(series), "--defaults"])
+    assert result.exit_code == 0, result.output
+    assert "288 windows of 0:15:00, 1 alert: 2026-09-09 22:00:00" in result.stderr
+
+
 def test_scores_are_finite_and_bounded_on_real_shaped_data() -> None:
     values = spiky_series(4, seed=9)
     scores = np.array([row.anomaly_score for row in backtest(read_series(io.StringIO(csv_of(values))), SHORT)])
