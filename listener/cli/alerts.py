@@ -35,6 +35,29 @@ def alerts_list(config_path: str | None, limit: int, status_filter: str | None) 
             output_console().print(suppressed_table(suppressed))
 
 
+@alerts.command("show")
+@config_option
+@click.argument("alert_id", type=int, metavar="ID")
+def alerts_show(config_path: str | None, alert_id: int) -> None:
+    """The message ID (from `listener alerts list`) as staff received it, whole: the numbers, the
+    evidence and every top mention, however much Slack had to leave out; then its deliveries, or
+    why it was recorded without being sent."""
+    from alerts.notify.render import alert_text
+    from listener.cli.tables import deliveries_table
+
+    store = open_store(load(config_path))
+    found = store.alert_message(alert_id)
+    if found is None:
+        raise click.ClickException(f"no alert message {alert_id}; `listener alerts list` shows their ids")
+    alert, not_sent = found
+    console = output_console()
+    console.print(alert_text(alert), markup=False, highlight=False, emoji=False)
+    if not_sent is not None:
+        console.print(f"recorded, not delivered: {not_sent}", markup=False, highlight=False, emoji=False)
+    else:
+        console.print(deliveries_table(store.delivery_statuses(100, alert_id=alert_id)))
+
+
 @alerts.command("test")
 @config_option
 @click.option("--receiver", required=True, metavar="NAME", help="The notifier to test, by its name in the config.")

@@ -27,13 +27,14 @@ def message_severity(kind: str, severity: str) -> str:
 def deliveries_table(statuses: list[DeliveryStatus]) -> Table:
     table = Table(title="alert deliveries (newest first)")
     for column in (
-        "brand", "window (UTC)", "message", "severity", "negative vs expected", "notifier", "status", "attempts",
+        "id", "brand", "window (UTC)", "message", "severity", "negative vs expected", "notifier", "status", "attempts",
         "next try (UTC)", "last error",
     ):  # fmt: skip
         table.add_column(column)
     for status in statuses:
         next_try = status.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if status.next_attempt_at else ""
         table.add_row(
+            str(status.alert_id or ""),
             Text(status.brand),
             status.window_start.strftime("%Y-%m-%d %H:%M"),
             status.kind,
@@ -65,11 +66,11 @@ def silences_table(silences: Sequence[Silence], now: datetime) -> Table:
 def suppressed_table(suppressed: Sequence[tuple[Alert, str]]) -> Table:
     """Messages that were recorded but not delivered, and why (for `listener alerts list`)."""
     table = Table(title="recorded, not delivered (newest first)")
-    for column in ("brand", "kind", "rule", "window (UTC)", "severity", "observed vs expected", "why"):
+    for column in ("id", "brand", "kind", "rule", "window (UTC)", "severity", "observed vs expected", "why"):
         table.add_column(column)
     for alert, reason in suppressed:
         table.add_row(
-            escape(alert.brand), alert.kind, escape(alert.rule), f"{alert.window_start:%Y-%m-%d %H:%M}",
+            str(alert.id or ""), escape(alert.brand), alert.kind, escape(alert.rule), f"{alert.window_start:%Y-%m-%d %H:%M}",
             message_severity(alert.kind, alert.severity), f"{alert.observed} vs {alert.expected:.1f}", escape(reason),
         )  # fmt: skip
     return table

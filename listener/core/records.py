@@ -231,6 +231,8 @@ class DeliveryStatus:
     next_attempt_at: datetime | None = None
     """When a pending delivery is tried next (None once delivered or dead)."""
     reference: str | None = None
+    alert_id: int | None = None
+    """The stored message's id (`listener alerts show ID`)."""
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,15 @@ class AlertingStore(StoreBase):
                 stored.append(alert_from_row(alert_row, list(message.alert.top_mentions)))
         return stored
 
+    def alert_message(self, alert_id: int) -> tuple[Alert, str | None] | None:
+        """One stored message with its top mentions, and why it was recorded without being sent
+        (None when it was sent); None when there is no message `alert_id`."""
+        with self._sessions() as session:
+            row = session.get(AlertRow, alert_id)
+        if row is None:
+            return None
+        return alert_from_row(row, self.mentions_by_id(row.top_mention_ids)), row.suppressed
+
     def suppressed_alerts(self, limit: int = 100) -> list[tuple[Alert, str]]:
         """Messages recorded without deliveries (silenced, quiet hours), newest first, with why."""
         with self._sessions() as session:

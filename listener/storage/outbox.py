@@ -102,8 +102,9 @@ class OutboxStore(StoreBase):
         with self._sessions.begin() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id == delivery_id).values(**values))
 
-    def delivery_statuses(self, limit: int = 100, status: str | None = None) -> list[DeliveryStatus]:
-        """Newest deliveries first; `status` keeps only pending, delivered or dead ones."""
+    def delivery_statuses(self, limit: int = 100, status: str | None = None, alert_id: int | None = None) -> list[DeliveryStatus]:
+        """Newest deliveries first; `status` keeps only pending, delivered or dead ones, `alert_id`
+        only those of one message."""
         query = (
             select(OutboxRow, AlertRow)
             .join(AlertRow, AlertRow.id == OutboxRow.alert_id)
@@ -112,6 +113,8 @@ class OutboxStore(StoreBase):
         )
         if status is not None:
             query = query.where(OutboxRow.status == status)
+        if alert_id is not None:
+            query = query.where(OutboxRow.alert_id == alert_id)
         with self._sessions() as session:
             rows = session.execute(query).all()
         return [
@@ -130,6 +133,7 @@ class OutboxStore(StoreBase):
                 kind=alert.kind or "firing",
                 next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
                 reference=row.reference,
+                alert_id=alert.id,
             )
             for row, alert in rows
         ]

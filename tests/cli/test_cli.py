@@ -145,6 +145,45 @@ def test_alerts_list_shows_each_delivery_state(tmp_path: Path) -> None:
     assert all("12 vs 1.5" in line and "critical" in line for line in lines)
 
 
+def test_alerts_show_prints_one_message_whole_with_its_deliveries_or_why_it_was_not_sent(tmp_path: Path) -> None:
+    """What the pager had to shorten, read in full from the record: the message's numbers and
+    evidence, then each delivery; a message recorded without being sent says why instead.
+    Brackets in text (a silence's reason is typed by staff) are printed, not read as markup."""
+    from listener.core.records import Alert, AlertEvidence, DetectorState, QueuedMessage, VolumeContext
+
+    config = write_config(tmp_path)
+    seed(tmp_path)
+    store = Store(create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
+    start = utc(2026, 11, 2, 9)
+    evidence = AlertEvidence(volume=VolumeContext(mentions=20, usual_mentions=10.0, usual_negative_share=0.25))
+    sent = Alert("Acme", "negative_spike", start, start + timedelta(minutes=15), 12, 1.5, 0.6, "critical", 0.99999, evidence=evidence)
+    record_alert(store, "Acme", "negative_spike", DetectorState(start, start), sent, ["console", "team-slack"])
+    (first, second) = store.due_deliveries(utc(2100, 1, 1))
+    store.mark_delivered(first.id)
+    store.mark_failed(second.id, "HTTP 404: no such webhook", None)
+    later = start + timedelta(hours=2)
+    quiet = Alert("Acme", "negative_spike", later, later + timedelta(minutes=15), 9, 1.5, 0.5, "warning", 0.9999)
+    store.record_alerting("Acme", {}, [], [QueuedMessage(quiet, (), "silence #1 by [bold]kim[/bold]: deploy")])
+    ids = {alert.window_start: alert.id for alert in store.alerts("Acme")}
+
+    result = CliRunner().invoke(main, ["alerts", "show", str(ids[start]), "--config", str(config)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("[CRITICAL] Negative spike for Acme: 12 negative mentions (8.0x expected)\n")
+    assert "All mentions:      20 in the window, 2.0x the usual 10" in result.output
+    assert "Negative share:    60% of mentions negative (usual 25%)" in result.output
+    deliveries = [line for line in result.output.splitlines() if "Acme" in line and "vs 1.5" in line]
+    assert len(deliveries) == 2 and any("dead" in line and "HTTP 404" in line for line in deliveries)
+
+    result = CliRunner().invoke(main, ["alerts", "show", str(ids[later]), "--config", str(config)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "recorded, not delivered: silence #1 by [bold]kim[/bold]: deploy" in result.output
+    listed = CliRunner().invoke(main, ["alerts", "list", "--config", str(config)], terminal_width=200).output
+    assert any(line.split()[:4] == ["│", str(ids[later]), "│", "Acme"] for line in listed.splitlines() if "deploy" in line)
+
+    result = CliRunner().invoke(main, ["alerts", "show", "999", "--config", str(config)])
+    assert result.exit_code == 1 and "no alert message 999; `listener alerts list` shows their ids" in result.output
+
+
 def test_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
     config = write_cli_config(tmp_path, "postgresql://listener:s3cret@127.0.0.1:1/listener")
     for command in (["run", "--once"], ["history", "--brand", "Acme"], ["db", "upgrade"]):
