@@ -172,3 +172,26 @@ def test_a_source_that_stopped_polling_is_waited_for_only_so_long(store: Store) 
     summary = detect_brand(store, "Acme", RULE_CONFIG, now, [], ["fast", "down"])
     expected_end = now - RULE_CONFIG.source_wait - RULE_CONFIG.lateness
     assert summary.windows == (expected_end - START) // RULE_CONFIG.window
+
+
+def test_an_alert_says_when_the_negatives_rose_with_all_mentions(store: Store) -> None:
+    """A launch brings five times the mentions at the usual share of negatives; an outage brings
+    the same negatives among the usual mentions. Both page (a negative count cannot tell them
+    apart), and the messages say which is which."""
+    from alerts.notify.render import alert_text
+
+    day = [2] * 96  # 2 negatives among 10 mentions a window: a 20% share
+    for brand in ("Acme", "Globex"):
+        add_counts(store, brand, START, day, others=8, tag="usual")
+    spike_window = START + timedelta(days=1)
+    add_counts(store, "Acme", spike_window, [20], others=80, tag="launch")
+    add_counts(store, "Globex", spike_window, [20], others=8, tag="outage")
+    messages = {}
+    for brand in ("Acme", "Globex"):
+        summary = detect_brand(store, brand, RULE_CONFIG, spike_window + timedelta(minutes=20), ["console"])
+        (alert,) = summary.alerts
+        messages[brand] = alert_text(alert)
+    assert "All mentions:      100 in the window, 10.0x the usual 10; the negatives rose with all mentions" in messages["Acme"]
+    assert "Negative share:    20% of mentions negative (usual 20%)" in messages["Acme"]
+    assert "All mentions:      28 in the window, 2.8x the usual 10\n" in messages["Globex"]
+    assert "Negative share:    71% of mentions negative (usual 20%)" in messages["Globex"]
