@@ -175,23 +175,23 @@ def test_a_source_that_stopped_polling_is_waited_for_only_so_long(store: Store) 
 
 
 def test_an_alert_says_when_the_negatives_rose_with_all_mentions(store: Store) -> None:
-    """A launch brings five times the mentions at the usual share of negatives; an outage brings
+    """A launch brings ten times the mentions at the usual share of negatives; an outage brings
     the same negatives among the usual mentions. Both page (a negative count cannot tell them
     apart), and the messages say which is which."""
     from alerts.notify.render import alert_text
 
-    day = [2] * 96  # 2 negatives among 10 mentions a window: a 20% share
+    day = [1] * 96  # 1 negative among 4 mentions a window: a 25% share
     for brand in ("Acme", "Globex"):
-        add_counts(store, brand, START, day, others=8, tag="usual")
+        add_counts(store, brand, START, day, others=3, tag="usual")
     spike_window = START + timedelta(days=1)
-    add_counts(store, "Acme", spike_window, [20], others=80, tag="launch")
-    add_counts(store, "Globex", spike_window, [20], others=8, tag="outage")
+    add_counts(store, "Acme", spike_window, [10], others=30, tag="launch")
+    add_counts(store, "Globex", spike_window, [10], others=3, tag="outage")
     messages = {}
     for brand in ("Acme", "Globex"):
         summary = detect_brand(store, brand, RULE_CONFIG, spike_window + timedelta(minutes=20), ["console"])
         (alert,) = summary.alerts
         messages[brand] = alert_text(alert)
-    assert "All mentions:      100 in the window, 10.0x the usual 10; the negatives rose with all mentions" in messages["Acme"]
-    assert "Negative share:    20% of mentions negative (usual 20%)" in messages["Acme"]
-    assert "All mentions:      28 in the window, 2.8x the usual 10\n" in messages["Globex"]
-    assert "Negative share:    71% of mentions negative (usual 20%)" in messages["Globex"]
+    assert "All mentions:      40 in the window, 10.0x the usual 4; the negatives rose with all mentions" in messages["Acme"]
+    assert "Negative share:    25% of mentions negative (usual 25%)" in messages["Acme"]
+    assert "All mentions:      13 in the window, 3.2x the usual 4\n" in messages["Globex"]
+    assert "Negative share:    77% of mentions negative (usual 25%)" in messages["Globex"]
