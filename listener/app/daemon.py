@@ -19,6 +19,7 @@ from listener.app.replay_restart import restart_finished_replay
 from listener.app.scheduler import Scheduler
 from listener.app.surveys import import_configured_surveys
 from listener.config import ListenerConfig
+from listener.core.clock import ReplayClock
 from listener.core.text import plural
 from listener.storage.surveys import SurveyStore
 
@@ -44,6 +45,11 @@ def run_daemon(config: ListenerConfig, pipeline: Pipeline | None = None, stop: t
     flag_own_posts(config, pipeline.store)
     # The model loads before the first poll, so its cost shows here rather than inside a poll.
     model_version = pipeline.classifier.version
+    if isinstance(pipeline.clock, ReplayClock):
+        # A replay starts when the daemon listens: the first start's model export (seconds, so
+        # hours of replayed time at the demo's 1440x) would otherwise pass with nothing collected,
+        # and the first poll would bring hours of mentions that judging finds unscored and old.
+        pipeline.clock.restart()
     log.info(
         "listening for %s on %s; model: %s; notifiers: %s; storage: %s",
         ", ".join(brand.name for brand in config.brands),

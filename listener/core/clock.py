@@ -36,6 +36,10 @@ class ReplayClock:
     def now(self) -> datetime:
         return self._start + timedelta(seconds=(self._monotonic() - self._wall_start) * self._speed)
 
+    def restart(self) -> None:
+        """Start over at `start`, from this moment of the wall clock."""
+        self._wall_start = self._monotonic()
+
 
 class ManualClock:
     """A clock tests move by hand."""
