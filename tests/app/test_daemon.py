@@ -36,11 +36,14 @@ def test_sigterm_stops_the_daemon_gracefully(tmp_path: Path) -> None:
         if not line:
             break
         lines.append(line)
-        if "scored" in line:  # it collected and scored at least one batch
+        seen = "".join(lines)
+        # It collected Acme's mentions and scored at least one batch (the replay's first polls may
+        # bring only Globex's: which brand speaks first depends on how far the replay got).
+        if "scored" in seen and "demo: Acme:" in seen:
             break
     else:
         process.kill()
-        pytest.fail("the daemon scored nothing within 120 s:\n" + "".join(lines))
+        pytest.fail("the daemon collected and scored no Acme mention within 120 s:\n" + "".join(lines))
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     log = "".join(lines) + output
@@ -48,7 +51,6 @@ def test_sigterm_stops_the_daemon_gracefully(tmp_path: Path) -> None:
     assert "received SIGTERM: finishing the batch in hand, then stopping" in log
     assert log.rstrip().splitlines()[-1].strip().endswith("stopped")
     assert "notifier 'team-slack' is not enabled: set SLACK_WEBHOOK_URL" in " ".join(log.split())
-    assert "demo: Acme:" in log
 
 
 def test_classify_reads_stdin_and_writes_json_lines_in_order() -> None:
