@@ -112,7 +112,7 @@ def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime,
     index posts with a delay), and every mention before it must be scored. A source that has not
     polled successfully for `source_wait` is no longer waited for: an outage of one platform must
     not silence alerts from the others. Nor is a mention still unscored `source_wait` after it was
-    written: one stuck mention must not silence a brand's alerts for good (see `_unscored_to_wait_for`).
+    collected: one stuck mention must not silence a brand's alerts for good (see `_unscored_to_wait_for`).
     """
     waited_for_since = now - rule.source_wait
     watermark = now
@@ -126,28 +126,34 @@ def judged_until(store: Store, brand: str, rule: DetectionConfig, now: datetime,
 def _unscored_to_wait_for(store: Store, brand: str, waited_for_since: datetime, now: datetime) -> datetime | None:
     """Creation time of the oldest unscored mention of `brand` that judging still waits for.
 
-    Scoring runs every process pass, so a mention unscored for longer than `source_wait` is stuck,
-    not late (issue 11: a brand link lost its label in a race and the brand was never judged
-    again, silently). Its windows are judged with what is scored, and the stall is recorded,
-    logged once when it starts and once when it ends, and shown by /healthz and the dashboard.
-    Links that lost the label of their scored mention are repaired on the way.
+    Scoring runs every process pass, so a mention collected longer than `source_wait` ago and
+    still unscored is stuck, not late (issue 11: a brand link lost its label in a race and the
+    brand was never judged again, silently). Its windows are judged with what is scored, and the
+    stall is recorded, logged once when it starts and once when it ends, and shown by /healthz and
+    the dashboard. Links that lost the label of their scored mention are repaired on the way.
+
+    The wait counts from when the mention was collected, not from when it was written: a backlog
+    of old posts (a platform indexing late, a source back after an outage, a cluster's scoring
+    behind) is waited for like any new mention, instead of being judged without at once.
     """
     oldest = store.oldest_unscored(brand)
-    if oldest is not None and oldest < waited_for_since and (relabelled := store.relabel_scored_links(brand)):
+    stuck = None if oldest is None else store.oldest_unscored(brand, stored_before=waited_for_since)
+    if stuck is not None and (relabelled := store.relabel_scored_links(brand)):
         log.warning("%s: %d mention links had lost their scored mention's label; copied it over", brand, relabelled)
         oldest = store.oldest_unscored(brand)
-    if oldest is not None and oldest < waited_for_since:
-        if store.start_judging_stall(brand, oldest, now):
+        stuck = None if oldest is None else store.oldest_unscored(brand, stored_before=waited_for_since)
+    if stuck is not None:
+        if store.start_judging_stall(brand, stuck, now):
             log.warning(
-                "%s: a mention from %s UTC is still unscored after [detection] source_wait; judging goes on "
-                "without unscored mentions older than that (is the process job failing? see earlier errors)",
-                brand, f"{oldest:%Y-%m-%d %H:%M}",
+                "%s: a mention from %s UTC is still unscored [detection] source_wait after it was collected; "
+                "judging goes on without such mentions (is the process job failing? see earlier errors)",
+                brand, f"{stuck:%Y-%m-%d %H:%M}",
             )
-        return store.oldest_unscored(brand, since=waited_for_since)
+        return store.oldest_unscored(brand, stored_since=waited_for_since)
     if (stall := store.end_judging_stall(brand)) is not None:
         log.warning(
-            "%s: every mention older than [detection] source_wait is scored again; judging waits for "
-            "unscored mentions again (it had gone on without them since %s UTC)",
+            "%s: every mention collected [detection] source_wait ago or more is scored again; judging "
+            "waits for unscored mentions again (it had gone on without them since %s UTC)",
             brand, f"{stall.since:%Y-%m-%d %H:%M}",
         )
     return oldest

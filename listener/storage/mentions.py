@@ -49,7 +49,9 @@ class MentionStore(StoreBase):
         does) marks their posts as the brand's own (`MentionBrandRow.own`): stored, not counted.
 
         `collected_until` (the daemon-clock time the poll started) tells detection that this
-        source has delivered everything older, so windows before it can be judged.
+        source has delivered everything older, so windows before it can be judged. It is also
+        each new mention's `collected_at`: how long a mention has waited for its score is counted
+        on the clock detection judges by, which in a replay is not the wall clock.
 
         A mention seen before is not duplicated: its counts are refreshed, and if its text was
         edited the sentiment is cleared so it is scored again. Counts are clamped to what their
@@ -68,7 +70,7 @@ class MentionStore(StoreBase):
             rollup.subtract(session, existing_mention_ids(session, keys))
             stored_ids = []
             for mention in batch:
-                row, is_new = self._upsert_mention(session, mention, now)
+                row, is_new = self._upsert_mention(session, mention, collected_until or now)
                 new_count += is_new
                 self._link_brand(session, row, brand, is_own_post(mention.author, own_accounts))
                 stored_ids.append(row.id)
@@ -77,7 +79,7 @@ class MentionStore(StoreBase):
             self._save_cursor(session, source, brand, cursor, now, collected_until)
         return new_count
 
-    def _upsert_mention(self, session: Session, mention: Mention, now: datetime) -> tuple[MentionRow, bool]:
+    def _upsert_mention(self, session: Session, mention: Mention, collected_at: datetime) -> tuple[MentionRow, bool]:
         existing = session.execute(
             select(MentionRow).where(MentionRow.source == mention.source, MentionRow.external_id == mention.external_id)
         ).scalar_one_or_none()
@@ -87,7 +89,7 @@ class MentionStore(StoreBase):
                 external_id=mention.external_id,
                 text=mention.text,
                 created_at=mention.created_at,
-                collected_at=now,
+                collected_at=collected_at,
                 author=mention.author,
                 author_reach=mention.author_reach,
                 url=mention.url,
@@ -111,6 +113,7 @@ class MentionStore(StoreBase):
         existing.in_reply_to = mention.in_reply_to or existing.in_reply_to
         if existing.text != mention.text:
             existing.text = mention.text
+            existing.collected_at = collected_at  # unscored again from now on: not stuck yet
             existing.sentiment_label = existing.sentiment_score = existing.sentiment_confidence = None
             existing.model = existing.scored_at = existing.churn_intent = None
             session.execute(
@@ -394,13 +397,27 @@ class MentionStore(StoreBase):
             rollup.add(session, touched)
             rollup.apply(session)
 
-    def oldest_unscored(self, brand: str, since: datetime | None = None) -> datetime | None:
-        """Creation time of `brand`'s oldest unscored mention (created at or after `since`, if given)."""
-        conditions = [MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)]
-        if since is not None:
-            conditions.append(MentionBrandRow.created_at >= since)
+    def oldest_unscored(
+        self, brand: str, *, stored_before: datetime | None = None, stored_since: datetime | None = None
+    ) -> datetime | None:
+        """Creation time of `brand`'s oldest unscored mention; of those only whose mention was
+        collected (`MentionRow.collected_at`) before `stored_before` or at or after `stored_since`,
+        if given: how long a mention has waited for scoring, whatever its age."""
+        query = select(func.min(MentionBrandRow.created_at)).where(
+            MentionBrandRow.brand == brand, MentionBrandRow.sentiment_label.is_(None)
+        )
+        if stored_before is not None or stored_since is not None:
+            # created_at too: PostgreSQL then reads only the month partitions that can match.
+            query = query.join(
+                MentionRow,
+                (MentionRow.id == MentionBrandRow.mention_id) & (MentionRow.created_at == MentionBrandRow.created_at),
+            )
+        if stored_before is not None:
+            query = query.where(MentionRow.collected_at < stored_before)
+        if stored_since is not None:
+            query = query.where(MentionRow.collected_at >= stored_since)
         with self._sessions() as session:
-            return session.scalar(select(func.min(MentionBrandRow.created_at)).where(*conditions))
+            return session.scalar(query)
 
     def relabel_scored_links(self, brand: str) -> int:
         """Copy their mention's label onto `brand`'s unlabelled links of scored mentions; returns

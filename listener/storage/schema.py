@@ -60,6 +60,7 @@ class MentionRow(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """When the poll that stored it (or last changed its text) started, on the daemon clock."""
     author: Mapped[str | None] = mapped_column(String(200))
     author_reach: Mapped[int | None] = mapped_column(BigInteger)
     url: Mapped[str | None] = mapped_column(Text)

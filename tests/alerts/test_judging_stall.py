@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from alerts.dispatch.engine import detect_brand
 from listener.config import DetectionConfig
@@ -22,10 +22,10 @@ from listener.core.records import Mention, Sentiment
 from listener.storage.repository import Store
 from listener.core.records import JudgingStall
 from listener.storage.rollups import rebuild_rollups
-from listener.storage.schema import MentionBrandRow
+from listener.storage.schema import MentionBrandRow, MentionRow
 from listener.web import create_app
 from tests.conftest import utc
-from tests.alerts.test_engine import add_mentions
+from tests.alerts.test_engine import RULE_CONFIG, add_mentions
 from tests.storage.test_rollups import assert_rollups_match_raw
 from tests.web_seed import login, web_settings
 
@@ -50,19 +50,19 @@ def test_brand_is_judged_past_a_mention_unscored_for_longer_than_source_wait(
 ) -> None:
     caplog.set_level(logging.INFO, logger="alerts.dispatch.engine")
     add_mentions(store, "Acme", START, 2, 1.5, seed=1, tag="base")
-    store.store_batch("demo", "Acme", [Mention("demo", "stuck", "Acme stuck", at(2, 10))], {})
+    store.store_batch("demo", "Acme", [Mention("demo", "stuck", "Acme stuck", at(2, 10))], {}, collected_until=at(2, 10))
 
-    # 02:30: the mention is 20 minutes old, scoring may still come; judging waits at its window.
+    # 02:30: the mention was collected 20 minutes ago, scoring may still come; judging waits at its window.
     assert detect_brand(store, "Acme", DETECTION, at(2, 30), []).windows == 8
     assert store.judging_stalls() == [] and stall_messages(caplog) == []
 
-    # 02:45: unscored for longer than source_wait: judged on without it, up to 02:40 less lateness.
+    # 02:45: unscored for longer than source_wait since it was collected: judged on without it, up to 02:40 less lateness.
     assert detect_brand(store, "Acme", DETECTION, at(2, 45), []).windows == 2
     assert store.judging_stalls() == [JudgingStall("Acme", at(2, 10), at(2, 45))]
     assert len(stall_messages(caplog)) == 1
 
     # A fresh unscored mention is still waited for, and the stall is not logged again.
-    store.store_batch("demo", "Acme", [Mention("demo", "fresh", "Acme fresh", at(2, 50))], {})
+    store.store_batch("demo", "Acme", [Mention("demo", "fresh", "Acme fresh", at(2, 50))], {}, collected_until=at(2, 50))
     assert detect_brand(store, "Acme", DETECTION, at(3, 10), []).windows == 1  # 02:30-02:45: up to the fresh one
     assert detect_brand(store, "Acme", DETECTION, at(3, 15), []).windows == 0
     assert len(stall_messages(caplog)) == 1
@@ -75,7 +75,46 @@ def test_brand_is_judged_past_a_mention_unscored_for_longer_than_source_wait(
     assert store.judging_stalls() == []
     started, ended = stall_messages(caplog)
     assert "Acme: a mention from 2026-11-02 02:10 UTC is still unscored" in started
-    assert ended.startswith("Acme: every mention older than [detection] source_wait is scored again")
+    assert ended.startswith("Acme: every mention collected [detection] source_wait ago or more is scored again")
+
+
+def test_a_backlog_of_old_mentions_is_waited_for_and_its_spike_pages(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Mentions written hours ago but collected just now (a platform indexing late, a source back
+    after an outage, a cluster whose scoring is behind) are late, not stuck: judging waits for
+    their scores, so a spike among them pages instead of being judged away without them."""
+    caplog.set_level(logging.INFO, logger="alerts.dispatch.engine")
+    add_mentions(store, "Acme", START - timedelta(hours=28), 30, 1.5, seed=1, tag="base")
+    assert detect_brand(store, "Acme", RULE_CONFIG, at(2, 5), ["console"]).alerts == []  # judged up to 02:00
+
+    # Collected at 05:00: three hours of mentions, 40 negatives a window from 03:00 among them.
+    backlog = [
+        Mention("demo", f"late-{minute}-{index}", f"Acme {'down again' if minute >= 60 else 'fine'}", at(2, minute))
+        for minute in range(0, 180, 15)
+        for index in range(40 if minute >= 60 else 2)
+    ]
+    store.store_batch("demo", "Acme", backlog, {}, collected_until=at(5))
+    assert detect_brand(store, "Acme", RULE_CONFIG, at(5, 20), ["console"]).windows == 0  # waits at 02:00
+    assert store.judging_stalls() == [] and stall_messages(caplog) == []
+
+    labels = {mention.external_id: mention.text for mention in backlog}
+    store.save_scores(
+        [
+            (row_id, Sentiment("negative", -0.9, 0.9) if "down" in labels[external_id] else Sentiment("neutral", 0.0, 0.9))
+            for row_id, external_id in unscored_external_ids(store)
+        ],
+        "test",
+    )
+    fired = detect_brand(store, "Acme", RULE_CONFIG, at(5, 25), ["console"]).alerts
+    assert [(alert.brand, alert.kind, alert.window_start) for alert in fired[:1]] == [("Acme", "firing", at(3))]
+    assert store.judging_stalls() == []
+
+
+def unscored_external_ids(store: Store) -> list[tuple[int, str]]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(MentionRow.id, MentionRow.external_id).where(MentionRow.sentiment_label.is_(None))
+        )
+        return [(row.id, row.external_id) for row in rows]
 
 
 def test_link_that_lost_its_scored_mentions_label_is_relabelled(store: Store) -> None:
@@ -86,6 +125,7 @@ def test_link_that_lost_its_scored_mentions_label_is_relabelled(store: Store) ->
         connection.execute(
             update(MentionBrandRow).where(MentionBrandRow.created_at < at(0, 15)).values(sentiment_label=None)
         )
+        connection.execute(update(MentionRow).values(collected_at=MentionRow.created_at))  # collected as they came
     rebuild_rollups(store.engine)  # the rollups counted the damaged rows as they were
     assert store.oldest_unscored("Acme") is not None
 
