@@ -4,6 +4,7 @@ shards and outbox rows claimed by one worker at a time. PostgreSQL only (the clu
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 from typing import Iterator
 
@@ -56,7 +57,12 @@ def test_leadership_passes_when_the_leaders_connection_goes(pg_store: Store) -> 
     assert not standby.acquire()
     leader.release()  # as a dead leader's closed connection would
     assert not leader.still_held()
-    assert standby.acquire()
+    # The server frees a closed session's locks as it notices the close, which on a loaded
+    # machine is after the next statement: the standby tries again, as it does on its schedule.
+    give_up = time.monotonic() + 60
+    while not standby.acquire():
+        assert time.monotonic() < give_up, "the lock outlived its closed connection by a minute"
+        time.sleep(0.05)
     standby.release()
 
 
