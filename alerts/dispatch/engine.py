@@ -45,6 +45,7 @@ from listener.core.records import (
     WindowCount,
 )
 from listener.core.response_time import format_duration
+from listener.core.sentiment import negative_share
 from listener.plugins import METRICS
 from listener.storage.repository import Store
 from listener.storage.responses import ResponseStore
@@ -390,7 +391,7 @@ class _Dispatcher:
             window_end=firing.end,
             observed=detection.observed,
             expected=round(detection.expected, 3),
-            negative_share=firing.window.negative / firing.window.total if firing.window.total else 0.0,
+            negative_share=negative_share(firing.window.positive, firing.window.neutral, firing.window.negative) or 0.0,
             severity=(detection.severity if message.kind != "resolved" else None) or incident.severity,  # type: ignore[arg-type]
             score=detection.score,
             top_mentions=tuple(top),

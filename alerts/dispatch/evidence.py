@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from listener.core.records import AlertEvidence, ShownMentions, Story, TermGrowth, VolumeContext, WindowCount
+from listener.core.sentiment import negative_share
 from listener.core.terms import brand_words, terms
 from listener.core.themes import BY_EMBEDDINGS, BY_TERMS, stories, tfidf_vectors
 from listener.plugins import METRICS
@@ -205,11 +206,12 @@ def volume_context(counts: Sequence[WindowCount], window: timedelta, baseline: t
     days = min(len(before) // period, int(baseline // DAY)) if period >= 2 else 0
     same_time = [before[-period * day].total for day in range(1, days + 1)]
     usual = same_time or [count.total for count in before]
-    mentions = sum(count.total for count in before)
     return VolumeContext(
         mentions=alert_window.total,
         usual_mentions=float(statistics.median(usual)) if usual else 0.0,
-        usual_negative_share=sum(count.negative for count in before) / mentions if mentions else None,
+        usual_negative_share=negative_share(
+            sum(count.positive for count in before), sum(count.neutral for count in before), sum(count.negative for count in before)
+        ),
     )
 
 

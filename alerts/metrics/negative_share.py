@@ -2,10 +2,11 @@
 
 from alerts.metrics.base import Metric
 from listener.core.records import WindowCount
+from listener.core.sentiment import negative_share
 
 
 def _negative_share(window: WindowCount) -> float:
-    return window.negative / window.total if window.total else 0.0
+    return negative_share(window.positive, window.neutral, window.negative) or 0.0
 
 
 PLUGIN = Metric(

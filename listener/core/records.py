@@ -117,7 +117,7 @@ class VolumeContext:
     """The median of the brand's mentions in the windows at the same time of day on the
     baseline's earlier days (without a day of history, in the baseline's windows)."""
     usual_negative_share: float | None
-    """Negative mentions over all mentions in the baseline's windows (None: none there)."""
+    """Negative mentions over scored mentions in the baseline's windows (None: none there)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from listener.config import WEEKDAYS, DigestConfig, ListenerConfig
 from listener.core.records import StoredMention
 from listener.core.response_time import ResponseReport
-from listener.core.sentiment import net_sentiment
+from listener.core.sentiment import negative_share, net_sentiment
 from listener.storage.digests import DigestStore, PeriodAlert
 from listener.storage.filters import MentionFilter
 from listener.storage.responses import ResponseStore
@@ -87,8 +87,7 @@ class Totals:
 
     @property
     def negative_share(self) -> float | None:
-        scored = self.negative + self.neutral + self.positive
-        return self.negative / scored if scored else None
+        return negative_share(self.positive, self.neutral, self.negative)
 
 
 @dataclass(frozen=True)
