@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from listener.core.records import JudgingStall, Mention, MentionToScore, Sentime
 from listener.core.response_time import is_own_post
 from listener.storage.churn import ChurnJudgements, write_churn
 from listener.storage.partitions import ensure_month_partitions, lock_mention_keys
-from listener.storage.rollups import RollupDelta, existing_mention_ids
+from listener.storage.rollups import ID_CHUNK, RollupDelta, existing_mention_ids
 from listener.storage.rows import (
     StoreBase,
     dedupe_mentions,
@@ -59,7 +59,6 @@ class MentionStore(StoreBase):
         left out: one such mention must not fail the batch, and with its cursor every later poll.
         """
         now = self._clock.now()
-        new_count = 0
         batch = storable_mentions(dedupe_mentions(mentions))
         ensure_month_partitions(self.engine, (mention.created_at for mention in batch))
         with self._sessions.begin() as session:
@@ -67,44 +66,59 @@ class MentionStore(StoreBase):
             if session.get_bind().dialect.name == "postgresql":
                 lock_mention_keys(session.connection(), keys)
             rollup = RollupDelta()
-            rollup.subtract(session, existing_mention_ids(session, keys))
-            stored_ids = []
+            existing_ids = existing_mention_ids(session, keys)
+            rollup.subtract(session, existing_ids)  # on PostgreSQL, locks them: read below as committed
+            stored = self._stored_mentions(session, existing_ids)
+            rows = []
             for mention in batch:
-                row, is_new = self._upsert_mention(session, mention, collected_until or now)
-                new_count += is_new
-                self._link_brand(session, row, brand, is_own_post(mention.author, own_accounts))
-                stored_ids.append(row.id)
-            rollup.add(session, stored_ids)
+                row = stored.get((mention.source, mention.external_id))
+                if row is None:
+                    row = self._new_mention_row(mention, collected_until or now)
+                    session.add(row)
+                else:
+                    self._refresh_mention(session, row, mention, collected_until or now)
+                rows.append((row, is_own_post(mention.author, own_accounts)))
+            session.flush()  # the new rows in a few multi-row INSERTs, their ids returned
+            self._link_brand(session, rows, brand)
+            rollup.add(session, [row.id for row, _ in rows])
             rollup.apply(session)
             self._save_cursor(session, source, brand, cursor, now, collected_until)
-        return new_count
+        return len(batch) - len(stored)
 
-    def _upsert_mention(self, session: Session, mention: Mention, collected_at: datetime) -> tuple[MentionRow, bool]:
-        existing = session.execute(
-            select(MentionRow).where(MentionRow.source == mention.source, MentionRow.external_id == mention.external_id)
-        ).scalar_one_or_none()
-        if existing is None:
-            row = MentionRow(
-                source=mention.source,
-                external_id=mention.external_id,
-                text=mention.text,
-                created_at=mention.created_at,
-                collected_at=collected_at,
-                author=mention.author,
-                author_reach=mention.author_reach,
-                url=mention.url,
-                language=mention.language,
-                likes=mention.likes,
-                shares=mention.shares,
-                replies=mention.replies,
-                undated=mention.undated,
-                rating=mention.rating,
-                conversation_id=mention.conversation_id,
-                in_reply_to=mention.in_reply_to,
-            )
-            session.add(row)
-            session.flush()
-            return row, True
+    @staticmethod
+    def _stored_mentions(session: Session, ids: Sequence[int]) -> dict[tuple[str, str], MentionRow]:
+        """The stored rows of these mention ids, by (source, external id): one read per chunk,
+        not one per mention (a poll stores hundreds)."""
+        found: dict[tuple[str, str], MentionRow] = {}
+        for offset in range(0, len(ids), ID_CHUNK):
+            for row in session.scalars(select(MentionRow).where(MentionRow.id.in_(ids[offset : offset + ID_CHUNK]))):
+                found[(row.source, row.external_id)] = row
+        return found
+
+    @staticmethod
+    def _new_mention_row(mention: Mention, collected_at: datetime) -> MentionRow:
+        return MentionRow(
+            source=mention.source,
+            external_id=mention.external_id,
+            text=mention.text,
+            created_at=mention.created_at,
+            collected_at=collected_at,
+            author=mention.author,
+            author_reach=mention.author_reach,
+            url=mention.url,
+            language=mention.language,
+            likes=mention.likes,
+            shares=mention.shares,
+            replies=mention.replies,
+            undated=mention.undated,
+            rating=mention.rating,
+            conversation_id=mention.conversation_id,
+            in_reply_to=mention.in_reply_to,
+        )
+
+    @staticmethod
+    def _refresh_mention(session: Session, existing: MentionRow, mention: Mention, collected_at: datetime) -> None:
+        """A mention seen again: its counts refreshed and, if its text was edited, its labels cleared."""
         existing.likes, existing.shares, existing.replies = mention.likes, mention.shares, mention.replies
         existing.author_reach = mention.author_reach if mention.author_reach is not None else existing.author_reach
         # A reviewer may change their stars; a poll that did not read them keeps the known ones.
@@ -121,32 +135,38 @@ class MentionStore(StoreBase):
                 .where(MentionBrandRow.mention_id == existing.id)
                 .values(sentiment_label=None, churn_intent=None, churn_pattern=None)
             )
-        return existing, False
 
-    def _link_brand(self, session: Session, mention: MentionRow, brand: str, own: bool) -> None:
-        """Link a mention to a brand, carrying its label over: a mention already scored for
-        another brand must not look unscored to this one. An existing link only takes `own` (the
-        brand's accounts may have been configured since)."""
-        values = {
-            "mention_id": mention.id,
-            "brand": brand,
-            "created_at": mention.created_at,
-            "sentiment_label": mention.sentiment_label,
-            "undated": mention.undated,
-            "own": own,
-        }
+    @staticmethod
+    def _link_brand(session: Session, rows: Sequence[tuple[MentionRow, bool]], brand: str) -> None:
+        """Link each mention to a brand (with whether it is the brand's own post), carrying its
+        label over: a mention already scored for another brand must not look unscored to this
+        one. An existing link only takes `own` (the brand's accounts may have been configured since)."""
+        if not rows:
+            return
+        values = [
+            {
+                "mention_id": mention.id,
+                "brand": brand,
+                "created_at": mention.created_at,
+                "sentiment_label": mention.sentiment_label,
+                "undated": mention.undated,
+                "own": own,
+            }
+            for mention, own in rows
+        ]
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(MentionBrandRow)
             # On PostgreSQL the key holds the partition key too (listener.storage.partitions).
             key = ["mention_id", "brand"] if dialect == "sqlite" else ["mention_id", "brand", "created_at"]
-            session.execute(insert.values(**values).on_conflict_do_update(index_elements=key, set_={"own": own}))
-        else:
-            existing = session.get(MentionBrandRow, (mention.id, brand))
+            session.execute(insert.on_conflict_do_update(index_elements=key, set_={"own": insert.excluded.own}), values)
+            return
+        for link in values:
+            existing = session.get(MentionBrandRow, (link["mention_id"], brand))
             if existing is None:
-                session.add(MentionBrandRow(**values))
+                session.add(MentionBrandRow(**link))
             else:
-                existing.own = own
+                existing.own = link["own"]
 
     def sync_own_posts(self, brand: str, own_accounts: Mapping[str, frozenset[str]]) -> int:
         """Flag `brand`'s links to posts by its own accounts (`own_accounts`: per stored source
@@ -370,28 +390,37 @@ class MentionStore(StoreBase):
             touched = [mention_id for mention_id, _ in scores] + list(languages or {})
             rollup = RollupDelta()
             rollup.subtract(session, touched)
-            for mention_id, language in (languages or {}).items():
-                session.execute(
+            # Each an executemany: one statement for the batch, not two per mention.
+            connection = session.connection()
+            if languages:
+                connection.execute(
                     update(MentionRow)
-                    .where(MentionRow.id == mention_id, MentionRow.language.is_(None))
-                    .values(language=language)
+                    .where(MentionRow.id == bindparam("b_id"), MentionRow.language.is_(None))
+                    .values(language=bindparam("b_language")),
+                    [{"b_id": mention_id, "b_language": language} for mention_id, language in languages.items()],
                 )
-            for mention_id, sentiment in scores:
-                session.execute(
+            if scores:
+                verdicts = [
+                    {"b_id": mention_id, "b_label": s.label, "b_score": s.score, "b_confidence": s.confidence}
+                    for mention_id, s in scores
+                ]
+                connection.execute(
                     update(MentionRow)
-                    .where(MentionRow.id == mention_id)
+                    .where(MentionRow.id == bindparam("b_id"))
                     .values(
-                        sentiment_label=sentiment.label,
-                        sentiment_score=sentiment.score,
-                        sentiment_confidence=sentiment.confidence,
+                        sentiment_label=bindparam("b_label"),
+                        sentiment_score=bindparam("b_score"),
+                        sentiment_confidence=bindparam("b_confidence"),
                         model=model,
                         scored_at=now,
-                    )
+                    ),
+                    verdicts,
                 )
-                session.execute(
+                connection.execute(
                     update(MentionBrandRow)
-                    .where(MentionBrandRow.mention_id == mention_id)
-                    .values(sentiment_label=sentiment.label)
+                    .where(MentionBrandRow.mention_id == bindparam("b_id"))
+                    .values(sentiment_label=bindparam("b_label")),
+                    verdicts,
                 )
             write_churn(session, churn or {})
             rollup.add(session, touched)

@@ -79,7 +79,7 @@ _LEVELS: tuple[tuple[Any, tuple[str, ...], Literal["hour", "day"]], ...] = (
     (_DAILY_TOTALS, ("brand", "day", "sentiment"), "day"),
 )
 """Every rollup table: its key columns and time unit. Each is the hourly rows summed over what its key leaves out."""
-_CHUNK = 500
+ID_CHUNK = 500
 """Mention ids per IN (...) list: well under SQLite's bound-parameter limit."""
 
 RollupKey = tuple[str, datetime, str, str, str]
@@ -110,7 +110,7 @@ class RollupDelta:
         self._collect(session, sorted(set(mention_ids)), +1)
 
     def _collect(self, session: Session, ids: Sequence[int], sign: int) -> None:
-        for offset in range(0, len(ids), _CHUNK):
+        for offset in range(0, len(ids), ID_CHUNK):
             query = (
                 select(
                     MentionBrandRow.brand,
@@ -122,7 +122,7 @@ class RollupDelta:
                     MentionRow.sentiment_score,
                 )
                 .join(MentionRow, MentionRow.id == MentionBrandRow.mention_id)
-                .where(MentionBrandRow.mention_id.in_(ids[offset : offset + _CHUNK]), counted_links())
+                .where(MentionBrandRow.mention_id.in_(ids[offset : offset + ID_CHUNK]), counted_links())
                 .order_by(MentionBrandRow.mention_id)
             )
             for brand, created_at, source, language, label, reach, score in session.execute(query):
@@ -168,9 +168,9 @@ class RollupDelta:
 def _lock_mentions(session: Session, ids: Sequence[int]) -> None:
     """Lock the mention rows (in id order, so two writers cannot deadlock) until the commit;
     ignored by SQLite, whose write transactions already hold the whole database."""
-    for offset in range(0, len(ids), _CHUNK):
+    for offset in range(0, len(ids), ID_CHUNK):
         session.execute(
-            select(MentionRow.id).where(MentionRow.id.in_(ids[offset : offset + _CHUNK])).order_by(MentionRow.id).with_for_update()
+            select(MentionRow.id).where(MentionRow.id.in_(ids[offset : offset + ID_CHUNK])).order_by(MentionRow.id).with_for_update()
         ).all()
 
 
@@ -198,8 +198,8 @@ def _upsert(session: Session, table: Any, key_columns: Sequence[str]) -> Any:
 def existing_mention_ids(session: Session, keys: Sequence[tuple[str, str]]) -> list[int]:
     """Ids of the stored mentions among these (source, external id) keys: the ones a batch may change."""
     ids: list[int] = []
-    for offset in range(0, len(keys), _CHUNK):
-        chunk = keys[offset : offset + _CHUNK]
+    for offset in range(0, len(keys), ID_CHUNK):
+        chunk = keys[offset : offset + ID_CHUNK]
         ids.extend(
             session.scalars(
                 select(MentionRow.id).where(tuple_(MentionRow.source, MentionRow.external_id).in_(chunk))
