@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from listener.core.buckets import Bucket, bucket_floor, bucket_next
@@ -45,17 +45,26 @@ def write_churn(session: Session, judgements: ChurnJudgements) -> None:
 
     A brand link not in `judgements` (linked after the pass read its brands) is left unjudged; a
     mention with no brand links is judged not churn."""
-    for mention_id, by_brand in judgements.items():
-        for brand, (churn, pattern) in by_brand.items():
-            session.execute(
-                update(MentionBrandRow)
-                .where(MentionBrandRow.mention_id == mention_id, MentionBrandRow.brand == brand)
-                .values(churn_intent=churn, churn_pattern=pattern if churn else None)
-            )
-        session.execute(
-            update(MentionRow)
-            .where(MentionRow.id == mention_id)
-            .values(churn_intent=any(churn for churn, _ in by_brand.values()))
+    links = [
+        {"b_id": mention_id, "b_brand": brand, "b_churn": churn, "b_pattern": pattern if churn else None}
+        for mention_id, by_brand in judgements.items()
+        for brand, (churn, pattern) in by_brand.items()
+    ]
+    mentions = [
+        {"b_id": mention_id, "b_churn": any(churn for churn, _ in by_brand.values())}
+        for mention_id, by_brand in judgements.items()
+    ]
+    connection = session.connection()  # each an executemany: one statement for the batch
+    if links:
+        connection.execute(
+            update(MentionBrandRow)
+            .where(MentionBrandRow.mention_id == bindparam("b_id"), MentionBrandRow.brand == bindparam("b_brand"))
+            .values(churn_intent=bindparam("b_churn"), churn_pattern=bindparam("b_pattern")),
+            links,
+        )
+    if mentions:
+        connection.execute(
+            update(MentionRow).where(MentionRow.id == bindparam("b_id")).values(churn_intent=bindparam("b_churn")), mentions
         )
 
 
