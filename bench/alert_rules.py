@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import text  # noqa: E402
+
 from alerts.dispatch.engine import detect_brand, policy_from_config  # noqa: E402
 from listener.config import parse_config  # noqa: E402
 from listener.core.records import Mention, Sentiment  # noqa: E402
@@ -98,8 +100,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = args.postgres or f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = create_db_engine(url)
-        if args.postgres:
-            Base.metadata.drop_all(engine)
+        if args.postgres:  # the migrations' own table too, or a second run would not migrate again
+            with engine.begin() as connection:
+                Base.metadata.drop_all(connection)
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade(engine)
         store = Store(engine)
         windows = seed(store, args.days, args.per_window)
