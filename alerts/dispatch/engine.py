@@ -138,11 +138,11 @@ def _unscored_to_wait_for(store: Store, brand: str, waited_for_since: datetime, 
     behind) is waited for like any new mention, instead of being judged without at once.
     """
     oldest = store.oldest_unscored(brand)
-    stuck = None if oldest is None else store.oldest_unscored(brand, stored_before=waited_for_since)
+    stuck = _oldest_stuck(store, brand, oldest, waited_for_since)
     if stuck is not None and (relabelled := store.relabel_scored_links(brand)):
         log.warning("%s: %d mention links had lost their scored mention's label; copied it over", brand, relabelled)
         oldest = store.oldest_unscored(brand)
-        stuck = None if oldest is None else store.oldest_unscored(brand, stored_before=waited_for_since)
+        stuck = _oldest_stuck(store, brand, oldest, waited_for_since)
     if stuck is not None:
         if store.start_judging_stall(brand, stuck, now):
             log.warning(
@@ -158,6 +158,16 @@ def _unscored_to_wait_for(store: Store, brand: str, waited_for_since: datetime, 
             brand, f"{stall.since:%Y-%m-%d %H:%M}",
         )
     return oldest
+
+
+def _oldest_stuck(store: Store, brand: str, oldest: datetime | None, waited_for_since: datetime) -> datetime | None:
+    """Creation time of the oldest unscored mention of `brand` collected before `waited_for_since`.
+
+    A mention is collected after it is written, so none can be stuck while the oldest unscored
+    one (`oldest`) is younger than that: the usual case, answered without a query."""
+    if oldest is None or oldest >= waited_for_since:
+        return None
+    return store.oldest_unscored(brand, stored_before=waited_for_since)
 
 
 def detect_brand(

@@ -69,14 +69,15 @@ class MentionStore(StoreBase):
             existing_ids = existing_mention_ids(session, keys)
             rollup.subtract(session, existing_ids)  # on PostgreSQL, locks them: read below as committed
             stored = self._stored_mentions(session, existing_ids)
+            collected_at = collected_until or now
             rows = []
             for mention in batch:
                 row = stored.get((mention.source, mention.external_id))
                 if row is None:
-                    row = self._new_mention_row(mention, collected_until or now)
+                    row = self._new_mention_row(mention, collected_at)
                     session.add(row)
                 else:
-                    self._refresh_mention(session, row, mention, collected_until or now)
+                    self._refresh_mention(session, row, mention, collected_at)
                 rows.append((row, is_own_post(mention.author, own_accounts)))
             session.flush()  # the new rows in a few multi-row INSERTs, their ids returned
             self._link_brand(session, rows, brand)
