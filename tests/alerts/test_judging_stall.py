@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from alerts.dispatch.engine import detect_brand
 from listener.config import DetectionConfig
@@ -96,25 +96,16 @@ def test_a_backlog_of_old_mentions_is_waited_for_and_its_spike_pages(store: Stor
     assert detect_brand(store, "Acme", RULE_CONFIG, at(5, 20), ["console"]).windows == 0  # waits at 02:00
     assert store.judging_stalls() == [] and stall_messages(caplog) == []
 
-    labels = {mention.external_id: mention.text for mention in backlog}
     store.save_scores(
         [
-            (row_id, Sentiment("negative", -0.9, 0.9) if "down" in labels[external_id] else Sentiment("neutral", 0.0, 0.9))
-            for row_id, external_id in unscored_external_ids(store)
+            (row_id, Sentiment("negative", -0.9, 0.9) if "down" in text else Sentiment("neutral", 0.0, 0.9))
+            for row_id, text in store.unscored(len(backlog))
         ],
         "test",
     )
     fired = detect_brand(store, "Acme", RULE_CONFIG, at(5, 25), ["console"]).alerts
     assert [(alert.brand, alert.kind, alert.window_start) for alert in fired[:1]] == [("Acme", "firing", at(3))]
     assert store.judging_stalls() == []
-
-
-def unscored_external_ids(store: Store) -> list[tuple[int, str]]:
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(MentionRow.id, MentionRow.external_id).where(MentionRow.sentiment_label.is_(None))
-        )
-        return [(row.id, row.external_id) for row in rows]
 
 
 def test_link_that_lost_its_scored_mentions_label_is_relabelled(store: Store) -> None:
